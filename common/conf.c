@@ -1,0 +1,808 @@
+/*
+ * conf.c: certd's configuration: defaults in one initialiser, the INI file
+ * (inih) with "file:line: message" errors, and the effective config printer.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ini.h>
+
+#include "conf.h"
+#include "util.h"
+
+/* Every built-in default lives here. */
+static const struct {
+	const char	*state_dir, *socket, *admin_group, *key_group;
+	const char	*truststore_password;
+	mode_t		 socket_mode;
+	int		 keep_generations, include_system;
+	int		 dep_timeout_ms, verify_timeout_ms;
+} defaults = {
+	.state_dir = LOCALSTATEDIR "/lib/certd",
+	.socket = "/run/certd/control.sock",
+	.admin_group = "certd-admin",
+	.key_group = "ssl-cert",
+	.truststore_password = "changeit",
+	.socket_mode = 0666,
+	.keep_generations = 5,
+	.include_system = 0,
+	.dep_timeout_ms = 30000,
+	.verify_timeout_ms = 5000,
+};
+
+static const char *const publish_keys[PUB_MAX] = {
+	[PUB_CERT] = "publish_cert", [PUB_KEY] = "publish_key",
+	[PUB_CHAIN] = "publish_chain", [PUB_FULLCHAIN] = "publish_fullchain",
+	[PUB_ROOT] = "publish_root", [PUB_BUNDLE] = "publish_bundle",
+	[PUB_TRUSTSTORE] = "publish_truststore",
+	[PUB_KEYSTORE] = "publish_keystore",
+};
+
+static const char *const publish_files[PUB_MAX] = {
+	[PUB_CERT] = "cert.pem", [PUB_KEY] = "key.pem",
+	[PUB_CHAIN] = "chain.pem", [PUB_FULLCHAIN] = "fullchain.pem",
+	[PUB_ROOT] = "root.pem", [PUB_BUNDLE] = "bundle.pem",
+	[PUB_TRUSTSTORE] = "truststore.jks", [PUB_KEYSTORE] = "keystore.p12",
+};
+
+static const char *const actions[] = {
+	[DEP_RELOAD] = "reload", [DEP_RESTART] = "restart",
+	[DEP_RELOAD_OR_RESTART] = "reload-or-restart",
+};
+
+const char *
+conf_publish_file(enum publish_kind k)
+{
+	return publish_files[k];
+}
+
+static char *
+xstrdup(const char *s)
+{
+	char	*p;
+
+	if (s == NULL)
+		return NULL;
+	if ((p = strdup(s)) == NULL) {
+		fprintf(stderr, "certd: out of memory\n");
+		abort();
+	}
+	return p;
+}
+
+static void
+replace(char **dst, const char *v)
+{
+	free(*dst);
+	*dst = xstrdup(v);
+}
+
+struct certd_conf *
+conf_new(void)
+{
+	struct certd_conf	*c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	c->state_dir = xstrdup(defaults.state_dir);
+	c->socket = xstrdup(defaults.socket);
+	c->socket_mode = defaults.socket_mode;
+	c->admin_group = xstrdup(defaults.admin_group);
+	c->key_group = xstrdup(defaults.key_group);
+	c->truststore_password = xstrdup(defaults.truststore_password);
+	c->truststore_include_system = defaults.include_system;
+	c->keep_generations = defaults.keep_generations;
+	TAILQ_INIT(&c->domains);
+	TAILQ_INIT(&c->dependents);
+	return c;
+}
+
+void
+conf_free_argv(char **argv)
+{
+	size_t	 i;
+
+	if (argv == NULL)
+		return;
+	for (i = 0; argv[i] != NULL; i++)
+		free(argv[i]);
+	free(argv);
+}
+
+void
+conf_free(struct certd_conf *c)
+{
+	struct domain_conf	*d;
+	struct dependent_conf	*p;
+	int			 i;
+
+	if (c == NULL)
+		return;
+	while ((d = TAILQ_FIRST(&c->domains)) != NULL) {
+		TAILQ_REMOVE(&c->domains, d, entry);
+		free(d->name);
+		for (i = 0; i < PUB_MAX; i++)
+			free(d->publish[i]);
+		free(d);
+	}
+	while ((p = TAILQ_FIRST(&c->dependents)) != NULL) {
+		TAILQ_REMOVE(&c->dependents, p, entry);
+		free(p->name);
+		free(p->unit);
+		conf_free_argv(p->exec);
+		conf_free_argv(p->configtest);
+		free(p->verify_host);
+		free(p->verify_port);
+		free(p->verify_name);
+		conf_free_argv(p->domains);
+		free(p);
+	}
+	free(c->path);
+	free(c->state_dir);
+	free(c->socket);
+	free(c->admin_group);
+	free(c->key_group);
+	free(c->truststore_password);
+	free(c->keystore_password);
+	free(c->listen);
+	free(c->tls_cert);
+	free(c->tls_key);
+	free(c->client_ca);
+	conf_free_argv(c->client_allow);
+	free(c);
+}
+
+const char *
+conf_keystore_password(const struct certd_conf *c)
+{
+	return c->keystore_password != NULL ? c->keystore_password :
+	    c->truststore_password;
+}
+
+struct domain_conf *
+conf_domain(const struct certd_conf *c, const char *name)
+{
+	struct domain_conf	*d;
+
+	TAILQ_FOREACH(d, &c->domains, entry)
+		if (strcmp(d->name, name) == 0)
+			return d;
+	return NULL;
+}
+
+int
+conf_dependent_wants(const struct dependent_conf *p, const char *domain)
+{
+	size_t	 i;
+
+	if (p->domains == NULL || domain == NULL)
+		return 1;
+	for (i = 0; p->domains[i] != NULL; i++)
+		if (strcmp(p->domains[i], domain) == 0)
+			return 1;
+	return 0;
+}
+
+/* A DNS name: labels of [A-Za-z0-9-_], 1..63 chars, no leading dot. */
+int
+conf_valid_domain(const char *s)
+{
+	size_t	 len = strlen(s), label = 0, i;
+
+	if (len == 0 || len > 253 || s[0] == '.' || s[len - 1] == '.')
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (s[i] == '.') {
+			if (label == 0)
+				return 0;
+			label = 0;
+			continue;
+		}
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '_')
+			return 0;
+		if (++label > 63)
+			return 0;
+	}
+	return 1;
+}
+
+/* Item names: printable, no '/', 1..64 bytes (CloudStack's varchar(64)). */
+int
+conf_valid_name(const char *s)
+{
+	size_t	 len = strlen(s), i;
+
+	if (len == 0 || len > 64)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!isprint((unsigned char)s[i]) || s[i] == '/')
+			return 0;
+	return 1;
+}
+
+char **
+conf_split_argv(const char *s, char *err, size_t errlen)
+{
+	char	**argv = NULL, *word;
+	size_t	 n = 0, len;
+	char	 quote;
+
+	if ((word = malloc(strlen(s) + 1)) == NULL)
+		goto oom;
+	for (;;) {
+		while (isspace((unsigned char)*s))
+			s++;
+		if (*s == '\0')
+			break;
+		len = 0;
+		quote = 0;
+		while (*s != '\0' && (quote || !isspace((unsigned char)*s))) {
+			if (quote && *s == quote) {
+				quote = 0;
+			} else if (!quote && (*s == '\'' || *s == '"')) {
+				quote = *s;
+			} else if (*s == '\\' && quote != '\'' && s[1] != '\0') {
+				word[len++] = *++s;
+			} else
+				word[len++] = *s;
+			s++;
+		}
+		if (quote) {
+			snprintf(err, errlen, "unterminated %c quote", quote);
+			goto fail;
+		}
+		word[len] = '\0';
+		{
+			char	**nv = realloc(argv, (n + 2) * sizeof(*argv));
+			if (nv == NULL)
+				goto oom;
+			argv = nv;
+		}
+		argv[n++] = xstrdup(word);
+		argv[n] = NULL;
+	}
+	if (n == 0) {
+		snprintf(err, errlen, "empty command");
+		goto fail;
+	}
+	if (argv[0][0] != '/') {
+		snprintf(err, errlen, "command \"%s\" must be an absolute path "
+		    "(certd runs it without a shell or PATH search)", argv[0]);
+		goto fail;
+	}
+	free(word);
+	return argv;
+oom:
+	snprintf(err, errlen, "out of memory");
+fail:
+	free(word);
+	conf_free_argv(argv);
+	return NULL;
+}
+
+char *
+conf_join_argv(char **argv)
+{
+	size_t	 len = 1, i, j;
+	char	*s, *p;
+
+	for (i = 0; argv[i] != NULL; i++)
+		len += 2 * strlen(argv[i]) + 3;
+	if ((s = p = malloc(len)) == NULL)
+		return NULL;
+	for (i = 0; argv[i] != NULL; i++) {
+		int	 q = argv[i][0] == '\0' || strpbrk(argv[i], " \t'\"\\") != NULL;
+
+		if (i > 0)
+			*p++ = ' ';
+		if (q)
+			*p++ = '"';
+		for (j = 0; argv[i][j] != '\0'; j++) {
+			if (q && (argv[i][j] == '"' || argv[i][j] == '\\'))
+				*p++ = '\\';
+			*p++ = argv[i][j];
+		}
+		if (q)
+			*p++ = '"';
+	}
+	*p = '\0';
+	return s;
+}
+
+static int
+parse_bool(const char *v, int *out)
+{
+	if (!strcasecmp(v, "yes") || !strcasecmp(v, "true") ||
+	    !strcasecmp(v, "on") || !strcmp(v, "1"))
+		*out = 1;
+	else if (!strcasecmp(v, "no") || !strcasecmp(v, "false") ||
+	    !strcasecmp(v, "off") || !strcmp(v, "0"))
+		*out = 0;
+	else
+		return -1;
+	return 0;
+}
+
+/* "5", "5s", "1500ms" -> milliseconds, 1 ms .. 1 h. */
+static int
+parse_duration(const char *v, int *ms)
+{
+	char		*end;
+	long long	 n;
+
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (errno != 0 || end == v || n <= 0)
+		return -1;
+	if (*end == '\0' || strcmp(end, "s") == 0)
+		n *= 1000;
+	else if (strcmp(end, "ms") != 0)
+		return -1;
+	if (n > 3600 * 1000)
+		return -1;
+	*ms = (int)n;
+	return 0;
+}
+
+/* HOST:PORT or [V6]:PORT */
+static int
+parse_hostport(const char *v, char **host, char **port)
+{
+	const char	*colon;
+	char		*h;
+	long		 p;
+	char		*end;
+
+	if (v[0] == '[') {
+		const char	*rb = strchr(v, ']');
+		if (rb == NULL || rb[1] != ':')
+			return -1;
+		colon = rb + 1;
+		h = strndup(v + 1, rb - v - 1);
+	} else {
+		if ((colon = strrchr(v, ':')) == NULL || colon == v)
+			return -1;
+		h = strndup(v, colon - v);
+	}
+	p = strtol(colon + 1, &end, 10);
+	if (h == NULL || *end != '\0' || p < 1 || p > 65535) {
+		free(h);
+		return -1;
+	}
+	free(*host);
+	free(*port);
+	*host = h;
+	*port = xstrdup(colon + 1);
+	return 0;
+}
+
+struct parse_state {
+	struct certd_conf	*conf;
+	char			 err[256];	/* first error */
+};
+
+static int
+fail(struct parse_state *ps, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (ps->err[0] == '\0') {
+		va_start(ap, fmt);
+		vsnprintf(ps->err, sizeof(ps->err), fmt, ap);
+		va_end(ap);
+	}
+	return 0;	/* inih: error on this line */
+}
+
+int
+conf_set(struct certd_conf *c, const char *key, const char *v, char *err,
+    size_t errlen)
+{
+	char	*end;
+	long	 n;
+
+	if (!strcmp(key, "state_dir")) {
+		if (v[0] != '/' && v[0] != '.')
+			goto bad_path;
+		replace(&c->state_dir, v);
+	} else if (!strcmp(key, "socket")) {
+		if (v[0] != '/' && v[0] != '.')
+			goto bad_path;
+		if (strlen(v) >= 108) {
+			snprintf(err, errlen, "socket: path longer than 107 bytes");
+			return -1;
+		}
+		replace(&c->socket, v);
+	} else if (!strcmp(key, "socket_mode")) {
+		n = strtol(v, &end, 8);
+		if (*v == '\0' || *end != '\0' || n < 0 || n > 0777) {
+			snprintf(err, errlen, "socket_mode: \"%s\" is not an "
+			    "octal mode such as 0666 or 0660", v);
+			return -1;
+		}
+		c->socket_mode = (mode_t)n;
+	} else if (!strcmp(key, "admin_group")) {
+		replace(&c->admin_group, v);
+	} else if (!strcmp(key, "key_group")) {
+		replace(&c->key_group, v);
+	} else if (!strcmp(key, "truststore_password")) {
+		if (*v == '\0') {
+			snprintf(err, errlen, "truststore_password: empty");
+			return -1;
+		}
+		replace(&c->truststore_password, v);
+	} else if (!strcmp(key, "keystore_password")) {
+		if (*v == '\0') {
+			snprintf(err, errlen, "keystore_password: empty");
+			return -1;
+		}
+		replace(&c->keystore_password, v);
+	} else if (!strcmp(key, "truststore_include_system")) {
+		if (parse_bool(v, &c->truststore_include_system) == -1)
+			goto bad_bool;
+	} else if (!strcmp(key, "keep_generations")) {
+		n = strtol(v, &end, 10);
+		if (*v == '\0' || *end != '\0' || n < 2 || n > 1000) {
+			snprintf(err, errlen, "keep_generations: \"%s\" is not "
+			    "a number from 2 to 1000 (rollback needs the "
+			    "previous generation)", v);
+			return -1;
+		}
+		c->keep_generations = (int)n;
+	} else if (!strcmp(key, "listen")) {
+		replace(&c->listen, v);
+	} else if (!strcmp(key, "tls_cert")) {
+		replace(&c->tls_cert, v);
+	} else if (!strcmp(key, "tls_key")) {
+		replace(&c->tls_key, v);
+	} else if (!strcmp(key, "client_ca")) {
+		replace(&c->client_ca, v);
+	} else if (!strcmp(key, "client_allow")) {
+		conf_free_argv(c->client_allow);
+		c->client_allow = NULL;
+		{
+			/* A comma-separated list of subjects. */
+			char	*dup = xstrdup(v), *p, *tok, *save = NULL;
+			size_t	 k = 0;
+
+			for (p = dup; (tok = strtok_r(p, ",", &save)) != NULL;
+			    p = NULL) {
+				while (isspace((unsigned char)*tok))
+					tok++;
+				c->client_allow = realloc(c->client_allow,
+				    (k + 2) * sizeof(char *));
+				c->client_allow[k++] = xstrdup(tok);
+				c->client_allow[k] = NULL;
+			}
+			free(dup);
+		}
+	} else {
+		snprintf(err, errlen, "unknown key \"%s\" in [certd]", key);
+		return -1;
+	}
+	return 0;
+bad_path:
+	snprintf(err, errlen, "%s: \"%s\" must be an absolute path", key, v);
+	return -1;
+bad_bool:
+	snprintf(err, errlen, "%s: \"%s\" is not yes or no", key, v);
+	return -1;
+}
+
+static struct domain_conf *
+domain_get(struct certd_conf *c, const char *name)
+{
+	struct domain_conf	*d;
+
+	if ((d = conf_domain(c, name)) != NULL)
+		return d;
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		abort();
+	d->name = xstrdup(name);
+	TAILQ_INSERT_TAIL(&c->domains, d, entry);
+	return d;
+}
+
+static struct dependent_conf *
+dependent_get(struct certd_conf *c, const char *name)
+{
+	struct dependent_conf	*p;
+
+	TAILQ_FOREACH(p, &c->dependents, entry)
+		if (strcmp(p->name, name) == 0)
+			return p;
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		abort();
+	p->name = xstrdup(name);
+	p->action = DEP_RELOAD;
+	p->timeout_ms = defaults.dep_timeout_ms;
+	p->verify_timeout_ms = defaults.verify_timeout_ms;
+	TAILQ_INSERT_TAIL(&c->dependents, p, entry);
+	return p;
+}
+
+static int
+domain_key(struct parse_state *ps, struct domain_conf *d, const char *key,
+    const char *v)
+{
+	int	 i;
+
+	for (i = 0; i < PUB_MAX; i++) {
+		if (strcmp(key, publish_keys[i]) != 0)
+			continue;
+		if (v[0] != '/')
+			return fail(ps, "%s: \"%s\" must be an absolute path",
+			    key, v);
+		replace(&d->publish[i], v);
+		return 1;
+	}
+	if (!strcmp(key, "publish_replace")) {
+		if (parse_bool(v, &d->publish_replace) == -1)
+			return fail(ps, "%s: \"%s\" is not yes or no", key, v);
+		return 1;
+	}
+	return fail(ps, "unknown key \"%s\" in [domain %s]", key, d->name);
+}
+
+static int
+dependent_key(struct parse_state *ps, struct dependent_conf *p,
+    const char *key, const char *v)
+{
+	char	 err[200];
+	char	**argv;
+	size_t	 i;
+
+	if (!strcmp(key, "unit")) {
+		replace(&p->unit, v);
+	} else if (!strcmp(key, "action")) {
+		for (i = 0; i < nitems(actions); i++)
+			if (strcmp(v, actions[i]) == 0)
+				break;
+		if (i == nitems(actions))
+			return fail(ps, "action: \"%s\" is not reload, restart "
+			    "or reload-or-restart", v);
+		p->action = (enum dep_action)i;
+	} else if (!strcmp(key, "exec") || !strcmp(key, "configtest")) {
+		if ((argv = conf_split_argv(v, err, sizeof(err))) == NULL)
+			return fail(ps, "%s: %s", key, err);
+		if (!strcmp(key, "exec")) {
+			conf_free_argv(p->exec);
+			p->exec = argv;
+		} else {
+			conf_free_argv(p->configtest);
+			p->configtest = argv;
+		}
+	} else if (!strcmp(key, "verify")) {
+		if (parse_hostport(v, &p->verify_host, &p->verify_port) == -1)
+			return fail(ps, "verify: \"%s\" is not HOST:PORT", v);
+	} else if (!strcmp(key, "verify_name")) {
+		replace(&p->verify_name, v);
+	} else if (!strcmp(key, "verify_timeout")) {
+		if (parse_duration(v, &p->verify_timeout_ms) == -1)
+			return fail(ps, "verify_timeout: \"%s\" is not a "
+			    "duration such as 5 or 500ms", v);
+	} else if (!strcmp(key, "timeout")) {
+		if (parse_duration(v, &p->timeout_ms) == -1)
+			return fail(ps, "timeout: \"%s\" is not a duration "
+			    "such as 30 or 500ms", v);
+	} else if (!strcmp(key, "domains")) {
+		char	*dup = xstrdup(v), *s, *tok, *save = NULL;
+		size_t	 k = 0;
+
+		conf_free_argv(p->domains);
+		p->domains = NULL;
+		for (s = dup; (tok = strtok_r(s, ", \t", &save)) != NULL;
+		    s = NULL) {
+			p->domains = realloc(p->domains, (k + 2) * sizeof(char *));
+			p->domains[k++] = xstrdup(tok);
+			p->domains[k] = NULL;
+		}
+		free(dup);
+	} else
+		return fail(ps, "unknown key \"%s\" in [dependent %s]", key,
+		    p->name);
+	return 1;
+}
+
+static int
+handler(void *user, const char *section, const char *key, const char *v)
+{
+	struct parse_state	*ps = user;
+	char			 err[256];
+	const char		*arg;
+
+	if (!strcmp(section, "certd")) {
+		if (conf_set(ps->conf, key, v, err, sizeof(err)) == -1)
+			return fail(ps, "%s", err);
+		return 1;
+	}
+	if (!strncmp(section, "domain ", 7)) {
+		arg = section + 7;
+		while (*arg == ' ')
+			arg++;
+		if (!conf_valid_domain(arg))
+			return fail(ps, "[domain %s]: not a valid domain name",
+			    arg);
+		return domain_key(ps, domain_get(ps->conf, arg), key, v);
+	}
+	if (!strncmp(section, "dependent ", 10)) {
+		arg = section + 10;
+		while (*arg == ' ')
+			arg++;
+		if (*arg == '\0' || strlen(arg) > 63 || strchr(arg, ' '))
+			return fail(ps, "[dependent %s]: name must be one word "
+			    "of at most 63 characters", arg);
+		return dependent_key(ps, dependent_get(ps->conf, arg), key, v);
+	}
+	if (*section == '\0')
+		return fail(ps, "\"%s\" outside a section (start with [certd])",
+		    key);
+	return fail(ps, "unknown section [%s] (expected [certd], "
+	    "[domain NAME] or [dependent NAME])", section);
+}
+
+/* Checks that need the whole file. */
+static int
+conf_check(struct certd_conf *c, char *err, size_t errlen)
+{
+	struct dependent_conf	*p;
+
+	TAILQ_FOREACH(p, &c->dependents, entry) {
+		if ((p->unit == NULL) == (p->exec == NULL)) {
+			snprintf(err, errlen, "[dependent %s]: needs exactly "
+			    "one of unit = or exec =", p->name);
+			return -1;
+		}
+		if (p->verify_name != NULL && p->verify_host == NULL) {
+			snprintf(err, errlen, "[dependent %s]: verify_name "
+			    "without verify = HOST:PORT", p->name);
+			return -1;
+		}
+	}
+	if (c->listen != NULL && (c->tls_cert == NULL || c->tls_key == NULL ||
+	    c->client_ca == NULL)) {
+		snprintf(err, errlen, "[certd] listen = needs tls_cert, "
+		    "tls_key and client_ca");
+		return -1;
+	}
+	return 0;
+}
+
+struct certd_conf *
+conf_load(const char *path, char *err, size_t errlen)
+{
+	struct parse_state	 ps;
+	FILE			*f;
+	int			 line;
+	char			 cerr[256];
+
+	memset(&ps, 0, sizeof(ps));
+	if ((ps.conf = conf_new()) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (path == NULL)
+		return ps.conf;
+	if ((f = fopen(path, "r")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	line = ini_parse_file(f, handler, &ps);
+	fclose(f);
+	if (line != 0) {
+		if (line == -1)
+			snprintf(err, errlen, "%s: cannot read", path);
+		else
+			snprintf(err, errlen, "%s:%d: %s", path, line,
+			    ps.err[0] ? ps.err : "syntax error (expected "
+			    "[section] or key = value)");
+		goto fail;
+	}
+	if (conf_check(ps.conf, cerr, sizeof(cerr)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, cerr);
+		goto fail;
+	}
+	ps.conf->path = xstrdup(path);
+	return ps.conf;
+fail:
+	conf_free(ps.conf);
+	return NULL;
+}
+
+static void
+print_argv(FILE *f, const char *key, char **argv)
+{
+	char	*s;
+
+	if (argv == NULL)
+		return;
+	s = conf_join_argv(argv);
+	fprintf(f, "%s = %s\n", key, s != NULL ? s : "");
+	free(s);
+}
+
+static void
+print_list(FILE *f, const char *key, char **list, const char *sep)
+{
+	size_t	 i;
+
+	if (list == NULL)
+		return;
+	fprintf(f, "%s = ", key);
+	for (i = 0; list[i] != NULL; i++)
+		fprintf(f, "%s%s", i ? sep : "", list[i]);
+	fprintf(f, "\n");
+}
+
+void
+conf_print(const struct certd_conf *c, FILE *f)
+{
+	const struct domain_conf	*d;
+	const struct dependent_conf	*p;
+	int				 i;
+
+	fprintf(f, "# effective configuration (%s)\n",
+	    c->path != NULL ? c->path : "built-in defaults");
+	fprintf(f, "[certd]\n");
+	fprintf(f, "state_dir = %s\n", c->state_dir);
+	fprintf(f, "socket = %s\n", c->socket);
+	fprintf(f, "socket_mode = %04o\n", (unsigned)c->socket_mode);
+	fprintf(f, "admin_group = %s\n", c->admin_group);
+	fprintf(f, "key_group = %s\n", c->key_group);
+	/* Passwords are printed: they are configuration the admin wrote,
+	 * and `certd -t` is for root.  Trust-store passwords guard integrity,
+	 * not secrecy (Java's default is "changeit"). */
+	fprintf(f, "truststore_password = %s\n", c->truststore_password);
+	fprintf(f, "truststore_include_system = %s\n",
+	    c->truststore_include_system ? "yes" : "no");
+	if (c->keystore_password != NULL)
+		fprintf(f, "keystore_password = %s\n", c->keystore_password);
+	fprintf(f, "keep_generations = %d\n", c->keep_generations);
+	if (c->listen != NULL)
+		fprintf(f, "listen = %s\n", c->listen);
+	if (c->tls_cert != NULL)
+		fprintf(f, "tls_cert = %s\n", c->tls_cert);
+	if (c->tls_key != NULL)
+		fprintf(f, "tls_key = %s\n", c->tls_key);
+	if (c->client_ca != NULL)
+		fprintf(f, "client_ca = %s\n", c->client_ca);
+	print_list(f, "client_allow", c->client_allow, ", ");
+
+	TAILQ_FOREACH(d, &c->domains, entry) {
+		fprintf(f, "\n[domain %s]\n", d->name);
+		for (i = 0; i < PUB_MAX; i++)
+			if (d->publish[i] != NULL)
+				fprintf(f, "%s = %s\n", publish_keys[i],
+				    d->publish[i]);
+		fprintf(f, "publish_replace = %s\n",
+		    d->publish_replace ? "yes" : "no");
+	}
+	TAILQ_FOREACH(p, &c->dependents, entry) {
+		fprintf(f, "\n[dependent %s]\n", p->name);
+		if (p->unit != NULL) {
+			fprintf(f, "unit = %s\n", p->unit);
+			fprintf(f, "action = %s\n", actions[p->action]);
+		}
+		print_argv(f, "exec", p->exec);
+		print_argv(f, "configtest", p->configtest);
+		if (p->verify_host != NULL) {
+			if (strchr(p->verify_host, ':') != NULL)
+				fprintf(f, "verify = [%s]:%s\n", p->verify_host,
+				    p->verify_port);
+			else
+				fprintf(f, "verify = %s:%s\n", p->verify_host,
+				    p->verify_port);
+			if (p->verify_name != NULL)
+				fprintf(f, "verify_name = %s\n", p->verify_name);
+			fprintf(f, "verify_timeout = %dms\n",
+			    p->verify_timeout_ms);
+		}
+		fprintf(f, "timeout = %dms\n", p->timeout_ms);
+		print_list(f, "domains", p->domains, " ");
+	}
+}

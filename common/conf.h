@@ -1,0 +1,96 @@
+/*
+ * conf.h: certd's configuration (SPEC §9): built-in defaults in one
+ * initialiser, an INI file read with inih, and the effective config printed
+ * by `certd -t`.
+ */
+#ifndef CERTD_CONF_H
+#define CERTD_CONF_H
+
+#include <sys/queue.h>
+#include <sys/types.h>
+#include <stdio.h>
+
+enum publish_kind {
+	PUB_CERT, PUB_KEY, PUB_CHAIN, PUB_FULLCHAIN, PUB_ROOT, PUB_BUNDLE,
+	PUB_TRUSTSTORE, PUB_KEYSTORE,
+	PUB_MAX
+};
+
+/* The rendered file each publish_* key points at (PUB_TRUSTSTORE: .jks). */
+const char	*conf_publish_file(enum publish_kind);
+
+struct domain_conf {
+	TAILQ_ENTRY(domain_conf) entry;
+	char		*name;
+	char		*publish[PUB_MAX];	/* NULL: not published */
+	int		 publish_replace;
+};
+TAILQ_HEAD(domain_conf_list, domain_conf);
+
+enum dep_action { DEP_RELOAD, DEP_RESTART, DEP_RELOAD_OR_RESTART };
+
+struct dependent_conf {
+	TAILQ_ENTRY(dependent_conf) entry;
+	char		*name;
+	char		*unit;		/* systemd unit, or NULL */
+	enum dep_action	 action;
+	char		**exec;		/* argv, NULL-terminated, or NULL */
+	char		**configtest;	/* argv or NULL */
+	char		*verify_host;	/* NULL: no verification */
+	char		*verify_port;
+	char		*verify_name;	/* SNI and name to check; NULL: domain */
+	int		 verify_timeout_ms;
+	int		 timeout_ms;
+	char		**domains;	/* NULL: every domain */
+};
+TAILQ_HEAD(dependent_conf_list, dependent_conf);
+
+struct certd_conf {
+	char		*path;		/* file read, NULL: built-in defaults */
+	char		*state_dir;
+	char		*socket;
+	mode_t		 socket_mode;
+	char		*admin_group;
+	char		*key_group;
+	char		*truststore_password;
+	int		 truststore_include_system;
+	char		*keystore_password;	/* NULL: the trust store's */
+	int		 keep_generations;
+	char		*listen;
+	char		*tls_cert;
+	char		*tls_key;
+	char		*client_ca;
+	char		**client_allow;
+	struct domain_conf_list		domains;
+	struct dependent_conf_list	dependents;
+};
+
+/* Built-in defaults; fresh allocation, free with conf_free(). */
+struct certd_conf	*conf_new(void);
+/*
+ * Read path over the defaults.  On error returns NULL and writes
+ * "file:line: message" into err.
+ */
+struct certd_conf	*conf_load(const char *path, char *err, size_t errlen);
+void			 conf_free(struct certd_conf *);
+/* Set one [certd] key (for command-line overrides); 0 or -1 with err. */
+int	conf_set(struct certd_conf *, const char *key, const char *value,
+	    char *err, size_t errlen);
+/* Print the effective configuration as an INI file that conf_load reads back. */
+void	conf_print(const struct certd_conf *, FILE *);
+
+const char		*conf_keystore_password(const struct certd_conf *);
+struct domain_conf	*conf_domain(const struct certd_conf *, const char *);
+/* Does dependent d act on domain? */
+int	conf_dependent_wants(const struct dependent_conf *, const char *domain);
+
+/* Split a command line into argv (quotes '' and "", backslash), no shell. */
+char	**conf_split_argv(const char *, char *err, size_t errlen);
+void	  conf_free_argv(char **);
+char	 *conf_join_argv(char **);	/* for printing */
+
+/* Checks shared by config and API: a domain suffix / item name is sane. */
+int	conf_valid_domain(const char *);
+int	conf_valid_name(const char *);
+
+#endif

@@ -1,0 +1,3 @@
+#ifndef CERTD_DB_H
+#define CERTD_DB_H
+#endif

@@ -1,0 +1,1 @@
+/* jks.c: placeholder until its module lands. */

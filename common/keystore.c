@@ -1,0 +1,1 @@
+/* keystore.c: placeholder until its module lands. */

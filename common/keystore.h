@@ -1,0 +1,127 @@
+/*
+ * keystore.h: the per-domain keystore (SPEC §3): staging of CloudStack-style
+ * uploads, commit of a validated chain as a new generation, discard, reads of
+ * the current chain, and the event log.  Built on db.c; no libevent here, so
+ * unit tests call it directly.
+ */
+#ifndef CERTD_KEYSTORE_H
+#define CERTD_KEYSTORE_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "chain.h"
+#include "proto.h"
+
+struct keystore;
+
+/* Open (creating and migrating) <path>; E_INTERNAL with a clear message if
+ * the DB is corrupt or newer than this certd knows. */
+struct keystore	*keystore_open(const char *path, struct cert_error *);
+void		 keystore_close(struct keystore *);
+
+/* One CloudStack-style upload (POST /v1/certificates). */
+struct upload {
+	const char	*domain;	/* domainsuffix */
+	const char	*name;		/* item name */
+	int		 seq;		/* id: 1 root, 2..n intermediates; for
+					   the server certificate any seq >
+					   the last CA, or 0 = next */
+	const char	*cert;		/* as received, any accepted encoding */
+	size_t		 cert_len;
+	const char	*key;		/* server key; NULL for a CA item */
+	size_t		 key_len;
+};
+
+struct upload_result {
+	int			 committed;	/* 1: a new generation */
+	int64_t			 generation;	/* committed generation */
+	enum item_kind		 kind;		/* kind staged */
+	int			 seq;
+	struct cert_warnings	 warnings;
+};
+
+/*
+ * Stage an item; with a key, validate the whole staged chain and commit it
+ * as a new generation in one transaction.  A rejected upload changes
+ * nothing (not even the staged set) and records a rejection event.
+ */
+int	keystore_upload(struct keystore *, const struct upload *, time_t now,
+	    struct upload_result *, struct cert_error *);
+/* Full chain in any order + key: stage and commit in one step. */
+int	keystore_bundle(struct keystore *, const char *domain,
+	    const char *certs, size_t certs_len, const char *key, size_t key_len,
+	    time_t now, struct upload_result *, struct cert_error *);
+/* Drop the staged items of a domain (E_NOT_FOUND if none). */
+int	keystore_discard(struct keystore *, const char *domain,
+	    struct cert_error *);
+
+/* The chain (with key) of a domain's current generation / a given one. */
+int	keystore_current(struct keystore *, const char *domain,
+	    struct chain **out, int64_t *generation, struct cert_error *);
+int	keystore_generation(struct keystore *, const char *domain, int64_t gen,
+	    struct chain **out, struct cert_error *);
+/* Make gen the current generation (rollback); records an event. */
+int	keystore_set_current(struct keystore *, const char *domain,
+	    int64_t gen, const char *reason, struct cert_error *);
+
+/* Listings for status, show and metrics.  Arrays are malloc'd; free with
+ * the matching _free. */
+struct ks_item {
+	char		 name[ITEM_NAME_MAX + 1];
+	int		 seq;
+	enum item_kind	 kind;
+	char		 sha256[65];
+	char		*subject, *issuer, *serial, *san;
+	time_t		 not_before, not_after;
+	char		*pem;		/* certificate PEM (never a key) */
+	int		 has_key;
+};
+struct ks_generation {
+	int64_t		 generation;
+	time_t		 created;
+	int		 current;
+	char		 state[16];	/* "committed", "rolled-back" */
+};
+struct ks_domain {
+	char			 name[DOMAIN_MAX + 1];
+	int64_t			 generation;	/* current, 0 if none */
+	struct ks_item		*items;		/* current chain, root first */
+	size_t			 nitems;
+	struct ks_item		*staged;	/* staged items not yet committed */
+	size_t			 nstaged;
+	struct ks_generation	*gens;		/* newest first */
+	size_t			 ngens;
+};
+int	keystore_domains(struct keystore *, char ***names, size_t *n);
+void	keystore_names_free(char **, size_t);
+int	keystore_domain(struct keystore *, const char *domain,
+	    struct ks_domain **, struct cert_error *);
+void	keystore_domain_free(struct ks_domain *);
+/* Drop generation rows beyond keep (never the current one). */
+int	keystore_prune(struct keystore *, const char *domain, int keep);
+
+/* Event log: commits, rejections, reloads, rollbacks. */
+struct ks_event {
+	int64_t		 id;
+	time_t		 at;
+	char		 domain[DOMAIN_MAX + 1];
+	int64_t		 generation;
+	char		 type[24];	/* commit, reject, reload, rollback, render */
+	char		 result[24];	/* ok, failed, rolled-back, E_... */
+	char		 step[24];	/* dependent step, or "" */
+	char		 dependent[64];
+	int64_t		 duration_ms;
+	char		*message;
+};
+int	keystore_event(struct keystore *, const struct ks_event *);
+/* Newest first, at most max, for domain (NULL: all) and type (NULL: all). */
+int	keystore_events(struct keystore *, const char *domain, const char *type,
+	    size_t max, struct ks_event **, size_t *n);
+void	keystore_events_free(struct ks_event *, size_t);
+/* Counters for metrics: commits per domain, rejections per code. */
+struct ks_count { char key[64]; int64_t n; };
+int	keystore_count(struct keystore *, const char *type, const char *group_by,
+	    struct ks_count **, size_t *n);	/* group_by: "domain" or "result" */
+
+#endif

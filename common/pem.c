@@ -1,0 +1,1 @@
+/* pem.c: placeholder until its module lands. */

@@ -1,0 +1,1 @@
+/* pkcs12.c: placeholder until its module lands. */

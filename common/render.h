@@ -1,0 +1,45 @@
+/*
+ * render.h: turn a committed generation into every file local services read
+ * (SPEC §5) in <state_dir>/domains/<domain>/gen-<N>/, swap the relative
+ * `current` symlink atomically, keep the last generations, roll back,
+ * repair on start, and publish symlinks at configured paths.
+ */
+#ifndef CERTD_RENDER_H
+#define CERTD_RENDER_H
+
+#include <stdint.h>
+
+#include "chain.h"
+#include "conf.h"
+#include "proto.h"
+
+/* The names of the files in a generation, in manifest order. */
+extern const char *const render_files[];
+
+/*
+ * Write gen-<gen> for domain from chain (which holds the key) and make it
+ * current.  Crash-safe: files O_EXCL|O_NOFOLLOW, owner/mode before content,
+ * fsync each, fsync dir, rename a new symlink over `current`, fsync parent.
+ * If gen-<gen> exists complete (manifest matches) it is reused.
+ */
+int	render_generation(const struct certd_conf *, const char *domain,
+	    int64_t gen, const struct chain *, struct cert_error *);
+/* Point `current` at an existing complete generation (rollback). */
+int	render_swap(const struct certd_conf *, const char *domain, int64_t gen,
+	    struct cert_error *);
+/* The generation `current` names, 0 if none; -1 on a damaged link. */
+int64_t	render_current(const struct certd_conf *, const char *domain);
+/* Does gen-<gen> exist and match its manifest?  1 yes, 0 no. */
+int	render_check(const struct certd_conf *, const char *domain, int64_t gen);
+/* Remove gen-* directories beyond the newest keep (never current). */
+int	render_prune(const struct certd_conf *, const char *domain, int keep);
+/* On start: remove partial generations (no complete manifest) of domain. */
+int	render_clean(const struct certd_conf *, const char *domain);
+/* Create/refresh the publish symlinks of a domain (SPEC §5). */
+int	render_publish(const struct certd_conf *, const struct domain_conf *,
+	    struct cert_error *);
+/* Path of a file in a domain's current/ ("<state>/domains/<d>/current/<f>"). */
+int	render_path(const struct certd_conf *, const char *domain,
+	    const char *file, char *out, size_t outlen);
+
+#endif

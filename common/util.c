@@ -1,0 +1,135 @@
+/* util.c: small helpers shared by every module (strings, files, digests). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include <openssl/evp.h>
+
+#include "util.h"
+
+#ifndef HAVE_STRLCPY
+size_t
+strlcpy(char *dst, const char *src, size_t size)
+{
+	size_t	 n = strlen(src);
+
+	if (size > 0) {
+		size_t	 c = n < size - 1 ? n : size - 1;
+		memcpy(dst, src, c);
+		dst[c] = '\0';
+	}
+	return n;
+}
+#endif
+
+int
+read_file(const char *path, size_t max, char **bufp, size_t *lenp)
+{
+	struct stat	 st;
+	char		*buf = NULL;
+	size_t		 len = 0;
+	ssize_t		 r;
+	int		 fd, saved;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	if (fstat(fd, &st) == -1)
+		goto fail;
+	if (S_ISREG(st.st_mode) && (size_t)st.st_size > max) {
+		errno = EFBIG;
+		goto fail;
+	}
+	if ((buf = malloc(max + 1)) == NULL)
+		goto fail;
+	while ((r = read(fd, buf + len, max + 1 - len)) != 0) {
+		if (r == -1) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
+		}
+		len += r;
+		if (len > max) {
+			errno = EFBIG;
+			goto fail;
+		}
+	}
+	buf[len] = '\0';
+	close(fd);
+	*bufp = buf;
+	*lenp = len;
+	return 0;
+fail:
+	saved = errno;
+	free(buf);
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
+int
+write_all(int fd, const void *p, size_t len)
+{
+	const char	*b = p;
+	ssize_t		 w;
+
+	while (len > 0) {
+		if ((w = write(fd, b, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		b += w;
+		len -= w;
+	}
+	return 0;
+}
+
+int
+fsync_dir(const char *path)
+{
+	int	 fd, r, saved;
+
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	r = fsync(fd);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return r;
+}
+
+void
+hex_encode(const unsigned char *in, size_t len, char *out)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	size_t			 i;
+
+	for (i = 0; i < len; i++) {
+		out[2 * i] = hex[in[i] >> 4];
+		out[2 * i + 1] = hex[in[i] & 0xf];
+	}
+	out[2 * len] = '\0';
+}
+
+void
+sha256_hex(const void *buf, size_t len, char out[65])
+{
+	unsigned char	 md[32];
+	unsigned int	 mdlen = sizeof(md);
+
+	EVP_Digest(buf, len, md, &mdlen, EVP_sha256(), NULL);
+	hex_encode(md, 32, out);
+}
+
+int64_t
+now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

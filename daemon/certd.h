@@ -1,0 +1,3 @@
+#ifndef CERTD_CERTD_H
+#define CERTD_CERTD_H
+#endif

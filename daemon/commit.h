@@ -1,0 +1,3 @@
+#ifndef CERTD_COMMIT_H
+#define CERTD_COMMIT_H
+#endif

@@ -1,0 +1,3 @@
+#ifndef CERTD_CONTROL_H
+#define CERTD_CONTROL_H
+#endif

@@ -1,0 +1,1 @@
+/* dependents.c: placeholder until its module lands. */

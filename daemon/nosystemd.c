@@ -1,0 +1,1 @@
+/* nosystemd.c: placeholder until its module lands. */

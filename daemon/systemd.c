@@ -1,0 +1,1 @@
+/* systemd.c: placeholder until its module lands. */

@@ -1,0 +1,1 @@
+-- 001_initial.sql: placeholder

@@ -1,0 +1,1 @@
+/* testpki.c: placeholder until its module lands. */

@@ -1,0 +1,3 @@
+#ifndef CERTD_TESTPKI_H
+#define CERTD_TESTPKI_H
+#endif
