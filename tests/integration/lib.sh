@@ -1,0 +1,95 @@
+# lib.sh: helpers for integration tests.  Source it first:
+#   . "$top_srcdir/tests/integration/lib.sh"
+# It makes $T (a private temp dir, removed on exit), and offers: fail, skip,
+# need, on_exit, free_port, wait_for, start_certd, stop_certd, ctl (certctl on
+# the private socket), api (curl on the private socket), pki (tests/testpki),
+# assert_eq, assert_contains, assert_not_contains.
+set -u
+: "${top_srcdir:?run me through tests/integration/run or make check}"
+: "${top_builddir:=$top_srcdir}"
+CERTD=$top_builddir/certd
+CERTCTL=$top_builddir/certctl
+TESTPKI=$top_builddir/tests/testpki
+
+T=$(mktemp -d /tmp/certd-test.XXXXXX)
+chmod 755 "$T"		# Apache children (www-data) may need to traverse it
+_exit_cmds=""
+on_exit() { _exit_cmds="$1
+$_exit_cmds"; }
+_cleanup() {
+	rc=$?
+	trap - EXIT INT TERM
+	eval "$_exit_cmds"
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ -f "$T/certd.log" ]; then
+		echo "--- certd log (last 30 lines)"
+		tail -n 30 "$T/certd.log"
+	fi
+	rm -rf "$T"
+	exit "$rc"
+}
+trap _cleanup EXIT
+trap 'exit 130' INT TERM
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+skip() { echo "skip: $*"; exit 77; }
+need() { for c in "$@"; do command -v "$c" >/dev/null 2>&1 || skip "$c not installed (tests/setup-debian)"; done; }
+say() { echo "--- $*"; }
+
+assert_eq() { [ "$1" = "$2" ] || fail "${3:-values differ}: expected '$2', got '$1'"; }
+assert_contains() { case $1 in *"$2"*) ;; *) fail "${3:-output} does not contain '$2': $1" ;; esac; }
+assert_not_contains() { case $1 in *"$2"*) fail "${3:-output} contains '$2': $1" ;; *) ;; esac; }
+
+# A free TCP port on 127.0.0.1.
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# wait_for SECONDS CMD...: retry CMD every 0.1 s until it succeeds.
+wait_for() {
+	_n=$(($1 * 10)); shift
+	while [ "$_n" -gt 0 ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1; _n=$((_n - 1))
+	done
+	return 1
+}
+
+pki() { "$TESTPKI" "$@"; }
+
+# start_certd [EXTRA_CONFIG_TEXT]: a private certd with its own state dir,
+# socket and config ($T/certd.conf); extra text is appended to the config
+# (other sections, or [certd] keys after a "[certd]" line of your own).
+CERTD_SOCK=$T/control.sock
+CERTD_STATE=$T/state
+start_certd() {
+	{
+		echo "[certd]"
+		echo "state_dir = $CERTD_STATE"
+		echo "socket = $CERTD_SOCK"
+		echo "${1:-}"
+	} > "$T/certd.conf"
+	"$CERTD" -d -f "$T/certd.conf" >>"$T/certd.log" 2>&1 &
+	CERTD_PID=$!
+	on_exit "stop_certd"
+	wait_for 10 test -S "$CERTD_SOCK" || fail "certd did not create $CERTD_SOCK"
+	wait_for 10 api GET /v1/status || fail "certd does not answer on $CERTD_SOCK"
+}
+stop_certd() {
+	[ -n "${CERTD_PID:-}" ] || return 0
+	kill -TERM "$CERTD_PID" 2>/dev/null
+	wait "$CERTD_PID" 2>/dev/null
+	CERTD_RC=$?
+	CERTD_PID=""
+}
+
+ctl() { "$CERTCTL" -s "$CERTD_SOCK" "$@"; }
+# api METHOD PATH [curl args...]: body on stdout; fails on HTTP >= 400
+# unless API_OK_CODES is set.  HTTP code in $T/api.code.
+api() {
+	_m=$1 _p=$2; shift 2
+	_code=$(curl -s -o "$T/api.body" -w '%{http_code}' --max-time 30 \
+	    --unix-socket "$CERTD_SOCK" -X "$_m" "$@" "http://certd$_p") || return 1
+	echo "$_code" > "$T/api.code"
+	cat "$T/api.body"
+	[ "$_code" -lt 400 ]
+}
