@@ -273,6 +273,25 @@ test_valid_names(void **state)
 	assert_false(conf_valid_name("a/b"));
 }
 
+/* The shipped example parses and means the built-in defaults. */
+static void
+test_example_config_parses(void **state)
+{
+	struct certd_conf	*c;
+	char			 path[4096], err[512];
+	const char		*top = getenv("top_srcdir");
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/etc/certd.conf", top ? top : ".");
+	c = conf_load(path, err, sizeof(err));
+	if (c == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(c->socket_mode, 0666);
+	assert_int_equal(c->keep_generations, 5);
+	assert_true(TAILQ_EMPTY(&c->dependents));
+	conf_free(c);
+}
+
 int
 main(void)
 {
@@ -284,6 +303,7 @@ main(void)
 		cmocka_unit_test(test_split_argv_quotes),
 		cmocka_unit_test(test_print_round_trips),
 		cmocka_unit_test(test_valid_names),
+		cmocka_unit_test(test_example_config_parses),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
