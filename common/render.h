@@ -13,8 +13,10 @@
 #include "conf.h"
 #include "proto.h"
 
-/* The names of the files in a generation, in manifest order. */
+/* The names of the files in a generation, in manifest order; NULL-ended.
+ * manifest.json comes last: a generation without it is partial. */
 extern const char *const render_files[];
+#define RENDER_NFILES	11
 
 /*
  * Write gen-<gen> for domain from chain (which holds the key) and make it
@@ -41,5 +43,8 @@ int	render_publish(const struct certd_conf *, const struct domain_conf *,
 /* Path of a file in a domain's current/ ("<state>/domains/<d>/current/<f>"). */
 int	render_path(const struct certd_conf *, const char *domain,
 	    const char *file, char *out, size_t outlen);
+/* Where truststore_include_system reads CAs (NULL: the Debian bundle,
+ * /etc/ssl/certs/ca-certificates.crt); for tests. */
+void	render_set_system_bundle(const char *path);
 
 #endif
