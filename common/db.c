@@ -1,1 +1,1016 @@
-/* db.c: placeholder until its module lands. */
+/*
+ * db.c: the SQLite store (the only file that uses SQLite).  Opens with
+ * checks and migrations, and offers row-level operations to keystore.c.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <sqlite3.h>
+
+#include "chain.h"
+#include "db.h"
+#include "log.h"
+#include "util.h"
+
+extern const char *const sql_migrations[];
+extern const size_t sql_migrations_count;
+
+#define DB_BUSY_TIMEOUT	5000	/* ms: a second process (sqlite3 CLI) may read */
+
+struct db {
+	sqlite3	*h;
+	char	 path[4096];
+};
+
+static const char *const kinds[] = {
+	[KIND_ROOT] = "root",
+	[KIND_INTERMEDIATE] = "intermediate",
+	[KIND_SERVER] = "server",
+};
+
+static const char *
+kind_name(int k)
+{
+	if (k < KIND_ROOT || k > KIND_SERVER)
+		return "?";
+	return kinds[k];
+}
+
+static int
+kind_from_name(const char *s)
+{
+	int	 k;
+
+	for (k = KIND_ROOT; k <= KIND_SERVER; k++)
+		if (s != NULL && strcmp(kinds[k], s) == 0)
+			return k;
+	return 0;
+}
+
+static int
+db_error(struct db *db, struct cert_error *err, const char *what)
+{
+	return cert_error_set(err, E_INTERNAL, NULL, 0, "database %s: %s: %s",
+	    db->path, what, sqlite3_errmsg(db->h));
+}
+
+static int
+db_exec(struct db *db, const char *sql, struct cert_error *err)
+{
+	char	*msg = NULL;
+
+	if (sqlite3_exec(db->h, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		cert_error_set(err, E_INTERNAL, NULL, 0, "database %s: %s",
+		    db->path, msg != NULL ? msg : sqlite3_errmsg(db->h));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static sqlite3_stmt *
+db_prepare(struct db *db, const char *sql, struct cert_error *err)
+{
+	sqlite3_stmt	*st = NULL;
+
+	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK) {
+		db_error(db, err, "prepare");
+		sqlite3_finalize(st);
+		return NULL;
+	}
+	return st;
+}
+
+static int
+db_begin(struct db *db, struct cert_error *err)
+{
+	/* IMMEDIATE: take the write lock now, not at the first write, so a
+	 * transaction never fails half-way on SQLITE_BUSY. */
+	return db_exec(db, "BEGIN IMMEDIATE", err);
+}
+
+static int
+db_end(struct db *db, int rc, struct cert_error *err)
+{
+	if (rc == 0 && db_exec(db, "COMMIT", err) == 0)
+		return 0;
+	sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+/* Run a one-row query returning one integer. */
+static int
+db_int(struct db *db, const char *sql, int64_t *out, struct cert_error *err)
+{
+	sqlite3_stmt	*st;
+	int		 rc = -1;
+
+	if ((st = db_prepare(db, sql, err)) == NULL)
+		return -1;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		db_error(db, err, sql);
+		goto out;
+	}
+	*out = sqlite3_column_int64(st, 0);
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static char *
+col_strdup(sqlite3_stmt *st, int i)
+{
+	const unsigned char	*s = sqlite3_column_text(st, i);
+
+	return strdup(s != NULL ? (const char *)s : "");
+}
+
+static void
+col_strlcpy(sqlite3_stmt *st, int i, char *dst, size_t size)
+{
+	const unsigned char	*s = sqlite3_column_text(st, i);
+
+	strlcpy(dst, s != NULL ? (const char *)s : "", size);
+}
+
+/*
+ * Create the file with mode 0600 before SQLite does (it would use 0644 and
+ * the umask); SQLite gives the -wal and -shm files the mode of the database.
+ * An existing file with a looser mode is tightened: it holds private keys.
+ */
+static int
+db_create_file(const char *path, struct cert_error *err)
+{
+	struct stat	 st;
+	int		 fd;
+
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd == -1)
+		return cert_error_set(err, E_INTERNAL, NULL, 0,
+		    "database %s: %s", path, strerror(errno));
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		cert_error_set(err, E_INTERNAL, NULL, 0,
+		    "database %s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	if ((st.st_mode & 077) != 0) {
+		log_warnx("database %s: mode %04o too open, setting 0600", path,
+		    (unsigned)(st.st_mode & 07777));
+		if (fchmod(fd, 0600) == -1) {
+			cert_error_set(err, E_INTERNAL, NULL, 0,
+			    "database %s: chmod: %s", path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+	}
+	close(fd);
+	return 0;
+}
+
+/* Refuse files we must not touch; nothing here writes to the file. */
+static int
+db_check(struct db *db, int64_t *version, struct cert_error *err)
+{
+	sqlite3_stmt	*st = NULL;
+	const char	*res;
+	int		 rc = -1, r;
+
+	if (db_int(db, "PRAGMA user_version", version, NULL) == -1) {
+		r = sqlite3_errcode(db->h);
+		if (r == SQLITE_NOTADB || r == SQLITE_CORRUPT)
+			return cert_error_set(err, E_INTERNAL, NULL, 0,
+			    "database %s is not a valid SQLite database (%s); "
+			    "refusing to start: restore it from a backup or "
+			    "move it away to start empty", db->path,
+			    sqlite3_errmsg(db->h));
+		return db_error(db, err, "read user_version");
+	}
+	if (*version > (int64_t)sql_migrations_count)
+		return cert_error_set(err, E_INTERNAL, NULL, 0,
+		    "database %s has schema version %lld, newer than the %zu "
+		    "this certd knows; refusing to open it (downgrade?)",
+		    db->path, (long long)*version, sql_migrations_count);
+
+	if ((st = db_prepare(db, "PRAGMA integrity_check(5)", err)) == NULL)
+		return -1;
+	r = sqlite3_step(st);
+	if (r != SQLITE_ROW) {
+		cert_error_set(err, E_INTERNAL, NULL, 0, "database %s is "
+		    "corrupt (%s); refusing to start: restore it from a backup",
+		    db->path, sqlite3_errmsg(db->h));
+		goto out;
+	}
+	res = (const char *)sqlite3_column_text(st, 0);
+	if (res == NULL || strcmp(res, "ok") != 0) {
+		cert_error_set(err, E_INTERNAL, NULL, 0, "database %s is "
+		    "corrupt (integrity check: %s); refusing to start: restore "
+		    "it from a backup", db->path, res != NULL ? res : "?");
+		goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int
+db_migrate(struct db *db, int64_t from, struct cert_error *err)
+{
+	struct cert_error	 e;
+	char			 sql[64];
+	size_t			 i;
+	int			 rc;
+
+	for (i = (size_t)from; i < sql_migrations_count; i++) {
+		cert_error_clear(&e);
+		if (db_begin(db, &e) == -1)
+			goto fail;
+		/* user_version lives in the file header and is part of the
+		 * transaction: a migration and its number land together. */
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %zu", i + 1);
+		rc = db_exec(db, sql_migrations[i], &e);
+		if (rc == 0)
+			rc = db_exec(db, sql, &e);
+		if (db_end(db, rc, &e) == -1)
+			goto fail;
+		if (from > 0)
+			log_info("database %s: migrated to schema version %zu",
+			    db->path, i + 1);
+	}
+	return 0;
+fail:
+	return cert_error_set(err, E_INTERNAL, NULL, 0,
+	    "migration to schema version %zu failed: %s", i + 1, e.message);
+}
+
+struct db *
+db_open(const char *path, struct cert_error *err)
+{
+	struct db	*db;
+	int64_t		 version = 0;
+	int		 flags;
+
+	if ((db = calloc(1, sizeof(*db))) == NULL) {
+		cert_error_set(err, E_INTERNAL, NULL, 0, "out of memory");
+		return NULL;
+	}
+	strlcpy(db->path, path, sizeof(db->path));
+	if (db_create_file(path, err) == -1)
+		goto fail;
+
+	flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW |
+	    SQLITE_OPEN_FULLMUTEX;
+	if (sqlite3_open_v2(path, &db->h, flags, NULL) != SQLITE_OK) {
+		db_error(db, err, "open");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(db->h, 0);
+	sqlite3_busy_timeout(db->h, DB_BUSY_TIMEOUT);
+	if (db_check(db, &version, err) == -1)
+		goto fail;
+	/* secure_delete: staged and pruned rows held keys; zero them in the
+	 * file instead of leaving them in free pages. */
+	if (db_exec(db, "PRAGMA journal_mode = WAL", err) == -1 ||
+	    db_exec(db, "PRAGMA synchronous = FULL", err) == -1 ||
+	    db_exec(db, "PRAGMA foreign_keys = ON", err) == -1 ||
+	    db_exec(db, "PRAGMA secure_delete = ON", err) == -1)
+		goto fail;
+	if (db_migrate(db, version, err) == -1)
+		goto fail;
+	return db;
+fail:
+	db_close(db);
+	return NULL;
+}
+
+void
+db_close(struct db *db)
+{
+	if (db == NULL)
+		return;
+	sqlite3_close_v2(db->h);
+	free(db);
+}
+
+int
+db_user_version(struct db *db)
+{
+	int64_t	 v;
+
+	if (db_int(db, "PRAGMA user_version", &v, NULL) == -1)
+		return -1;
+	return (int)v;
+}
+
+int
+db_schema_version(void)
+{
+	return (int)sql_migrations_count;
+}
+
+void
+db_item_clear(struct db_item *it)
+{
+	if (it == NULL)
+		return;
+	free(it->subject);
+	free(it->issuer);
+	free(it->serial);
+	free(it->san);
+	free(it->certificate);
+	if (it->key != NULL) {
+		OPENSSL_cleanse(it->key, strlen(it->key));
+		free(it->key);
+	}
+	memset(it, 0, sizeof(*it));
+}
+
+void
+db_items_free(struct db_item *items, size_t n)
+{
+	size_t	 i;
+
+	if (items == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		db_item_clear(&items[i]);
+	free(items);
+}
+
+int
+db_current(struct db *db, const char *domain, int64_t *gen,
+    struct cert_error *err)
+{
+	sqlite3_stmt	*st;
+	int		 r;
+
+	*gen = 0;
+	st = db_prepare(db, "SELECT current FROM domains WHERE name = ?", err);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW)
+		*gen = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		return db_error(db, err, "read current generation");
+	return 0;
+}
+
+/* Columns shared by keystore and staged, in the order read_item expects. */
+#define ITEM_COLS "name, seq, kind, fingerprint, subject, issuer, serial, " \
+	"san, not_before, not_after, created, certificate"
+
+static int
+read_items(struct db *db, sqlite3_stmt *st, int with_key,
+    struct db_item **out, size_t *n, struct cert_error *err)
+{
+	struct db_item	*items = NULL, *it, *tmp;
+	size_t		 len = 0;
+	int		 r;
+
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((tmp = reallocarray(items, len + 1, sizeof(*it))) == NULL)
+			goto fail;
+		items = tmp;
+		it = &items[len++];
+		memset(it, 0, sizeof(*it));
+		col_strlcpy(st, 0, it->name, sizeof(it->name));
+		it->seq = sqlite3_column_int(st, 1);
+		it->kind = kind_from_name(
+		    (const char *)sqlite3_column_text(st, 2));
+		col_strlcpy(st, 3, it->fingerprint, sizeof(it->fingerprint));
+		it->subject = col_strdup(st, 4);
+		it->issuer = col_strdup(st, 5);
+		it->serial = col_strdup(st, 6);
+		it->san = col_strdup(st, 7);
+		it->not_before = sqlite3_column_int64(st, 8);
+		it->not_after = sqlite3_column_int64(st, 9);
+		it->created = sqlite3_column_int64(st, 10);
+		it->certificate = col_strdup(st, 11);
+		it->has_key = sqlite3_column_type(st, 12) != SQLITE_NULL;
+		if (with_key && it->has_key)
+			it->key = col_strdup(st, 12);
+		if (it->subject == NULL || it->issuer == NULL ||
+		    it->serial == NULL || it->san == NULL ||
+		    it->certificate == NULL || (with_key && it->has_key &&
+		    it->key == NULL))
+			goto fail;
+	}
+	if (r != SQLITE_DONE) {
+		db_items_free(items, len);
+		return db_error(db, err, "read items");
+	}
+	*out = items;
+	*n = len;
+	return 0;
+fail:
+	db_items_free(items, len);
+	return cert_error_set(err, E_INTERNAL, NULL, 0, "out of memory");
+}
+
+int
+db_items(struct db *db, const char *domain, int64_t gen, int with_key,
+    struct db_item **out, size_t *n, struct cert_error *err)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	*out = NULL;
+	*n = 0;
+	st = db_prepare(db, "SELECT " ITEM_COLS ", key FROM keystore "
+	    "WHERE domain_suffix = ? AND generation = ? ORDER BY seq", err);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, gen);
+	rc = read_items(db, st, with_key, out, n, err);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+db_staged(struct db *db, const char *domain, struct db_item **out, size_t *n,
+    struct cert_error *err)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	*out = NULL;
+	*n = 0;
+	st = db_prepare(db, "SELECT " ITEM_COLS ", NULL FROM staged "
+	    "WHERE domain_suffix = ? ORDER BY seq", err);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
+	rc = read_items(db, st, 0, out, n, err);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int
+ensure_domain(struct db *db, const char *domain, int64_t now,
+    struct cert_error *err)
+{
+	sqlite3_stmt	*st;
+	int		 r;
+
+	st = db_prepare(db, "INSERT OR IGNORE INTO domains (name, created) "
+	    "VALUES (?, ?)", err);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now);
+	r = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (r != SQLITE_DONE)
+		return db_error(db, err, "insert domain");
+	return 0;
+}
+
+/* Bind the columns of ITEM_COLS from position 1. */
+static void
+bind_item(sqlite3_stmt *st, const struct db_item *it, int64_t now)
+{
+	sqlite3_bind_text(st, 1, it->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, it->seq);
+	sqlite3_bind_text(st, 3, kind_name(it->kind), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, it->fingerprint, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, it->subject ? it->subject : "", -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, it->issuer ? it->issuer : "", -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, it->serial ? it->serial : "", -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, it->san ? it->san : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 9, it->not_before);
+	sqlite3_bind_int64(st, 10, it->not_after);
+	sqlite3_bind_int64(st, 11, it->created != 0 ? it->created : now);
+	sqlite3_bind_text(st, 12, it->certificate, -1, SQLITE_STATIC);
+}
+
+int
+db_stage_item(struct db *db, const char *domain, const struct db_item *it,
+    int64_t now, struct cert_error *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 rc = -1;
+
+	if (db_begin(db, err) == -1)
+		return -1;
+	if (ensure_domain(db, domain, now, err) == -1)
+		goto out;
+	st = db_prepare(db, "DELETE FROM staged WHERE domain_suffix = ? AND "
+	    "(name = ? OR seq = ?)", err);
+	if (st == NULL)
+		goto out;
+	sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, it->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, it->seq);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		db_error(db, err, "replace staged item");
+		goto out;
+	}
+	sqlite3_finalize(st);
+	st = db_prepare(db, "INSERT INTO staged (" ITEM_COLS ", domain_suffix, "
+	    "updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", err);
+	if (st == NULL)
+		goto out;
+	bind_item(st, it, now);
+	sqlite3_bind_text(st, 13, domain, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 14, now);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		db_error(db, err, "stage item");
+		goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	return db_end(db, rc, err);
+}
+
+/* A domain row with no generation exists only for its staged items. */
+static int
+drop_empty_domain(struct db *db, const char *domain, struct cert_error *err)
+{
+	sqlite3_stmt	*st;
+	int		 r;
+
+	st = db_prepare(db, "DELETE FROM domains WHERE name = ? AND "
+	    "current IS NULL AND NOT EXISTS (SELECT 1 FROM staged WHERE "
+	    "domain_suffix = ?)", err);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, domain, -1, SQLITE_STATIC);
+	r = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (r != SQLITE_DONE)
+		return db_error(db, err, "drop domain");
+	return 0;
+}
+
+static int
+delete_staged(struct db *db, const char *domain, int *n,
+    struct cert_error *err)
+{
+	sqlite3_stmt	*st;
+	int		 r;
+
+	st = db_prepare(db, "DELETE FROM staged WHERE domain_suffix = ?", err);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
+	r = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (r != SQLITE_DONE)
+		return db_error(db, err, "delete staged items");
+	if (n != NULL)
+		*n = sqlite3_changes(db->h);
+	return 0;
+}
+
+int
+db_unstage(struct db *db, const char *domain, int *n, struct cert_error *err)
+{
+	int	 rc = -1;
+
+	if (db_begin(db, err) == -1)
+		return -1;
+	if (delete_staged(db, domain, n, err) == 0 &&
+	    drop_empty_domain(db, domain, err) == 0)
+		rc = 0;
+	return db_end(db, rc, err);
+}
+
+static int
+add_event(struct db *db, const struct ks_event *ev, struct cert_error *err)
+{
+	sqlite3_stmt	*st;
+	int		 r;
+
+	st = db_prepare(db, "INSERT INTO events (at, domain, generation, type, "
+	    "result, step, dependent, duration_ms, message) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", err);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, ev->at != 0 ? (int64_t)ev->at :
+	    (int64_t)time(NULL));
+	sqlite3_bind_text(st, 2, ev->domain, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, ev->generation);
+	sqlite3_bind_text(st, 4, ev->type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, ev->result, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, ev->step, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, ev->dependent, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 8, ev->duration_ms);
+	sqlite3_bind_text(st, 9, ev->message != NULL ? ev->message : "", -1,
+	    SQLITE_STATIC);
+	r = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (r != SQLITE_DONE)
+		return db_error(db, err, "record event");
+	return 0;
+}
+
+int
+db_event_add(struct db *db, const struct ks_event *ev, struct cert_error *err)
+{
+	return add_event(db, ev, err);
+}
+
+static void
+event_init(struct ks_event *ev, const char *domain, int64_t gen,
+    const char *type, const char *result, int64_t now, const char *message)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->at = (time_t)now;
+	strlcpy(ev->domain, domain, sizeof(ev->domain));
+	ev->generation = gen;
+	strlcpy(ev->type, type, sizeof(ev->type));
+	strlcpy(ev->result, result, sizeof(ev->result));
+	ev->message = (char *)(uintptr_t)(message != NULL ? message : "");
+}
+
+int
+db_commit_generation(struct db *db, const char *domain,
+    const struct db_item *items, size_t n, int64_t now, const char *message,
+    int64_t *genp, struct cert_error *err)
+{
+	sqlite3_stmt	*st = NULL;
+	struct ks_event	 ev;
+	int64_t		 gen;
+	size_t		 i;
+	int		 rc = -1;
+
+	if (db_begin(db, err) == -1)
+		return -1;
+	if (ensure_domain(db, domain, now, err) == -1)
+		goto out;
+	st = db_prepare(db, "SELECT coalesce(max(generation), 0) + 1 FROM "
+	    "generations WHERE domain = ?", err);
+	if (st == NULL)
+		goto out;
+	sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		db_error(db, err, "next generation");
+		goto out;
+	}
+	gen = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+
+	st = db_prepare(db, "INSERT INTO generations (domain, generation, "
+	    "created) VALUES (?, ?, ?)", err);
+	if (st == NULL)
+		goto out;
+	sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, gen);
+	sqlite3_bind_int64(st, 3, now);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		db_error(db, err, "insert generation");
+		goto out;
+	}
+	sqlite3_finalize(st);
+
+	st = db_prepare(db, "INSERT INTO keystore (" ITEM_COLS ", "
+	    "domain_suffix, updated, generation, key) VALUES (?, ?, ?, ?, ?, "
+	    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", err);
+	if (st == NULL)
+		goto out;
+	for (i = 0; i < n; i++) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		bind_item(st, &items[i], now);
+		sqlite3_bind_text(st, 13, domain, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 14, now);
+		sqlite3_bind_int64(st, 15, gen);
+		if (items[i].key != NULL)
+			sqlite3_bind_text(st, 16, items[i].key, -1,
+			    SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			db_error(db, err, "insert keystore row");
+			goto out;
+		}
+	}
+	sqlite3_finalize(st);
+
+	st = db_prepare(db, "UPDATE domains SET current = ? WHERE name = ?",
+	    err);
+	if (st == NULL)
+		goto out;
+	sqlite3_bind_int64(st, 1, gen);
+	sqlite3_bind_text(st, 2, domain, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		db_error(db, err, "set current generation");
+		goto out;
+	}
+	if (delete_staged(db, domain, NULL, err) == -1)
+		goto out;
+	event_init(&ev, domain, gen, "commit", "ok", now, message);
+	if (add_event(db, &ev, err) == -1)
+		goto out;
+	*genp = gen;
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	return db_end(db, rc, err);
+}
+
+int
+db_set_current(struct db *db, const char *domain, int64_t gen,
+    const char *reason, int64_t now, struct cert_error *err)
+{
+	sqlite3_stmt	*st = NULL;
+	struct ks_event	 ev;
+	int64_t		 cur = 0;
+	int		 rc = -1, r;
+
+	if (db_begin(db, err) == -1)
+		return -1;
+	if (db_current(db, domain, &cur, err) == -1)
+		goto out;
+	if (cur == 0) {
+		cert_error_set(err, E_NOT_FOUND, NULL, 0,
+		    "domain %s has no committed generation", domain);
+		goto out;
+	}
+	st = db_prepare(db, "UPDATE domains SET current = ? WHERE name = ? "
+	    "AND EXISTS (SELECT 1 FROM generations WHERE domain = ? AND "
+	    "generation = ?)", err);
+	if (st == NULL)
+		goto out;
+	sqlite3_bind_int64(st, 1, gen);
+	sqlite3_bind_text(st, 2, domain, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, domain, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, gen);
+	if ((r = sqlite3_step(st)) != SQLITE_DONE) {
+		db_error(db, err, "set current generation");
+		goto out;
+	}
+	if (sqlite3_changes(db->h) != 1) {
+		cert_error_set(err, E_NOT_FOUND, NULL, 0,
+		    "domain %s has no generation %lld", domain, (long long)gen);
+		goto out;
+	}
+	sqlite3_finalize(st);
+	/* The generation moved away from is the one that failed or was
+	 * undone; the target is committed (again). */
+	st = db_prepare(db, "UPDATE generations SET state = CASE "
+	    "WHEN generation = ? THEN 'committed' ELSE 'rolled-back' END "
+	    "WHERE domain = ? AND (generation = ? OR (generation = ? AND "
+	    "generation > ?))", err);
+	if (st == NULL)
+		goto out;
+	sqlite3_bind_int64(st, 1, gen);
+	sqlite3_bind_text(st, 2, domain, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, gen);
+	sqlite3_bind_int64(st, 4, cur);
+	sqlite3_bind_int64(st, 5, gen);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		db_error(db, err, "mark generations");
+		goto out;
+	}
+	event_init(&ev, domain, gen, "rollback", "ok", now, reason);
+	if (add_event(db, &ev, err) == -1)
+		goto out;
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	return db_end(db, rc, err);
+}
+
+int
+db_generations(struct db *db, const char *domain,
+    struct ks_generation **out, size_t *n, struct cert_error *err)
+{
+	sqlite3_stmt		*st;
+	struct ks_generation	*gens = NULL, *tmp;
+	size_t			 len = 0;
+	int			 r;
+
+	*out = NULL;
+	*n = 0;
+	st = db_prepare(db, "SELECT g.generation, g.created, "
+	    "g.generation IS d.current, g.state FROM generations g "
+	    "JOIN domains d ON d.name = g.domain WHERE g.domain = ? "
+	    "ORDER BY g.generation DESC", err);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((tmp = reallocarray(gens, len + 1, sizeof(*gens))) ==
+		    NULL) {
+			r = SQLITE_NOMEM;
+			break;
+		}
+		gens = tmp;
+		memset(&gens[len], 0, sizeof(gens[len]));
+		gens[len].generation = sqlite3_column_int64(st, 0);
+		gens[len].created = (time_t)sqlite3_column_int64(st, 1);
+		gens[len].current = sqlite3_column_int(st, 2);
+		col_strlcpy(st, 3, gens[len].state, sizeof(gens[len].state));
+		len++;
+	}
+	sqlite3_finalize(st);
+	if (r != SQLITE_DONE) {
+		free(gens);
+		return cert_error_set(err, E_INTERNAL, NULL, 0,
+		    "database %s: read generations failed", db->path);
+	}
+	*out = gens;
+	*n = len;
+	return 0;
+}
+
+int
+db_domains(struct db *db, char ***out, size_t *n, struct cert_error *err)
+{
+	sqlite3_stmt	*st;
+	char		**names = NULL, **tmp;
+	size_t		 len = 0, i;
+	int		 r;
+
+	*out = NULL;
+	*n = 0;
+	if ((st = db_prepare(db, "SELECT name FROM domains ORDER BY name",
+	    err)) == NULL)
+		return -1;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((tmp = reallocarray(names, len + 1, sizeof(*names))) ==
+		    NULL) {
+			r = SQLITE_NOMEM;
+			break;
+		}
+		names = tmp;
+		if ((names[len] = col_strdup(st, 0)) == NULL) {
+			r = SQLITE_NOMEM;
+			break;
+		}
+		len++;
+	}
+	sqlite3_finalize(st);
+	if (r != SQLITE_DONE) {
+		for (i = 0; i < len; i++)
+			free(names[i]);
+		free(names);
+		return cert_error_set(err, E_INTERNAL, NULL, 0,
+		    "database %s: list domains failed", db->path);
+	}
+	*out = names;
+	*n = len;
+	return 0;
+}
+
+int
+db_prune(struct db *db, const char *domain, int keep, struct cert_error *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 rc = -1;
+
+	if (keep < 1)
+		keep = 1;
+	if (db_begin(db, err) == -1)
+		return -1;
+	/* keystore rows go with their generation (ON DELETE CASCADE). */
+	st = db_prepare(db, "DELETE FROM generations WHERE domain = ? AND "
+	    "generation NOT IN (SELECT generation FROM generations WHERE "
+	    "domain = ? ORDER BY generation DESC LIMIT ?) AND generation "
+	    "IS NOT (SELECT current FROM domains WHERE name = ?)", err);
+	if (st == NULL)
+		goto out;
+	sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, domain, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, keep);
+	sqlite3_bind_text(st, 4, domain, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		db_error(db, err, "prune generations");
+		goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	return db_end(db, rc, err);
+}
+
+int
+db_events(struct db *db, const char *domain, const char *type, size_t max,
+    struct ks_event **out, size_t *n, struct cert_error *err)
+{
+	sqlite3_stmt	*st;
+	struct ks_event	*evs = NULL, *ev, *tmp;
+	size_t		 len = 0, i;
+	int		 r;
+
+	*out = NULL;
+	*n = 0;
+	st = db_prepare(db, "SELECT id, at, domain, generation, type, result, "
+	    "step, dependent, duration_ms, message FROM events "
+	    "WHERE (?1 IS NULL OR domain = ?1) AND (?2 IS NULL OR type = ?2) "
+	    "ORDER BY id DESC LIMIT ?3", err);
+	if (st == NULL)
+		return -1;
+	if (domain != NULL)
+		sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
+	if (type != NULL)
+		sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, max > INT64_MAX ? INT64_MAX : (int64_t)max);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((tmp = reallocarray(evs, len + 1, sizeof(*evs))) == NULL) {
+			r = SQLITE_NOMEM;
+			break;
+		}
+		evs = tmp;
+		ev = &evs[len];
+		memset(ev, 0, sizeof(*ev));
+		ev->id = sqlite3_column_int64(st, 0);
+		ev->at = (time_t)sqlite3_column_int64(st, 1);
+		col_strlcpy(st, 2, ev->domain, sizeof(ev->domain));
+		ev->generation = sqlite3_column_int64(st, 3);
+		col_strlcpy(st, 4, ev->type, sizeof(ev->type));
+		col_strlcpy(st, 5, ev->result, sizeof(ev->result));
+		col_strlcpy(st, 6, ev->step, sizeof(ev->step));
+		col_strlcpy(st, 7, ev->dependent, sizeof(ev->dependent));
+		ev->duration_ms = sqlite3_column_int64(st, 8);
+		if ((ev->message = col_strdup(st, 9)) == NULL) {
+			r = SQLITE_NOMEM;
+			break;
+		}
+		len++;
+	}
+	sqlite3_finalize(st);
+	if (r != SQLITE_DONE) {
+		for (i = 0; i < len; i++)
+			free(evs[i].message);
+		free(evs);
+		return cert_error_set(err, E_INTERNAL, NULL, 0,
+		    "database %s: read events failed", db->path);
+	}
+	*out = evs;
+	*n = len;
+	return 0;
+}
+
+int
+db_count(struct db *db, const char *type, const char *group_by,
+    struct ks_count **out, size_t *n, struct cert_error *err)
+{
+	static const struct {
+		const char	*name;
+		const char	*expr;
+	} groups[] = {
+		/* Only these expressions reach the SQL text; the caller's
+		 * string is matched, never pasted. */
+		{ "domain", "domain" },
+		{ "result", "result" },
+		{ "dependent", "dependent" },
+		{ "dependent,result", "dependent || char(9) || result" },
+	};
+	char		 sql[256];
+	sqlite3_stmt	*st;
+	struct ks_count	*c = NULL, *tmp;
+	size_t		 len = 0, i;
+	int		 r;
+
+	*out = NULL;
+	*n = 0;
+	for (i = 0; i < nitems(groups); i++)
+		if (group_by != NULL && strcmp(group_by, groups[i].name) == 0)
+			break;
+	if (i == nitems(groups))
+		return cert_error_set(err, E_INTERNAL, NULL, 0,
+		    "unknown event grouping '%s'", group_by ? group_by : "");
+	snprintf(sql, sizeof(sql), "SELECT %s AS k, count(*) FROM events "
+	    "WHERE (?1 IS NULL OR type = ?1) GROUP BY k ORDER BY k",
+	    groups[i].expr);
+	if ((st = db_prepare(db, sql, err)) == NULL)
+		return -1;
+	if (type != NULL)
+		sqlite3_bind_text(st, 1, type, -1, SQLITE_STATIC);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((tmp = reallocarray(c, len + 1, sizeof(*c))) == NULL) {
+			r = SQLITE_NOMEM;
+			break;
+		}
+		c = tmp;
+		col_strlcpy(st, 0, c[len].key, sizeof(c[len].key));
+		c[len].n = sqlite3_column_int64(st, 1);
+		len++;
+	}
+	sqlite3_finalize(st);
+	if (r != SQLITE_DONE) {
+		free(c);
+		return cert_error_set(err, E_INTERNAL, NULL, 0,
+		    "database %s: count events failed", db->path);
+	}
+	*out = c;
+	*n = len;
+	return 0;
+}

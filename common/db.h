@@ -1,3 +1,86 @@
+/*
+ * db.h: the SQLite store under the keystore (the only code that speaks SQL):
+ * open/migrate/check, per-domain generations, staged items, events.
+ */
 #ifndef CERTD_DB_H
 #define CERTD_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "keystore.h"
+#include "proto.h"
+
+struct db;
+
+/* One certificate row (keystore or staged).  Strings are malloc'd. */
+struct db_item {
+	char		 name[ITEM_NAME_MAX + 1];
+	int		 seq;
+	int		 kind;		/* enum item_kind */
+	char		 fingerprint[65];
+	char		*subject, *issuer, *serial, *san;
+	int64_t		 not_before, not_after;
+	int64_t		 created;	/* first uploaded; 0: now */
+	char		*certificate;	/* PEM */
+	char		*key;		/* PKCS#8 PEM or NULL; cleansed on free */
+	int		 has_key;	/* set on reads even without the key */
+};
+void	db_item_clear(struct db_item *);
+void	db_items_free(struct db_item *, size_t);
+
+/*
+ * Open (create if missing, mode 0600) and migrate path.  Refuses with
+ * E_INTERNAL and a clear message a file that is not SQLite, fails the
+ * integrity check, or has a schema newer than this build knows; such a file
+ * is never written to.
+ */
+struct db	*db_open(const char *path, struct cert_error *);
+void		 db_close(struct db *);
+int		 db_user_version(struct db *);
+int		 db_schema_version(void);	/* number of known migrations */
+
+/* Current generation of domain in *gen (0 if none or unknown domain). */
+int	db_current(struct db *, const char *domain, int64_t *gen,
+	    struct cert_error *);
+/* Rows of one generation, seq order (root first); keys only if with_key. */
+int	db_items(struct db *, const char *domain, int64_t gen, int with_key,
+	    struct db_item **, size_t *n, struct cert_error *);
+/* Staged rows of domain, seq order. */
+int	db_staged(struct db *, const char *domain, struct db_item **,
+	    size_t *n, struct cert_error *);
+/* Stage one CA item: replaces a staged row of the same name or seq. */
+int	db_stage_item(struct db *, const char *domain, const struct db_item *,
+	    int64_t now, struct cert_error *);
+/* Drop the staged rows of domain; *n says how many. */
+int	db_unstage(struct db *, const char *domain, int *n,
+	    struct cert_error *);
+/*
+ * In one transaction: a new generation (max + 1) holding items, made
+ * current, staged rows cleared, and a "commit" event with message.
+ */
+int	db_commit_generation(struct db *, const char *domain,
+	    const struct db_item *, size_t n, int64_t now, const char *message,
+	    int64_t *gen, struct cert_error *);
+/*
+ * Make gen current; when moving back from a newer generation, that one is
+ * marked rolled-back.  Records a "rollback" event with reason.
+ */
+int	db_set_current(struct db *, const char *domain, int64_t gen,
+	    const char *reason, int64_t now, struct cert_error *);
+int	db_generations(struct db *, const char *domain,
+	    struct ks_generation **, size_t *n, struct cert_error *);
+int	db_domains(struct db *, char ***names, size_t *n, struct cert_error *);
+/* Delete generations beyond the newest keep, never the current one. */
+int	db_prune(struct db *, const char *domain, int keep,
+	    struct cert_error *);
+
+int	db_event_add(struct db *, const struct ks_event *, struct cert_error *);
+int	db_events(struct db *, const char *domain, const char *type,
+	    size_t max, struct ks_event **, size_t *n, struct cert_error *);
+/* group_by: "domain", "result", "dependent" or "dependent,result" (the key
+ * is then "dependent\tresult"). */
+int	db_count(struct db *, const char *type, const char *group_by,
+	    struct ks_count **, size_t *n, struct cert_error *);
+
 #endif
