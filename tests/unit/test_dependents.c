@@ -1,0 +1,584 @@
+/*
+ * test_dependents.c: dependents_run() on a real event base: exec and
+ * configtest outcomes, output capture, timeouts, order and domain filters,
+ * and TLS verification against a local server (forked, OpenSSL).  With
+ * CERTD_TEST_DBUS=1 (set by t-systemd-dbusmock.sh, which starts a mock
+ * systemd on a private bus) also the unit = path over D-Bus.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <cmocka.h>
+
+#include <event2/event.h>
+#include <openssl/ssl.h>
+
+#include "conf.h"
+#include "dependents.h"
+#include "testpki.h"
+#include "util.h"
+
+static char	dir[] = "/tmp/certd-test-dep.XXXXXX";
+
+struct outcome {
+	int			 called;
+	int			 ok;
+	struct dep_result	 r[16];
+	size_t			 n;
+	struct event_base	*base;
+};
+
+static void
+done_cb(void *arg, int ok, const struct dep_result *r, size_t n)
+{
+	struct outcome	*o = arg;
+
+	o->called++;
+	o->ok = ok;
+	o->n = n < 16 ? n : 16;
+	memcpy(o->r, r, o->n * sizeof(*r));
+	event_base_loopbreak(o->base);
+}
+
+static struct certd_conf *
+conf_text(const char *fmt, ...)
+{
+	char			 path[128], err[512] = "", *text;
+	struct certd_conf	*c;
+	va_list			 ap;
+	FILE			*f;
+
+	va_start(ap, fmt);
+	assert_true(vasprintf(&text, fmt, ap) != -1);
+	va_end(ap);
+	snprintf(path, sizeof(path), "%s/certd.conf", dir);
+	assert_non_null(f = fopen(path, "w"));
+	fputs(text, f);
+	fclose(f);
+	free(text);
+	if ((c = conf_load(path, err, sizeof(err))) == NULL)
+		fail_msg("config: %s", err);
+	return c;
+}
+
+/* Run the dependents for req and wait (at most 20 s) for the outcome. */
+static void
+run(struct certd_conf *c, const struct dep_request *req, struct outcome *o)
+{
+	struct cert_error	 err;
+	struct timeval		 tv = { 20, 0 };
+
+	memset(o, 0, sizeof(*o));
+	assert_non_null(o->base = event_base_new());
+	if (dependents_run(o->base, c, NULL, req, done_cb, o, &err) == -1)
+		fail_msg("dependents_run: %s", err.message);
+	assert_true(dependents_busy());
+	event_base_loopexit(o->base, &tv);
+	event_base_dispatch(o->base);
+	assert_int_equal(o->called, 1);
+	assert_false(dependents_busy());
+	event_base_free(o->base);
+}
+
+static int
+count_lines(const char *name)
+{
+	char	 path[128], *buf;
+	size_t	 len, i;
+	int	 n = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (read_file(path, 1 << 20, &buf, &len) == -1)
+		return 0;
+	for (i = 0; i < len; i++)
+		n += buf[i] == '\n';
+	free(buf);
+	return n;
+}
+
+static const struct dep_request req_example = {
+	.domain = "example.com", .generation = 2,
+};
+
+static void
+test_exec_runs_once(void **state)
+{
+	struct certd_conf	*c;
+	struct outcome		 o;
+
+	c = conf_text("[dependent web]\nexec = /bin/sh -c \"echo x >> %s/m\"\n",
+	    dir);
+	run(c, &req_example, &o);
+	assert_true(o.ok);
+	assert_int_equal(o.n, 1);
+	assert_string_equal(o.r[0].dependent, "web");
+	assert_string_equal(o.r[0].step, "reload");
+	assert_true(o.r[0].ok);
+	assert_int_equal(count_lines("m"), 1);
+	conf_free(c);
+}
+
+static void
+test_configtest_fails_no_reload(void **state)
+{
+	struct certd_conf	*c;
+	struct outcome		 o;
+
+	c = conf_text("[dependent web]\n"
+	    "configtest = /bin/sh -c \"echo AH00526: Syntax error >&2; exit 1\"\n"
+	    "exec = /bin/sh -c \"echo x >> %s/m2\"\n", dir);
+	run(c, &req_example, &o);
+	assert_false(o.ok);
+	assert_int_equal(o.n, 1);
+	assert_string_equal(o.r[0].step, "configtest");
+	assert_false(o.r[0].ok);
+	assert_non_null(strstr(o.r[0].message, "exit status 1"));
+	assert_non_null(strstr(o.r[0].message, "AH00526: Syntax error"));
+	assert_int_equal(count_lines("m2"), 0);
+	conf_free(c);
+}
+
+static void
+test_configtest_then_reload_in_order(void **state)
+{
+	struct certd_conf	*c;
+	struct outcome		 o;
+	char			 path[128], *buf;
+	size_t			 len;
+
+	c = conf_text(
+	    "[dependent one]\nconfigtest = /bin/sh -c \"echo t1 >> %s/order\"\n"
+	    "exec = /bin/sh -c \"echo r1 >> %s/order\"\n"
+	    "[dependent other]\ndomains = other.org\n"
+	    "exec = /bin/sh -c \"echo nope >> %s/order\"\n"
+	    "[dependent two]\nexec = /bin/sh -c \"echo r2 >> %s/order\"\n",
+	    dir, dir, dir, dir);
+	run(c, &req_example, &o);
+	assert_true(o.ok);
+	assert_int_equal(o.n, 3);
+	assert_string_equal(o.r[0].step, "configtest");
+	assert_string_equal(o.r[1].dependent, "one");
+	assert_string_equal(o.r[2].dependent, "two");
+	snprintf(path, sizeof(path), "%s/order", dir);
+	assert_int_equal(read_file(path, 4096, &buf, &len), 0);
+	assert_string_equal(buf, "t1\nr1\nr2\n");
+	free(buf);
+	conf_free(c);
+}
+
+static void
+test_failure_stops_later_dependents(void **state)
+{
+	struct certd_conf	*c;
+	struct outcome		 o;
+
+	c = conf_text("[dependent bad]\nexec = /bin/false\n"
+	    "[dependent later]\nexec = /bin/sh -c \"echo x >> %s/m3\"\n", dir);
+	run(c, &req_example, &o);
+	assert_false(o.ok);
+	assert_int_equal(o.n, 1);
+	assert_string_equal(o.r[0].dependent, "bad");
+	assert_int_equal(count_lines("m3"), 0);
+	conf_free(c);
+}
+
+static void
+test_only_and_missing(void **state)
+{
+	struct certd_conf	*c;
+	struct outcome		 o;
+	struct dep_request	 req = { .only = "b" };
+	struct cert_error	 err;
+	struct event_base	*base;
+
+	c = conf_text("[dependent a]\nexec = /bin/false\n"
+	    "[dependent b]\nexec = /bin/true\n");
+	run(c, &req, &o);
+	assert_true(o.ok);
+	assert_int_equal(o.n, 1);
+	assert_string_equal(o.r[0].dependent, "b");
+
+	req.only = "nosuch";
+	assert_non_null(base = event_base_new());
+	assert_int_equal(dependents_run(base, c, NULL, &req, done_cb, &o,
+	    &err), -1);
+	assert_int_equal(err.code, E_NOT_FOUND);
+	assert_false(dependents_busy());
+	event_base_free(base);
+	conf_free(c);
+}
+
+static void
+test_no_dependents_calls_done(void **state)
+{
+	struct certd_conf	*c;
+	struct outcome		 o;
+
+	c = conf_text("[dependent a]\ndomains = other.org\nexec = /bin/false\n");
+	run(c, &req_example, &o);
+	assert_true(o.ok);
+	assert_int_equal(o.n, 0);
+	conf_free(c);
+}
+
+static void
+test_timeout_kills(void **state)
+{
+	struct certd_conf	*c;
+	struct outcome		 o;
+	int64_t			 t0;
+
+	/* The shell ignores SIGTERM: SIGKILL must follow. */
+	c = conf_text("[dependent slow]\ntimeout = 300ms\n"
+	    "exec = /bin/sh -c \"trap '' TERM; sleep 30; echo x >> %s/m4\"\n",
+	    dir);
+	t0 = now_ms();
+	run(c, &req_example, &o);
+	assert_false(o.ok);
+	assert_int_equal(o.n, 1);
+	assert_non_null(strstr(o.r[0].message, "timed out after 300 ms"));
+	assert_true(now_ms() - t0 < 5000);
+	assert_true(o.r[0].duration_ms >= 300);
+	assert_int_equal(count_lines("m4"), 0);
+	conf_free(c);
+}
+
+static void
+test_exec_missing_and_signal(void **state)
+{
+	struct certd_conf	*c;
+	struct outcome		 o;
+
+	c = conf_text("[dependent x]\nexec = /nonexistent/cmd -k graceful\n");
+	run(c, &req_example, &o);
+	assert_false(o.ok);
+	assert_non_null(strstr(o.r[0].message, "exit status 127"));
+	assert_non_null(strstr(o.r[0].message, "No such file"));
+	conf_free(c);
+
+	c = conf_text("[dependent x]\nexec = /bin/sh -c \"kill -SEGV $$\"\n");
+	run(c, &req_example, &o);
+	assert_false(o.ok);
+	assert_non_null(strstr(o.r[0].message, "killed by signal 11"));
+	conf_free(c);
+}
+
+static void
+test_output_bounded(void **state)
+{
+	struct certd_conf	*c;
+	struct outcome		 o;
+
+	/* 1 MB of output must neither block the child nor grow the result. */
+	c = conf_text("[dependent big]\n"
+	    "exec = /bin/sh -c \"head -c 1000000 /dev/zero | tr '\\\\0' a\"\n");
+	run(c, &req_example, &o);
+	assert_true(o.ok);
+	assert_true(strlen(o.r[0].message) < sizeof(o.r[0].message));
+	assert_non_null(strstr(o.r[0].message, "aaaa"));
+	conf_free(c);
+}
+
+/* --- verify -------------------------------------------------------------- */
+
+static struct tpki_chain	old_chain, new_chain;
+
+/*
+ * A TLS server in a child: serves first for switch_ms, then second (NULL:
+ * stop accepting).  Returns the pid; the port in *port.
+ */
+static pid_t
+tls_server(struct tpki_chain *first, int with_inter, struct tpki_chain *second,
+    int switch_ms, int *port)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 len = sizeof(sin);
+	int			 s, one = 1;
+	int64_t			 t0;
+	pid_t			 pid;
+
+	assert_true((s = socket(AF_INET, SOCK_STREAM, 0)) != -1);
+	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(s, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(s, 16), 0);
+	getsockname(s, (struct sockaddr *)&sin, &len);
+	*port = ntohs(sin.sin_port);
+	if ((pid = fork()) != 0) {
+		close(s);
+		return pid;
+	}
+	t0 = now_ms();
+	for (;;) {
+		struct tpki_chain	*ch;
+		SSL_CTX			*ctx;
+		SSL			*ssl;
+		int			 fd;
+
+		if ((fd = accept(s, NULL, NULL)) == -1)
+			continue;
+		ch = first;
+		if (second != NULL && now_ms() - t0 >= switch_ms)
+			ch = second;
+		ctx = SSL_CTX_new(TLS_server_method());
+		SSL_CTX_use_certificate(ctx, ch->leaf);
+		SSL_CTX_use_PrivateKey(ctx, ch->leaf_key);
+		if (with_inter) {
+			X509_up_ref(ch->inter[0]);
+			SSL_CTX_add_extra_chain_cert(ctx, ch->inter[0]);
+		}
+		ssl = SSL_new(ctx);
+		SSL_set_fd(ssl, fd);
+		if (SSL_accept(ssl) == 1)
+			SSL_shutdown(ssl);
+		SSL_free(ssl);
+		SSL_CTX_free(ctx);
+		close(fd);
+	}
+}
+
+static void
+stop(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+static void
+leaf_sha(struct tpki_chain *ch, char out[65])
+{
+	unsigned char	*der;
+	size_t		 len;
+
+	der = tpki_cert_der(ch->leaf, &len);
+	sha256_hex(der, len, out);
+	free(der);
+}
+
+static void
+test_verify_new_leaf_served(void **state)
+{
+	struct certd_conf	*c;
+	struct outcome		 o;
+	struct dep_request	 req = req_example;
+	char			 sha[65];
+	int			 port;
+	pid_t			 pid;
+
+	pid = tls_server(&new_chain, 1, NULL, 0, &port);
+	leaf_sha(&new_chain, sha);
+	req.expect_sha256 = sha;
+	req.verify = 1;
+	c = conf_text("[dependent web]\nexec = /bin/true\n"
+	    "verify = 127.0.0.1:%d\nverify_timeout = 3s\n", port);
+	run(c, &req, &o);
+	stop(pid);
+	assert_true(o.ok);
+	assert_int_equal(o.n, 2);
+	assert_string_equal(o.r[1].step, "verify");
+	assert_true(o.r[1].ok);
+	assert_non_null(strstr(o.r[1].message, "(1 attempt)"));
+	conf_free(c);
+}
+
+static void
+test_verify_waits_for_switch(void **state)
+{
+	struct certd_conf	*c;
+	struct outcome		 o;
+	struct dep_request	 req = req_example;
+	char			 sha[65];
+	int			 port;
+	pid_t			 pid;
+
+	/* Like a graceful Apache: the old leaf for a while, then the new. */
+	pid = tls_server(&old_chain, 1, &new_chain, 600, &port);
+	leaf_sha(&new_chain, sha);
+	req.expect_sha256 = sha;
+	req.verify = 1;
+	c = conf_text("[dependent web]\nexec = /bin/true\n"
+	    "verify = 127.0.0.1:%d\nverify_timeout = 5s\n", port);
+	run(c, &req, &o);
+	stop(pid);
+	assert_true(o.ok);
+	assert_true(o.r[1].ok);
+	assert_true(o.r[1].duration_ms >= 500);
+	assert_null(strstr(o.r[1].message, "(1 attempt)"));
+	conf_free(c);
+}
+
+static void
+test_verify_old_leaf_fails(void **state)
+{
+	struct certd_conf	*c;
+	struct outcome		 o;
+	struct dep_request	 req = req_example;
+	char			 sha[65];
+	int			 port;
+	pid_t			 pid;
+
+	pid = tls_server(&old_chain, 1, NULL, 0, &port);
+	leaf_sha(&new_chain, sha);
+	req.expect_sha256 = sha;
+	req.verify = 1;
+	c = conf_text("[dependent web]\nexec = /bin/true\n"
+	    "verify = 127.0.0.1:%d\nverify_name = www.example.com\n"
+	    "verify_timeout = 400ms\n", port);
+	run(c, &req, &o);
+	stop(pid);
+	assert_false(o.ok);
+	assert_int_equal(o.n, 2);
+	assert_false(o.r[1].ok);
+	assert_non_null(strstr(o.r[1].message, "not verified within 400 ms"));
+	assert_non_null(strstr(o.r[1].message, "is not the new one"));
+	assert_true(o.r[1].duration_ms >= 400 && o.r[1].duration_ms < 2000);
+
+	/* No verify asked (a rollback's reload): the same run passes. */
+	req.verify = 0;
+	run(c, &req, &o);
+	assert_true(o.ok);
+	assert_int_equal(o.n, 1);
+	conf_free(c);
+}
+
+static void
+test_verify_nothing_listening(void **state)
+{
+	struct certd_conf	*c;
+	struct outcome		 o;
+	struct dep_request	 req = req_example;
+	int			 port;
+	pid_t			 pid;
+
+	pid = tls_server(&old_chain, 1, NULL, 0, &port);
+	stop(pid);	/* the port is now closed */
+	req.expect_sha256 = "00";
+	req.verify = 1;
+	c = conf_text("[dependent web]\nexec = /bin/true\n"
+	    "verify = 127.0.0.1:%d\nverify_timeout = 300ms\n", port);
+	run(c, &req, &o);
+	assert_false(o.ok);
+	assert_non_null(strstr(o.r[1].message, "Connection refused"));
+	conf_free(c);
+}
+
+/* --- unit = over D-Bus (needs the mock from t-systemd-dbusmock.sh) -------- */
+
+static void
+test_unit_results(void **state)
+{
+	struct certd_conf	*c;
+	struct outcome		 o;
+
+	if (getenv("CERTD_TEST_DBUS") == NULL)
+		skip();
+	/* The mock answers by unit name: ok.service -> "done",
+	 * failed.service -> "failed", hang.service -> no JobRemoved. */
+	c = conf_text("[dependent a]\nunit = ok.service\naction = reload\n"
+	    "[dependent b]\nunit = ok.service\naction = restart\n"
+	    "[dependent c]\nunit = ok.service\naction = reload-or-restart\n");
+	run(c, &req_example, &o);
+	assert_true(o.ok);
+	assert_int_equal(o.n, 3);
+	assert_non_null(strstr(o.r[0].message, "job done"));
+	conf_free(c);
+
+	c = conf_text("[dependent a]\nunit = failed.service\n");
+	run(c, &req_example, &o);
+	assert_false(o.ok);
+	assert_non_null(strstr(o.r[0].message, "result \"failed\""));
+	conf_free(c);
+
+	c = conf_text("[dependent a]\nunit = hang.service\ntimeout = 500ms\n");
+	run(c, &req_example, &o);
+	assert_false(o.ok);
+	assert_non_null(strstr(o.r[0].message, "no result from systemd "
+	    "within 500 ms"));
+	conf_free(c);
+
+	c = conf_text("[dependent a]\nunit = nosuch.service\n");
+	run(c, &req_example, &o);
+	assert_false(o.ok);
+	assert_non_null(strstr(o.r[0].message, "refused"));
+	conf_free(c);
+}
+
+static void
+test_unit_no_bus(void **state)
+{
+	struct certd_conf	*c;
+	struct outcome		 o;
+	char			 addr[256];
+
+	snprintf(addr, sizeof(addr), "unix:path=%s/no-bus", dir);
+	setenv("DBUS_SYSTEM_BUS_ADDRESS", addr, 1);
+	c = conf_text("[dependent a]\nunit = apache2.service\n");
+	run(c, &req_example, &o);
+	assert_false(o.ok);
+	assert_string_equal(o.r[0].step, "reload");
+	assert_non_null(strstr(o.r[0].message, "apache2.service"));
+	conf_free(c);
+	unsetenv("DBUS_SYSTEM_BUS_ADDRESS");
+}
+
+static int
+setup(void **state)
+{
+	assert_non_null(mkdtemp(dir));
+	tpki_chain_make(&old_chain, "example.com", 1, TPKI_EC256);
+	tpki_chain_make(&new_chain, "example.com", 1, TPKI_EC256);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char	 cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		return -1;
+	tpki_chain_free(&old_chain);
+	tpki_chain_free(&new_chain);
+	return 0;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_exec_runs_once),
+		cmocka_unit_test(test_configtest_fails_no_reload),
+		cmocka_unit_test(test_configtest_then_reload_in_order),
+		cmocka_unit_test(test_failure_stops_later_dependents),
+		cmocka_unit_test(test_only_and_missing),
+		cmocka_unit_test(test_no_dependents_calls_done),
+		cmocka_unit_test(test_timeout_kills),
+		cmocka_unit_test(test_exec_missing_and_signal),
+		cmocka_unit_test(test_output_bounded),
+		cmocka_unit_test(test_verify_new_leaf_served),
+		cmocka_unit_test(test_verify_waits_for_switch),
+		cmocka_unit_test(test_verify_old_leaf_fails),
+		cmocka_unit_test(test_verify_nothing_listening),
+		cmocka_unit_test(test_unit_results),
+		cmocka_unit_test(test_unit_no_bus),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
