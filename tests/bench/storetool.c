@@ -1,0 +1,220 @@
+/*
+ * storetool.c: writes (and reads back) trust stores and keystores with
+ * certd's own writers, from PEM files, for the Java integration test and
+ * the trust-store benchmark.  Not installed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "jks.h"
+#include "pkcs12.h"
+#include "util.h"
+
+#define MAXCERTS	4096
+
+static const char usage_text[] =
+"usage: storetool jks OUT PASSWORD [PEM...]      JKS trust store\n"
+"       storetool p12trust OUT PASSWORD [PEM...] PKCS#12 trust store\n"
+"       storetool p12key OUT PASSWORD KEY LEAF [CHAIN...]\n"
+"                                                keystore, alias \"server\"\n"
+"       storetool jksread IN [PASSWORD]          print alias and subject\n"
+"Each PEM may hold several certificates.  Aliases come from the file name\n"
+"(root.pem -> root) for a file with one certificate, else from each\n"
+"certificate's CN, made unique and safe by jks_make_aliases().\n";
+
+static void
+usage(void)
+{
+	fputs(usage_text, stderr);
+	exit(2);
+}
+
+static void
+die(const char *what)
+{
+	fprintf(stderr, "storetool: %s\n", what);
+	exit(1);
+}
+
+/* All certificates of a PEM file appended to certs, a name for each. */
+static void
+load_pem(const char *path, X509 **certs, char **names, size_t *n)
+{
+	FILE		*f;
+	X509		*x;
+	const char	*base, *dot;
+	char		 cn[256];
+	size_t		 first = *n, i;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		fprintf(stderr, "storetool: %s: %s\n", path, strerror(errno));
+		exit(1);
+	}
+	while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
+		if (*n >= MAXCERTS)
+			die("too many certificates");
+		certs[(*n)++] = x;
+	}
+	fclose(f);
+	if (*n == first) {
+		fprintf(stderr, "storetool: %s: no certificate\n", path);
+		exit(1);
+	}
+	if (*n - first == 1) {
+		base = strrchr(path, '/');
+		base = base != NULL ? base + 1 : path;
+		dot = strrchr(base, '.');
+		names[first] = strndup(base, dot != NULL ?
+		    (size_t)(dot - base) : strlen(base));
+		return;
+	}
+	for (i = first; i < *n; i++) {
+		if (X509_NAME_get_text_by_NID(X509_get_subject_name(certs[i]),
+		    NID_commonName, cn, sizeof(cn)) < 0 &&
+		    X509_NAME_get_text_by_NID(X509_get_subject_name(certs[i]),
+		    NID_organizationalUnitName, cn, sizeof(cn)) < 0)
+			strlcpy(cn, "cert", sizeof(cn));
+		names[i] = strdup(cn);
+	}
+}
+
+static void
+write_out(const char *path, const unsigned char *buf, size_t len)
+{
+	int	 fd;
+
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600)) == -1 ||
+	    write_all(fd, buf, len) == -1 || fsync(fd) == -1 ||
+	    close(fd) == -1) {
+		fprintf(stderr, "storetool: %s: %s\n", path, strerror(errno));
+		exit(1);
+	}
+}
+
+static int
+cmd_trust(int p12, int argc, char **argv)
+{
+	static X509		*certs[MAXCERTS];
+	static char		*names[MAXCERTS];
+	static char		 aliases[MAXCERTS][64];
+	struct trust_entry	*e;
+	unsigned char		*out;
+	size_t			 n = 0, len, i;
+	int			 rc;
+
+	if (argc < 2)
+		usage();
+	for (i = 2; i < (size_t)argc; i++)
+		load_pem(argv[i], certs, names, &n);
+	jks_make_aliases((const char *const *)names, n, aliases);
+	if ((e = calloc(n + 1, sizeof(*e))) == NULL)
+		die("out of memory");
+	for (i = 0; i < n; i++) {
+		e[i].alias = aliases[i];
+		e[i].cert = certs[i];
+	}
+	if (p12)
+		rc = pkcs12_truststore(e, n, argv[1], &out, &len);
+	else
+		rc = jks_write(e, n, argv[1], time(NULL), &out, &len);
+	if (rc == -1)
+		die(p12 ? "pkcs12_truststore failed" : "jks_write failed");
+	write_out(argv[0], out, len);
+	free(out);
+	for (i = 0; i < n; i++) {
+		X509_free(certs[i]);
+		free(names[i]);
+	}
+	free(e);
+	return 0;
+}
+
+static int
+cmd_p12key(int argc, char **argv)
+{
+	static X509	*certs[MAXCERTS];
+	static char	*names[MAXCERTS];
+	STACK_OF(X509)	*chain;
+	EVP_PKEY	*pkey;
+	FILE		*f;
+	unsigned char	*out;
+	size_t		 n = 0, len, i;
+
+	if (argc < 4)
+		usage();
+	if ((f = fopen(argv[2], "r")) == NULL ||
+	    (pkey = PEM_read_PrivateKey(f, NULL, NULL, NULL)) == NULL)
+		die("cannot read the key");
+	fclose(f);
+	for (i = 3; i < (size_t)argc; i++)
+		load_pem(argv[i], certs, names, &n);
+	if ((chain = sk_X509_new_null()) == NULL)
+		die("out of memory");
+	for (i = 1; i < n; i++)
+		sk_X509_push(chain, certs[i]);
+	if (pkcs12_keystore(pkey, certs[0], chain, "server", argv[1],
+	    &out, &len) == -1)
+		die("pkcs12_keystore failed");
+	write_out(argv[0], out, len);
+	OPENSSL_clear_free(out, len);
+	sk_X509_free(chain);
+	for (i = 0; i < n; i++) {
+		X509_free(certs[i]);
+		free(names[i]);
+	}
+	EVP_PKEY_free(pkey);
+	return 0;
+}
+
+static int
+cmd_jksread(int argc, char **argv)
+{
+	char	*buf, **al, subj[256];
+	X509	**xs;
+	size_t	 len, n, i;
+
+	if (argc < 1 || argc > 2)
+		usage();
+	if (read_file(argv[0], 64 * 1024 * 1024, &buf, &len) == -1) {
+		fprintf(stderr, "storetool: %s: %s\n", argv[0],
+		    strerror(errno));
+		return 1;
+	}
+	if (jks_read((unsigned char *)buf, len, argc == 2 ? argv[1] : NULL,
+	    &al, &xs, &n) == -1)
+		die("not a valid JKS trust store (or wrong password)");
+	for (i = 0; i < n; i++) {
+		X509_NAME_oneline(X509_get_subject_name(xs[i]), subj,
+		    sizeof(subj));
+		printf("%s\t%s\n", al[i], subj);
+	}
+	jks_entries_free(al, xs, n);
+	free(buf);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc < 2)
+		usage();
+	if (strcmp(argv[1], "jks") == 0)
+		return cmd_trust(0, argc - 2, argv + 2);
+	if (strcmp(argv[1], "p12trust") == 0)
+		return cmd_trust(1, argc - 2, argv + 2);
+	if (strcmp(argv[1], "p12key") == 0)
+		return cmd_p12key(argc - 2, argv + 2);
+	if (strcmp(argv[1], "jksread") == 0)
+		return cmd_jksread(argc - 2, argv + 2);
+	usage();
+	return 2;
+}
