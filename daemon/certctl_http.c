@@ -1,0 +1,418 @@
+/*
+ * certctl_http.c: a plain HTTP/1.1 client for certd's control socket
+ * (AF_UNIX, one request per connection, an absolute deadline).
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "proto.h"
+#include "util.h"
+#include "certctl.h"
+
+static int
+seterr(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+void
+http_reply_free(struct http_reply *r)
+{
+	if (r == NULL)
+		return;
+	free(r->body);
+	r->body = NULL;
+	r->len = 0;
+	r->status = 0;
+}
+
+int
+uri_escape(const char *s, char *out, size_t outlen)
+{
+	static const char	 hex[] = "0123456789ABCDEF";
+	size_t			 o = 0;
+	unsigned char		 c;
+
+	for (; *s != '\0'; s++) {
+		c = (unsigned char)*s;
+		if (isalnum(c) || c == '-' || c == '.' || c == '_' ||
+		    c == '~') {
+			if (o + 1 >= outlen)
+				return -1;
+			out[o++] = c;
+		} else {
+			if (o + 3 >= outlen)
+				return -1;
+			out[o++] = '%';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 0xf];
+		}
+	}
+	if (o >= outlen)
+		return -1;
+	out[o] = '\0';
+	return 0;
+}
+
+/* Find the end of the header block; returns its length incl. CRLFCRLF. */
+static size_t
+header_end(const char *buf, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i + 3 < len; i++)
+		if (memcmp(buf + i, "\r\n\r\n", 4) == 0)
+			return i + 4;
+	return 0;
+}
+
+/* Value of header name in the block [hdr, hdr+hlen), copied to out. */
+static int
+header_value(const char *hdr, size_t hlen, const char *name, char *out,
+    size_t outlen)
+{
+	const char	*p = hdr, *end = hdr + hlen, *eol, *v;
+	size_t		 n = strlen(name), vlen;
+
+	while (p < end) {
+		if ((eol = memchr(p, '\n', end - p)) == NULL)
+			eol = end;
+		if ((size_t)(eol - p) > n && p[n] == ':' &&
+		    strncasecmp(p, name, n) == 0) {
+			v = p + n + 1;
+			while (v < eol && (*v == ' ' || *v == '\t'))
+				v++;
+			vlen = eol - v;
+			while (vlen > 0 && isspace((unsigned char)v[vlen - 1]))
+				vlen--;
+			if (vlen >= outlen)
+				vlen = outlen - 1;
+			memcpy(out, v, vlen);
+			out[vlen] = '\0';
+			return 0;
+		}
+		p = eol + 1;
+	}
+	return -1;
+}
+
+/* Decode a chunked body from p; 1 complete, 0 need more, -1 garbage. */
+static int
+dechunk(const char *p, size_t len, struct http_reply *r, char *err,
+    size_t errlen)
+{
+	char		*body = NULL, *endp, line[32];
+	const char	*eol;
+	size_t		 off = 0, blen = 0, n;
+	unsigned long	 sz;
+
+	for (;;) {
+		if ((eol = memchr(p + off, '\n', len - off)) == NULL)
+			goto more;
+		n = eol - (p + off);
+		if (n == 0 || n >= sizeof(line)) {
+			free(body);
+			return seterr(err, errlen, "bad chunk size line");
+		}
+		memcpy(line, p + off, n);
+		line[n] = '\0';
+		errno = 0;
+		sz = strtoul(line, &endp, 16);
+		if (endp == line || errno != 0 || sz > CTL_REPLY_MAX ||
+		    (*endp != '\r' && *endp != ';' && *endp != '\0')) {
+			free(body);
+			return seterr(err, errlen, "bad chunk size line");
+		}
+		off += n + 1;
+		if (sz == 0)
+			break;		/* trailers are ignored */
+		if (len - off < sz + 2)
+			goto more;
+		if (blen + sz > CTL_REPLY_MAX) {
+			free(body);
+			return seterr(err, errlen, "reply too large");
+		}
+		if ((endp = realloc(body, blen + sz + 1)) == NULL) {
+			free(body);
+			return seterr(err, errlen, "out of memory");
+		}
+		body = endp;
+		memcpy(body + blen, p + off, sz);
+		blen += sz;
+		off += sz;
+		if (p[off] == '\r')
+			off++;
+		if (p[off] != '\n') {
+			free(body);
+			return seterr(err, errlen, "chunk not followed by CRLF");
+		}
+		off++;
+	}
+	if (body == NULL && (body = malloc(1)) == NULL)
+		return seterr(err, errlen, "out of memory");
+	body[blen] = '\0';
+	r->body = body;
+	r->len = blen;
+	return 1;
+more:
+	free(body);
+	return 0;
+}
+
+int
+http_parse_reply(const char *buf, size_t len, int eof, struct http_reply *r,
+    char *err, size_t errlen)
+{
+	char		 val[64], *endp;
+	size_t		 hlen, blen;
+	long		 status;
+	unsigned long	 clen;
+
+	memset(r, 0, sizeof(*r));
+	if ((hlen = header_end(buf, len)) == 0) {
+		if (len > API_MAX_HEADERS * 4)
+			return seterr(err, errlen, "reply headers too long");
+		if (eof)
+			return seterr(err, errlen, len == 0 ?
+			    "connection closed without a reply" :
+			    "connection closed in the reply headers");
+		return 0;
+	}
+	if (len < 12 || strncmp(buf, "HTTP/1.", 7) != 0 || buf[8] != ' ')
+		return seterr(err, errlen, "not an HTTP reply");
+	status = strtol(buf + 9, &endp, 10);
+	if (endp != buf + 12 || status < 100 || status > 599)
+		return seterr(err, errlen, "bad HTTP status line");
+	r->status = (int)status;
+
+	blen = len - hlen;
+	if (header_value(buf, hlen, "Transfer-Encoding", val,
+	    sizeof(val)) == 0 && strcasecmp(val, "chunked") == 0) {
+		switch (dechunk(buf + hlen, blen, r, err, errlen)) {
+		case 1:
+			return 1;
+		case 0:
+			if (eof)
+				return seterr(err, errlen,
+				    "connection closed in a chunked body");
+			return 0;
+		default:
+			return -1;
+		}
+	}
+	if (header_value(buf, hlen, "Content-Length", val, sizeof(val)) == 0) {
+		errno = 0;
+		clen = strtoul(val, &endp, 10);
+		if (*val == '\0' || *endp != '\0' || errno != 0 ||
+		    clen > CTL_REPLY_MAX)
+			return seterr(err, errlen, "bad Content-Length");
+		if (blen < clen) {
+			if (eof)
+				return seterr(err, errlen,
+				    "connection closed after %zu of %lu body "
+				    "bytes", blen, clen);
+			return 0;
+		}
+		blen = clen;
+	} else if (!eof)
+		return 0;	/* body ends when the daemon closes */
+
+	if ((r->body = malloc(blen + 1)) == NULL)
+		return seterr(err, errlen, "out of memory");
+	memcpy(r->body, buf + hlen, blen);
+	r->body[blen] = '\0';
+	r->len = blen;
+	return 1;
+}
+
+/* Milliseconds left until deadline, at least 0. */
+static int
+remaining(int64_t deadline)
+{
+	int64_t	 left = deadline - now_ms();
+
+	return left < 0 ? 0 : (int)left;
+}
+
+static int
+send_all(int fd, const char *p, size_t len, int64_t deadline, char *err,
+    size_t errlen)
+{
+	struct pollfd	 pfd = { .fd = fd, .events = POLLOUT };
+	ssize_t		 n;
+	int		 rc;
+
+	while (len > 0) {
+		if ((rc = poll(&pfd, 1, remaining(deadline))) == -1) {
+			if (errno == EINTR)
+				continue;
+			return seterr(err, errlen, "poll: %s", strerror(errno));
+		}
+		if (rc == 0)
+			return seterr(err, errlen, "timed out sending the "
+			    "request");
+		n = send(fd, p, len, MSG_NOSIGNAL);
+		if (n == -1) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return seterr(err, errlen, "send: %s", strerror(errno));
+		}
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int
+http_call(const char *path, const char *method, const char *uri,
+    const char *body, size_t bodylen, int timeout, struct http_reply *reply,
+    char *err, size_t errlen)
+{
+	struct sockaddr_un	 sun;
+	struct pollfd		 pfd;
+	char			 hdr[1024], *buf = NULL, *nbuf;
+	size_t			 len = 0, cap = 0;
+	ssize_t			 n;
+	int64_t			 deadline;
+	int			 fd = -1, rc, ret = EXIT_DAEMON, eof = 0;
+	int			 sent_err = 0, hn;
+	char			 senderr[256];
+
+	memset(reply, 0, sizeof(*reply));
+	deadline = now_ms() + (int64_t)timeout * 1000;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path)) {
+		seterr(err, errlen, "socket path too long: %s", path);
+		return EXIT_UNREACHABLE;
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		seterr(err, errlen, "socket: %s", strerror(errno));
+		return EXIT_UNREACHABLE;
+	}
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		if (errno == EACCES || errno == EPERM)
+			seterr(err, errlen, "cannot connect to %s: %s (you "
+			    "need write access to the socket)", path,
+			    strerror(errno));
+		else
+			seterr(err, errlen, "cannot connect to %s: %s (is "
+			    "certd running? -s SOCKET or $CERTD_SOCKET name "
+			    "another socket)", path, strerror(errno));
+		ret = EXIT_UNREACHABLE;
+		goto out;
+	}
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1) {
+		seterr(err, errlen, "fcntl: %s", strerror(errno));
+		goto out;
+	}
+
+	hn = snprintf(hdr, sizeof(hdr),
+	    "%s %s HTTP/1.1\r\n"
+	    "Host: certd\r\n"
+	    "User-Agent: certctl/" PACKAGE_VERSION "\r\n"
+	    "Accept: application/json\r\n"
+	    "Connection: close\r\n"
+	    "%s"
+	    "Content-Length: %zu\r\n"
+	    "\r\n", method, uri,
+	    body != NULL ? "Content-Type: application/json\r\n" : "",
+	    body != NULL ? bodylen : 0);
+	if (hn < 0 || (size_t)hn >= sizeof(hdr)) {
+		seterr(err, errlen, "request line too long");
+		goto out;
+	}
+	/*
+	 * The daemon may answer early (413) and close while we still send:
+	 * keep the send error and read whatever reply arrived.
+	 */
+	if (send_all(fd, hdr, hn, deadline, senderr, sizeof(senderr)) == -1 ||
+	    (body != NULL && send_all(fd, body, bodylen, deadline, senderr,
+	    sizeof(senderr)) == -1))
+		sent_err = 1;
+
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	for (;;) {
+		if (cap - len < 4096) {
+			if (cap >= CTL_REPLY_MAX) {
+				seterr(err, errlen, "reply larger than %d "
+				    "bytes", CTL_REPLY_MAX);
+				goto out;
+			}
+			cap = cap == 0 ? 16384 : cap * 2;
+			if ((nbuf = realloc(buf, cap)) == NULL) {
+				seterr(err, errlen, "out of memory");
+				goto out;
+			}
+			buf = nbuf;
+		}
+		if ((rc = poll(&pfd, 1, remaining(deadline))) == -1) {
+			if (errno == EINTR)
+				continue;
+			seterr(err, errlen, "poll: %s", strerror(errno));
+			goto out;
+		}
+		if (rc == 0) {
+			seterr(err, errlen, "no complete answer from %s within "
+			    "%d s (-t SECONDS waits longer)", path, timeout);
+			goto out;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n == -1) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			if (errno != ECONNRESET || len == 0) {
+				if (sent_err)
+					seterr(err, errlen, "%s", senderr);
+				else
+					seterr(err, errlen, "read: %s",
+					    strerror(errno));
+				goto out;
+			}
+			eof = 1;
+		} else if (n == 0)
+			eof = 1;
+		else
+			len += n;
+		switch (http_parse_reply(buf, len, eof, reply, err, errlen)) {
+		case 1:
+			ret = 0;
+			goto out;
+		case -1:
+			if (sent_err && len == 0)
+				seterr(err, errlen, "%s", senderr);
+			goto out;
+		}
+	}
+out:
+	free(buf);
+	if (fd != -1)
+		close(fd);
+	return ret;
+}
