@@ -670,6 +670,7 @@ proc_start(struct dep_run *run, char **argv, int timeout_ms)
 		tv.tv_usec = 20 * 1000;
 		evtimer_add(pr->ev_exit, &tv);
 	}
+	event_base_update_cache_time(run->base);
 	tv.tv_sec = timeout_ms / 1000;
 	tv.tv_usec = (timeout_ms % 1000) * 1000;
 	evtimer_add(pr->ev_timeout, &tv);
@@ -997,6 +998,8 @@ verify_start(struct dep_run *run, struct dep *d)
 		verify_set_last(v, "out of memory");
 		goto fail;
 	}
+	/* Timers count from the loop's cached time: make it now. */
+	event_base_update_cache_time(run->base);
 	tv.tv_sec = d->verify_timeout_ms / 1000;
 	tv.tv_usec = (d->verify_timeout_ms % 1000) * 1000;
 	evtimer_add(v->ev_deadline, &tv);
