@@ -267,7 +267,7 @@ answer_error(struct ctl *c, struct http_reply *r, json_t *a)
 		    "JSON error (%.200s)\n", r->status, r->body);
 		return EXIT_DAEMON;
 	}
-	print_error(stderr, a, r->status);
+	print_api_error(stderr, a, r->status);
 	if (code != NULL && strcmp(code, "E_KEY_ENCRYPTED") == 0 &&
 	    strstr(jstr(e, "message", ""), "openssl") == NULL)
 		fprintf(stderr, "certctl: remove the passphrase with: openssl "

@@ -50,7 +50,7 @@ void	print_upload(FILE *, json_t *);
 int	print_reload(FILE *, json_t *reload);
 void	print_warnings(FILE *, json_t *answer);
 /* "certctl: E_CODE: message (item NAME, seq K)" from an error answer. */
-void	print_error(FILE *, json_t *answer, int http_status);
+void	print_api_error(FILE *, json_t *answer, int http_status);
 
 /* "ab12.." -> "AB:12:.."; out needs 3 * strlen(hex) bytes. */
 void	fmt_fingerprint(const char *hex, char *out, size_t outlen);

@@ -407,7 +407,7 @@ print_upload(FILE *f, json_t *a)
 }
 
 void
-print_error(FILE *f, json_t *a, int status)
+print_api_error(FILE *f, json_t *a, int status)
 {
 	json_t	*e, *it;
 
