@@ -1,0 +1,135 @@
+# t-certctl-errors.sh: certctl's exit codes say what went wrong: 2 usage or
+# an unreadable file (named), 3 no daemon (path and hint named), 4 a daemon
+# error or garbled answer, 1 a rejection with its code (E_ORDER, and
+# E_KEY_ENCRYPTED with the openssl hint) that changes nothing.
+. "$top_srcdir/tests/integration/lib.sh"
+need python3 openssl
+
+# run EXPECTED_RC CMD...: run, keep stdout/stderr in $out/$err, check rc.
+run() {
+	_want=$1; shift
+	"$@" >"$T/out" 2>"$T/err"
+	_rc=$?
+	out=$(cat "$T/out") err=$(cat "$T/err")
+	[ "$_rc" -eq "$_want" ] || fail "$* exited $_rc, expected $_want;
+stdout: $out
+stderr: $err"
+}
+
+say "usage errors exit 2"
+run 2 "$CERTCTL"
+run 2 "$CERTCTL" frobnicate
+assert_contains "$err" "unknown command: frobnicate"
+run 2 "$CERTCTL" upload
+run 2 "$CERTCTL" upload example.com --name root root.pem	# no --seq
+assert_contains "$err" "--seq"
+run 2 "$CERTCTL" upload example.com --name root --seq zero root.pem
+run 2 "$CERTCTL" upload example.com --server s.pem	# no --key
+run 2 "$CERTCTL" upload example.com --bundle b.pem	# no --key
+run 2 "$CERTCTL" rollback example.com two
+run 2 "$CERTCTL" status --bogus
+run 2 "$CERTCTL" -t nope status
+run 0 "$CERTCTL" --help
+assert_contains "$out" "EXIT STATUS"
+assert_contains "$out" "--name root --seq 1 root.pem"
+run 0 "$CERTCTL" upload --help
+assert_contains "$out" "upload DOMAIN --bundle FILE --key KEY"
+
+say "a missing file exits 2 and is named (before any connection)"
+run 2 "$CERTCTL" -s "$T/nothing.sock" upload example.com --name root --seq 1 "$T/no-such-root.pem"
+assert_contains "$err" "$T/no-such-root.pem"
+assert_contains "$err" "No such file"
+head -c 70000 /dev/zero | tr '\0' A > "$T/huge.pem"
+run 2 "$CERTCTL" -s "$T/nothing.sock" upload example.com --name root --seq 1 "$T/huge.pem"
+assert_contains "$err" "huge.pem: larger than 64 KiB"
+
+say "no daemon exits 3, naming the socket and the hint"
+run 3 "$CERTCTL" -s "$T/nothing.sock" status
+assert_contains "$err" "$T/nothing.sock"
+assert_contains "$err" "is certd running?"
+run 3 env CERTD_SOCKET="$T/env.sock" "$CERTCTL" status
+assert_contains "$err" "$T/env.sock"
+# A socket file nobody listens on: connection refused, still 3.
+python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$T/dead.sock"
+run 3 "$CERTCTL" -s "$T/dead.sock" status
+assert_contains "$err" "refused"
+
+say "daemon errors and garbage exit 4"
+# fake.py SOCK REPLY: answer each connection with REPLY (raw bytes).
+cat > "$T/fake.py" <<'EOF'
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1]); s.listen(8)
+reply = sys.argv[2].encode().decode('unicode_escape').encode()
+while True:
+	c, _ = s.accept()
+	c.recv(65536)
+	if reply:
+		c.sendall(reply)
+	c.close()
+EOF
+fake() {
+	rm -f "$T/fake.sock"
+	python3 "$T/fake.py" "$T/fake.sock" "$1" &
+	FAKE_PID=$!
+	wait_for 5 test -S "$T/fake.sock" || fail "fake server did not start"
+}
+unfake() { kill "$FAKE_PID" 2>/dev/null; wait "$FAKE_PID" 2>/dev/null; FAKE_PID=""; }
+FAKE_PID=""
+on_exit '[ -z "$FAKE_PID" ] || kill "$FAKE_PID" 2>/dev/null'
+
+body='{"error":{"code":"E_INTERNAL","message":"database is locked"}}'
+fake "HTTP/1.1 500 Internal Server Error\r\nContent-Length: ${#body}\r\n\r\n$body"
+run 4 "$CERTCTL" -s "$T/fake.sock" status
+assert_contains "$err" "E_INTERNAL: database is locked"
+unfake
+fake "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nnot json!"
+run 4 "$CERTCTL" -s "$T/fake.sock" status
+assert_contains "$err" "not a JSON object"
+unfake
+fake "SSH-2.0-OpenSSH_9.2\r\n\r\n"
+run 4 "$CERTCTL" -s "$T/fake.sock" status
+assert_contains "$err" "not an HTTP reply"
+unfake
+fake ""		# accepts, reads, closes without a word
+run 4 "$CERTCTL" -s "$T/fake.sock" status
+assert_contains "$err" "closed without a reply"
+unfake
+
+# The rest needs the real daemon.
+printf '[certd]\n' > "$T/probe.conf"
+"$CERTD" -t -f "$T/probe.conf" >/dev/null 2>&1 || skip "certd not built yet (certd -t fails)"
+start_certd
+
+say "server before root: exit 1, E_ORDER, nothing changed"
+pki chain "$T/pki" --domain example.com --inter 1 >/dev/null || fail "testpki chain"
+before=$(api GET /v1/status)
+run 1 ctl upload example.com --name server --seq 1 --server "$T/pki/server.pem" --key "$T/pki/server.key"
+assert_contains "$err" "certctl: E_ORDER: "
+run 1 ctl upload example.com --name server --server "$T/pki/server.pem" --key "$T/pki/server.key"
+assert_contains "$err" "certctl: E_ORDER: "
+after=$(api GET /v1/status)
+assert_eq "$(echo "$after" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["domains"]))')" 0 "domains after rejected uploads"
+
+say "a server certificate as the root: rejected with its code and item"
+run 1 ctl upload example.com --name root --seq 1 "$T/pki/server.pem"
+assert_contains "$err" "certctl: E_"
+assert_contains "$err" "(item root, seq 1)"
+
+say "encrypted key: exit 1, E_KEY_ENCRYPTED, says how to remove the passphrase"
+pki chain "$T/enc" --domain example.com --inter 1 --key-format pkcs8-enc >/dev/null || fail "testpki chain enc"
+run 0 ctl upload example.com --name root --seq 1 "$T/enc/root.pem"
+run 0 ctl upload example.com --name intermediate --seq 2 "$T/enc/inter1.pem"
+run 1 ctl upload example.com --name server --server "$T/enc/server.pem" --key "$T/enc/server.key"
+assert_contains "$err" "E_KEY_ENCRYPTED"
+assert_contains "$err" "openssl pkey"
+assert_not_contains "$err$out" "PRIVATE KEY"
+# The unencrypted key commits: the rejection left the staged chain intact.
+openssl pkey -in "$T/enc/server.key" -passin pass:testpki-secret -out "$T/enc/plain.key" 2>/dev/null || fail "openssl pkey"
+run 0 ctl upload example.com --name server --server "$T/enc/server.pem" --key "$T/enc/plain.key"
+assert_contains "$out" "generation 1"
+
+say "missing key file with a running daemon: exit 2, named"
+run 2 ctl upload example.com --server "$T/enc/server.pem" --key "$T/enc/gone.key"
+assert_contains "$err" "$T/enc/gone.key"
+echo "all certctl error paths behaved"

@@ -1,0 +1,113 @@
+# t-certctl-sequence.sh: the CloudStack sequence through certctl against a
+# real certd: root, intermediate, server+key commit generation 1; status and
+# show say so (fingerprints equal openssl's); --json parses; a renewal is
+# generation 2, rollback brings generation 1 back on disk; discard.
+. "$top_srcdir/tests/integration/lib.sh"
+need python3 openssl
+
+run() {
+	_want=$1; shift
+	"$@" >"$T/out" 2>"$T/err"
+	_rc=$?
+	out=$(cat "$T/out") err=$(cat "$T/err")
+	[ "$_rc" -eq "$_want" ] || fail "$* exited $_rc, expected $_want;
+stdout: $out
+stderr: $err"
+}
+# openssl's SHA-256 fingerprint, AB:CD:.. as keytool and certctl show print it
+fp() { openssl x509 -in "$1" -noout -fingerprint -sha256 | sed 's/.*=//'; }
+# the status row of a domain: "GEN STATE"
+row() { echo "$1" | awk -v d="$2" '$1 == d { print $2, $3 }'; }
+
+printf '[certd]\n' > "$T/probe.conf"
+"$CERTD" -t -f "$T/probe.conf" >/dev/null 2>&1 || skip "certd not built yet (certd -t fails)"
+start_certd
+D=example.com
+pki chain "$T/pki" --domain $D --inter 1 >/dev/null || fail "testpki chain"
+
+say "status with no domains"
+run 0 ctl status
+assert_contains "$out" "No domains yet"
+
+say "root and intermediate are staged, not served"
+run 0 ctl upload $D --name root --seq 1 "$T/pki/root.pem"
+assert_contains "$out" "staged root (seq 1, root) for $D"
+run 0 ctl upload $D --name intermediate --seq 2 "$T/pki/inter1.pem"
+assert_contains "$out" "staged intermediate (seq 2"
+[ ! -e "$CERTD_STATE/domains/$D/current" ] || fail "files rendered before the server certificate"
+
+say "server certificate and key commit generation 1"
+run 0 ctl upload $D --name server --server "$T/pki/server.pem" --key "$T/pki/server.key"
+assert_contains "$out" "committed server (seq 3) for $D as generation 1"
+assert_not_contains "$out$err" "PRIVATE KEY"
+cmp -s "$CERTD_STATE/domains/$D/current/cert.pem" "$T/pki/server.pem" ||
+    [ "$(fp "$CERTD_STATE/domains/$D/current/cert.pem")" = "$(fp "$T/pki/server.pem")" ] ||
+    fail "current/cert.pem is not the uploaded server certificate"
+
+say "status: generation 1, state ok, aligned columns"
+run 0 ctl status
+assert_eq "$(row "$out" $D)" "1 ok" "status row of $D"
+hdr=$(echo "$out" | grep '^DOMAIN') || fail "no header line: $out"
+line=$(echo "$out" | grep "^$D ")
+# EXPIRES starts in the same column in the header and the row
+a=${hdr%%EXPIRES*}
+b=$(echo "$line" | sed 's/\(.*\) 20[0-9][0-9]-.*/\1 /')
+assert_eq "${#b}" "${#a}" "column of EXPIRES"
+assert_contains "$out" "CN=$D"
+
+say "show: three items like keytool -list -v, fingerprints equal openssl's"
+run 0 ctl show $D
+assert_contains "$out" "Your chain contains 3 entries"
+assert_eq "$(echo "$out" | grep -c '^Alias name: ')" 3 "Alias name lines"
+assert_eq "$(echo "$out" | grep -c 'SHA256: [0-9A-F:]\{95\}$')" 3 "SHA256 lines"
+for f in root inter1 server; do
+	assert_contains "$out" "SHA256: $(fp "$T/pki/$f.pem")"
+done
+assert_contains "$out" "Owner: "
+assert_contains "$out" "Serial number: "
+assert_contains "$out" "Valid from: "
+assert_not_contains "$out" "PRIVATE KEY"
+
+say "--json answers parse"
+run 0 ctl --json status
+echo "$out" | python3 -m json.tool >/dev/null || fail "status --json does not parse: $out"
+run 0 ctl show $D --json
+n=$(echo "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d["items"]), d["generation"])') ||
+    fail "show --json does not parse: $out"
+assert_eq "$n" "3 1" "items and generation in show --json"
+
+say "renewal: one upload of a new server certificate is generation 2"
+pki cert "$T/new.pem" --cn $D --dns $D --eku server --issuer "$T/pki/inter1.pem" \
+    --issuer-key "$T/pki/inter1.key" --key ec --key-out "$T/new.key" >/dev/null || fail "testpki cert"
+run 0 ctl upload $D --server "$T/new.pem" --key "$T/new.key"
+assert_contains "$out" "as generation 2"
+run 0 ctl status
+assert_eq "$(row "$out" $D)" "2 ok" "status row after renewal"
+assert_eq "$(fp "$CERTD_STATE/domains/$D/current/cert.pem")" "$(fp "$T/new.pem")" "served cert after renewal"
+run 0 ctl show $D
+assert_contains "$out" "SHA256: $(fp "$T/new.pem")"
+assert_contains "$out" "Your chain contains 3 entries"
+
+say "rollback: generation 1 is current again, on disk too"
+run 0 ctl rollback $D
+assert_contains "$out" "$D is at generation 1"
+run 0 ctl status
+assert_eq "$(row "$out" $D)" "1 ok" "status row after rollback"
+assert_eq "$(fp "$CERTD_STATE/domains/$D/current/cert.pem")" "$(fp "$T/pki/server.pem")" "served cert after rollback"
+run 0 ctl rollback $D 2
+assert_contains "$out" "$D is at generation 2"
+run 1 ctl rollback $D 99
+assert_contains "$err" "certctl: E_"
+
+say "render and reload (no dependents) succeed"
+run 0 ctl render $D
+assert_contains "$out" "rendered generation 2 of $D"
+run 0 ctl reload
+
+say "discard: a staged item goes, nothing staged is E_NOT_FOUND"
+run 0 ctl upload $D --name root --seq 1 "$T/pki/root.pem"
+run 0 ctl discard $D
+assert_contains "$out" "discarded 1 staged item of $D"
+run 1 ctl discard $D
+assert_contains "$err" "E_NOT_FOUND"
+echo "certctl drove the whole sequence"
