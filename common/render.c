@@ -563,7 +563,8 @@ rfile_from_bio(struct rfile *f, BIO *b)
 	len = BIO_get_mem_data(b, &p);
 	if (len < 0 || (f->buf = malloc(len > 0 ? len : 1)) == NULL)
 		return -1;
-	memcpy(f->buf, p, len);
+	if (len > 0)
+		memcpy(f->buf, p, len);
 	f->len = len;
 	return 0;
 }
