@@ -57,13 +57,15 @@ assert_contains "$err" "refused"
 say "daemon errors and garbage exit 4"
 # fake.py SOCK REPLY: answer each connection with REPLY (raw bytes).
 cat > "$T/fake.py" <<'EOF'
-import os, socket, sys
+import os, socket, sys, time
 s = socket.socket(socket.AF_UNIX)
 s.bind(sys.argv[1]); s.listen(8)
 reply = sys.argv[2].encode().decode('unicode_escape').encode()
 while True:
 	c, _ = s.accept()
 	c.recv(65536)
+	if reply == b'HANG':
+		time.sleep(30)
 	if reply:
 		c.sendall(reply)
 	c.close()
@@ -94,6 +96,12 @@ unfake
 fake ""		# accepts, reads, closes without a word
 run 4 "$CERTCTL" -s "$T/fake.sock" status
 assert_contains "$err" "closed without a reply"
+unfake
+fake "HANG"	# never answers: -t bounds the wait
+start=$(date +%s)
+run 4 "$CERTCTL" -s "$T/fake.sock" -t 1 status
+assert_contains "$err" "within 1 s"
+[ $(($(date +%s) - start)) -le 3 ] || fail "-t 1 waited more than 3 s"
 unfake
 
 # The rest needs the real daemon.

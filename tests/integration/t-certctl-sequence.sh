@@ -32,7 +32,9 @@ assert_contains "$out" "No domains yet"
 say "root and intermediate are staged, not served"
 run 0 ctl upload $D --name root --seq 1 "$T/pki/root.pem"
 assert_contains "$out" "staged root (seq 1, root) for $D"
-run 0 ctl upload $D --name intermediate --seq 2 "$T/pki/inter1.pem"
+# DER travels too (certctl wraps it, byte for byte)
+openssl x509 -in "$T/pki/inter1.pem" -outform DER -out "$T/inter1.der" || fail "openssl x509"
+run 0 ctl upload $D --name intermediate --seq 2 "$T/inter1.der"
 assert_contains "$out" "staged intermediate (seq 2"
 [ ! -e "$CERTD_STATE/domains/$D/current" ] || fail "files rendered before the server certificate"
 
