@@ -241,12 +241,13 @@ overlay_apply(struct overlay *o, struct db_item *it, int staged)
 {
 	int	 i;
 
+	/* Compare with the root being replaced, so before removing it. */
+	if (it->kind == KIND_ROOT)
+		overlay_new_root(o, it->fingerprint);
 	if ((i = overlay_find_name(o, it->name)) != -1)
 		overlay_remove(o, (size_t)i);
 	if ((i = overlay_find_seq(o, it->seq)) != -1)
 		overlay_remove(o, (size_t)i);
-	if (it->kind == KIND_ROOT)
-		overlay_new_root(o, it->fingerprint);
 	if (o->n < CHAIN_MAX)
 		overlay_insert(o, it, staged);
 }
@@ -436,12 +437,12 @@ stage_ca(struct keystore *ks, const struct upload *up, X509 *cert,
 		    up->seq, o.ent[i]->name);
 		goto out;
 	}
+	if (it.kind == KIND_ROOT)
+		overlay_new_root(&o, it.fingerprint);
 	if ((i = overlay_find_name(&o, up->name)) != -1)
 		overlay_remove(&o, (size_t)i);
 	if ((i = overlay_find_seq(&o, up->seq)) != -1)
 		overlay_remove(&o, (size_t)i);
-	if (it.kind == KIND_ROOT)
-		overlay_new_root(&o, it.fingerprint);
 	for (i = 0; i < (int)o.n; i++)
 		if (strcmp(o.ent[i]->fingerprint, it.fingerprint) == 0) {
 			cert_error_set(err, E_DUPLICATE, up->name, up->seq,
