@@ -220,12 +220,35 @@ file_known(const char *name)
 }
 
 /*
+ * Does the file name built in expect[] have digest sha?  The PEM files and
+ * apache-ssl.conf encode deterministically; the stores carry random salts
+ * and a timestamp, so they are not compared.
+ */
+static int
+same_content(const struct rfile *expect, const char *name, const char *sha)
+{
+	char	 hex[65];
+	size_t	 i;
+
+	for (i = 0; i < RENDER_NFILES - 1; i++) {
+		if (strcmp(expect[i].name, name) != 0)
+			continue;
+		if (strstr(name, ".jks") != NULL || strstr(name, ".p12") != NULL)
+			return 1;
+		sha256_hex(expect[i].buf, expect[i].len, hex);
+		return strcmp(hex, sha) == 0;
+	}
+	return 0;
+}
+
+/*
  * Is gen-<gen> under dfd complete?  1 yes; 0 missing, partial or not
  * matching its manifest; -1 when it cannot tell (I/O error, permission),
  * so that render_clean never deletes what it merely could not read.
  */
 static int
-gen_check_at(int dfd, const char *domain, int64_t gen)
+gen_check_at(int dfd, const char *domain, int64_t gen,
+    const struct rfile *expect)
 {
 	char		 dir[64], hex[65], buf[65536];
 	const char	*name, *sha, *mstr;
@@ -290,6 +313,8 @@ gen_check_at(int dfd, const char *domain, int64_t gen)
 		    json_integer_value(json_object_get(f, "size")) ||
 		    mode != (mode_t)strtol(mstr, NULL, 8))
 			goto out;
+		if (expect != NULL && !same_content(expect, name, sha))
+			goto out;
 		nfiles++;
 	}
 	/* Every file but the manifest, each once (names checked above). */
@@ -324,7 +349,7 @@ render_check(const struct certd_conf *conf, const char *domain, int64_t gen)
 
 	if (gen <= 0 || (dfd = domain_open(conf, domain)) == -1)
 		return 0;
-	rc = gen_check_at(dfd, domain, gen);
+	rc = gen_check_at(dfd, domain, gen, NULL);
 	close(dfd);
 	return rc == 1;
 }
@@ -404,7 +429,7 @@ render_swap(const struct certd_conf *conf, const char *domain, int64_t gen,
 	if ((dfd = domain_open(conf, domain)) == -1)
 		return cert_error_set(err, E_NOT_FOUND, NULL, 0,
 		    "%s: %s", dir, strerror(errno));
-	if (gen <= 0 || gen_check_at(dfd, domain, gen) != 1) {
+	if (gen <= 0 || gen_check_at(dfd, domain, gen, NULL) != 1) {
 		close(dfd);
 		return cert_error_set(err, E_NOT_FOUND, NULL, 0,
 		    "%s/gen-%" PRId64 " is not a complete generation", dir,
@@ -509,7 +534,7 @@ render_clean(const struct certd_conf *conf, const char *domain)
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
-		c = gen_check_at(dfd, domain, gens[i]);
+		c = gen_check_at(dfd, domain, gens[i], NULL);
 		if (c == 1)
 			continue;
 		snprintf(name, sizeof(name), "gen-%" PRId64, gens[i]);
@@ -937,8 +962,9 @@ render_generation(const struct certd_conf *conf, const char *domain,
 		    strerror(errno));
 		goto out;
 	}
-	if ((c = gen_check_at(dfd, domain, gen)) == 1) {
-		rc = swap_at(dfd, dir, gen, err);	/* already complete */
+	/* Reused only if complete and holding this very chain and key. */
+	if ((c = gen_check_at(dfd, domain, gen, files)) == 1) {
+		rc = swap_at(dfd, dir, gen, err);
 		goto out;
 	}
 	if (c == -1 || rm_tree_at(dfd, gname, 0) == -1) {

@@ -424,13 +424,14 @@ test_swap_rollback(void **state)
 	free(c2);
 }
 
-/* Rendering an existing complete generation reuses its files. */
+/* Rendering an existing complete generation of the same chain reuses it. */
 static void
 test_reuse_complete(void **state)
 {
 	struct fixture	*f = *state;
+	struct tpki_chain p2;
 	struct stat	 a, b;
-	char		 path[PATH_MAX];
+	char		 path[PATH_MAX], *want, *got;
 
 	render_ok(f, 3);
 	dpath(f, "gen-3/cert.pem", path, sizeof(path));
@@ -438,6 +439,19 @@ test_reuse_complete(void **state)
 	render_ok(f, 3);
 	assert_int_equal(stat(path, &b), 0);
 	assert_int_equal(a.st_ino, b.st_ino);
+
+	/* Same number, another chain (a DB restored elsewhere): rewritten. */
+	assert_int_equal(tpki_chain_make(&p2, DOMAIN, 1, TPKI_EC256), 0);
+	chain_clear(&f->ch);
+	chain_fill(&f->ch, &p2);
+	render_ok(f, 3);
+	want = pem_of(p2.leaf);
+	got = slurp_cur(f, "cert.pem", NULL);
+	assert_string_equal(got, want);
+	assert_int_equal(render_check(f->conf, DOMAIN, 3), 1);
+	free(want);
+	free(got);
+	tpki_chain_free(&p2);
 }
 
 /* Prune keeps the newest N and the current one, whatever its age. */
