@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,8 @@ static const char usage_text[] =
 "       storetool p12key OUT PASSWORD KEY LEAF [CHAIN...]\n"
 "                                                keystore, alias \"server\"\n"
 "       storetool jksread IN [PASSWORD]          print alias and subject\n"
+"       storetool bench N PEM...                 median ms of N in-process\n"
+"                                                jks_write, pkcs12_truststore\n"
 "Each PEM may hold several certificates.  Aliases come from the file name\n"
 "(root.pem -> root) for a file with one certificate, else from each\n"
 "certificate's CN, made unique and safe by jks_make_aliases().\n";
@@ -139,6 +142,71 @@ cmd_trust(int p12, int argc, char **argv)
 }
 
 static int
+cmp_double(const void *a, const void *b)
+{
+	double	 x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Median wall time of N runs of each writer over the same entries. */
+static int
+cmd_bench(int argc, char **argv)
+{
+	static X509		*certs[MAXCERTS];
+	static char		*names[MAXCERTS];
+	static char		 aliases[MAXCERTS][64];
+	struct trust_entry	*e;
+	struct timespec		 t0, t1;
+	unsigned char		*out;
+	double			*ms;
+	size_t			 n = 0, len, i;
+	long			 runs, r;
+	int			 kind, rc;
+
+	if (argc < 2 || (runs = strtol(argv[0], NULL, 10)) < 1 || runs > 10000)
+		usage();
+	for (i = 1; i < (size_t)argc; i++)
+		load_pem(argv[i], certs, names, &n);
+	jks_make_aliases((const char *const *)names, n, aliases);
+	if ((e = calloc(n, sizeof(*e))) == NULL ||
+	    (ms = calloc(runs, sizeof(*ms))) == NULL)
+		die("out of memory");
+	for (i = 0; i < n; i++) {
+		e[i].alias = aliases[i];
+		e[i].cert = certs[i];
+	}
+	for (kind = 0; kind < 2; kind++) {
+		for (r = 0; r < runs; r++) {
+			clock_gettime(CLOCK_MONOTONIC, &t0);
+			if (kind == 0)
+				rc = jks_write(e, n, "changeit", time(NULL),
+				    &out, &len);
+			else
+				rc = pkcs12_truststore(e, n, "changeit", &out,
+				    &len);
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			if (rc == -1)
+				die("writer failed");
+			free(out);
+			ms[r] = (t1.tv_sec - t0.tv_sec) * 1e3 +
+			    (t1.tv_nsec - t0.tv_nsec) / 1e6;
+		}
+		qsort(ms, runs, sizeof(*ms), cmp_double);
+		printf("%s %.3f\n", kind == 0 ? "jks" : "p12trust",
+		    runs % 2 ? ms[runs / 2] :
+		    (ms[runs / 2 - 1] + ms[runs / 2]) / 2);
+	}
+	for (i = 0; i < n; i++) {
+		X509_free(certs[i]);
+		free(names[i]);
+	}
+	free(ms);
+	free(e);
+	return 0;
+}
+
+static int
 cmd_p12key(int argc, char **argv)
 {
 	static X509	*certs[MAXCERTS];
@@ -215,6 +283,8 @@ main(int argc, char **argv)
 		return cmd_p12key(argc - 2, argv + 2);
 	if (strcmp(argv[1], "jksread") == 0)
 		return cmd_jksread(argc - 2, argv + 2);
+	if (strcmp(argv[1], "bench") == 0)
+		return cmd_bench(argc - 2, argv + 2);
 	usage();
 	return 2;
 }
