@@ -58,6 +58,13 @@ assert_contains "$out" "password was incorrect"
 out=$($KT -list -keystore "$T/truststore.p12" -storetype PKCS12 -storepass wrong 2>&1) &&
 	fail "keytool accepted a wrong PKCS12 password"
 
+# The other direction: keytool's own JKS passes our reader's digest check.
+$KT -importcert -noprompt -alias "Root" -file "$P/root.pem" -keystore "$T/keytool.jks" \
+	-storetype JKS -storepass "$PW" >/dev/null 2>&1 || fail "keytool -importcert"
+out=$("$STORETOOL" jksread "$T/keytool.jks" "$PW") || fail "jks_read of keytool's JKS"
+assert_contains "$out" "root	/CN=certd test root"
+"$STORETOOL" jksread "$T/keytool.jks" "wrong" >/dev/null 2>&1 && fail "jks_read accepted a wrong password"
+
 out=$($KT -list -v -keystore "$T/keystore.p12" -storetype PKCS12 -storepass "$PW" 2>&1) ||
 	fail "keytool keystore.p12: $out"
 assert_contains "$out" "Your keystore contains 1 entry"
