@@ -105,4 +105,56 @@ assert_eq "$(readlink "$T/state/domains/www.example.com/current")" "gen-2" "curr
 openssl verify -CAfile "$T/state/domains/www.example.com/gen-1/root.pem" \
     -untrusted "$T/state/domains/www.example.com/gen-1/chain.pem" \
     "$T/state/domains/www.example.com/gen-1/cert.pem" >/dev/null || fail "gen-1 damaged"
+# Java's keytool reads both trust stores as trusted-certificate entries.
+if command -v keytool >/dev/null 2>&1; then
+	say "keytool -list on the trust stores"
+	g=$T/state/domains/www.example.com/current
+	for f in truststore.jks:JKS truststore.p12:PKCS12; do
+		out=$(keytool -J-Duser.language=en -list -keystore "$g/${f%%:*}" \
+		    -storetype "${f#*:}" -storepass changeit 2>&1) ||
+		    fail "keytool cannot read ${f%%:*}: $out"
+		assert_eq "$(echo "$out" | grep -c trustedCertEntry)" 3 "trusted entries in ${f%%:*}"
+		assert_contains "$out" "root," "${f%%:*} aliases"
+	done
+fi
+
+# A real Apache that Includes apache-ssl.conf serves the rendered chain.
+if command -v apache2 >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
+	say "apache2 with Include apache-ssl.conf"
+	M=/usr/lib/apache2/modules
+	port=$(free_port)
+	mkdir -p "$T/www"
+	chmod 755 "$T/www"
+	cat > "$T/httpd.conf" <<-EOF
+	ServerRoot "$T"
+	PidFile "$T/httpd.pid"
+	ErrorLog "$T/httpd-error.log"
+	LoadModule mpm_event_module $M/mod_mpm_event.so
+	LoadModule authz_core_module $M/mod_authz_core.so
+	LoadModule socache_shmcb_module $M/mod_socache_shmcb.so
+	LoadModule ssl_module $M/mod_ssl.so
+	LoadModule mime_module $M/mod_mime.so
+	TypesConfig /etc/mime.types
+	User www-data
+	Group www-data
+	ServerName localhost
+	Listen 127.0.0.1:$port
+	DocumentRoot "$T/www"
+	<VirtualHost 127.0.0.1:$port>
+	  SSLEngine on
+	  Include "$T/state/domains/www.example.com/current/apache-ssl.conf"
+	</VirtualHost>
+	EOF
+	apache2 -f "$T/httpd.conf" -k start || fail "apache2 does not start with the rendered files"
+	on_exit 'apache2 -f "$T/httpd.conf" -k stop 2>/dev/null; sleep 0.3'
+	wait_for 10 sh -c "echo | openssl s_client -connect 127.0.0.1:$port" ||
+	    fail "apache2 does not answer on $port: $(tail -n 5 "$T/httpd-error.log")"
+	g=$T/state/domains/www.example.com/current
+	out=$(echo | openssl s_client -connect "127.0.0.1:$port" -servername www.example.com \
+	    -CAfile "$g/root.pem" -verify_return_error -verify_hostname www.example.com \
+	    -showcerts 2>&1) || fail "TLS to apache2 does not verify: $out"
+	assert_contains "$out" "Verify return code: 0 (ok)"
+	# Served: leaf and both intermediates, not the root.
+	assert_eq "$(echo "$out" | grep -c 'BEGIN CERTIFICATE')" 3 "certificates apache2 serves"
+fi
 echo "all rendered files check out"
