@@ -1,0 +1,189 @@
+#!/bin/sh
+# t-apache-e2e.sh: certd provisions a real Apache.  A private apache2 (root
+# parent, www-data children, 127.0.0.1 on free ports) has one TLS vhost that
+# Includes certd's current/apache-ssl.conf and one that reads CloudStack's
+# publish paths (cert_apache.crt/.key/_chain.crt, here under $T).  The
+# dependent runs apache2 -t, then -k graceful, then verifies the new leaf.
+# Proves: after the CloudStack upload sequence openssl s_client (strict),
+# curl and Java 17 (truststore.jks) accept the served chain, with the
+# intermediate; a renewal changes the served leaf on both vhosts; a failed
+# verify rolls back and Apache serves the previous leaf again.
+. "$top_srcdir/tests/integration/lib.sh"
+need apache2 openssl curl
+[ "$(id -u)" -eq 0 ] || skip "needs root to start apache2"
+[ -x "$CERTD" ] || skip "certd not built"
+"$CERTD" -t >/dev/null 2>&1 || skip "certd -t fails: the daemon is not built yet"
+
+D=example.test
+PORT=$(free_port)
+PORT_CS=$(free_port)
+PORT_OTHER=$(free_port)
+A=$T/apache
+mkdir -p "$A/htdocs" "$A/run" "$T/etc/ssl/certs" "$T/etc/ssl/private"
+chmod 755 "$A" "$A/htdocs"
+echo "hello from apache" > "$A/htdocs/index.html"
+chmod 644 "$A/htdocs/index.html"
+
+pki chain "$T/a" --domain $D --inter 1 --key ec >/dev/null || fail "testpki"
+pki chain "$T/other" --domain $D --inter 0 --key ec >/dev/null || fail "testpki other"
+leaf() {
+	pki cert "$T/$1.pem" --issuer "$T/a/inter1.pem" --issuer-key "$T/a/inter1.key" \
+	    --cn $D --dns $D --eku server --key ec --key-out "$T/$1.key" >/dev/null ||
+	    fail "testpki cert $1"
+}
+leaf b; leaf c
+
+CUR=$CERTD_STATE/domains/$D/current
+CONF=$A/httpd.conf
+M=/usr/lib/apache2/modules
+cat > "$CONF" <<EOC
+ServerRoot /etc/apache2
+DefaultRuntimeDir $A/run
+PidFile $A/run/httpd.pid
+ErrorLog $A/error.log
+LogLevel info
+LoadModule mpm_event_module $M/mod_mpm_event.so
+LoadModule authz_core_module $M/mod_authz_core.so
+LoadModule ssl_module $M/mod_ssl.so
+LoadModule socache_shmcb_module $M/mod_socache_shmcb.so
+LoadModule mime_module $M/mod_mime.so
+LoadModule dir_module $M/mod_dir.so
+TypesConfig /etc/mime.types
+User www-data
+Group www-data
+ServerName localhost
+Listen 127.0.0.1:$PORT
+Listen 127.0.0.1:$PORT_CS
+SSLSessionCache shmcb:$A/run/scache(512000)
+DocumentRoot $A/htdocs
+<Directory $A/htdocs>
+	Require all granted
+</Directory>
+<VirtualHost 127.0.0.1:$PORT>
+	ServerName $D
+	SSLEngine on
+	Include $CUR/apache-ssl.conf
+</VirtualHost>
+<VirtualHost 127.0.0.1:$PORT_CS>
+	ServerName $D
+	SSLEngine on
+	SSLCertificateFile $T/etc/ssl/certs/cert_apache.crt
+	SSLCertificateKeyFile $T/etc/ssl/private/cert_apache.key
+	SSLCertificateChainFile $T/etc/ssl/certs/cert_apache_chain.crt
+</VirtualHost>
+EOC
+stop_apache() {
+	[ -f "$A/run/httpd.pid" ] || return 0
+	_p=$(cat "$A/run/httpd.pid")
+	kill -TERM "$_p" 2>/dev/null
+	_n=50; while [ $_n -gt 0 ] && kill -0 "$_p" 2>/dev/null; do sleep 0.1; _n=$((_n - 1)); done
+}
+on_exit stop_apache
+
+# Another server on another port: a verify pointed there must fail.
+openssl s_server -quiet -accept "127.0.0.1:$PORT_OTHER" -cert "$T/other/server.pem" \
+	-key "$T/other/server.key" -www >/dev/null 2>&1 &
+OTHER_PID=$!
+on_exit "kill $OTHER_PID 2>/dev/null"
+
+certd_conf() {	# the verify target
+	cat <<EOC
+[domain $D]
+publish_cert = $T/etc/ssl/certs/cert_apache.crt
+publish_key = $T/etc/ssl/private/cert_apache.key
+publish_chain = $T/etc/ssl/certs/cert_apache_chain.crt
+
+[dependent apache]
+configtest = /usr/sbin/apache2 -f $CONF -t
+exec = /usr/sbin/apache2 -f $CONF -k graceful
+verify = 127.0.0.1:$1
+verify_name = $D
+verify_timeout = ${2:-5s}
+timeout = 20s
+EOC
+}
+up() {	# up NAME SEQ CERT [KEY]
+	set -- --data-urlencode "domainsuffix=$D" --data-urlencode "name=$1" \
+	    --data-urlencode "id=$2" --data-urlencode "certificate@$3" \
+	    ${4:+--data-urlencode "privatekey@$4"}
+	api POST /v1/certificates "$@"
+}
+fp() { openssl x509 -noout -fingerprint -sha256 -in "$1" | cut -d= -f2; }
+# The leaf a server presents on port $1 (SNI $D), as a fingerprint.
+served() {
+	echo | openssl s_client -connect "127.0.0.1:$1" -servername $D 2>/dev/null |
+	    openssl x509 -noout -fingerprint -sha256 2>/dev/null | cut -d= -f2
+}
+serving() { [ "$(served "$1")" = "$(fp "$2")" ]; }
+
+start_certd "$(certd_conf $PORT)"
+
+say "CloudStack sequence: root, intermediate, server + key"
+up root 1 "$T/a/root.pem" >/dev/null || fail "upload root: $(cat "$T/api.body")"
+up intermediate1 2 "$T/a/inter1.pem" >/dev/null || fail "upload inter: $(cat "$T/api.body")"
+up server 3 "$T/a/server.pem" "$T/a/server.key" >/dev/null ||
+	fail "upload server: $(cat "$T/api.body")"
+# The first graceful starts Apache ("httpd not running, trying to start").
+wait_for 15 serving $PORT "$T/a/server.pem" || fail "Apache does not serve the first leaf; error.log: $(tail -5 "$A/error.log" 2>/dev/null)"
+assert_eq "$(readlink "$CUR")" gen-1
+
+say "openssl s_client -verify_return_error: leaf and intermediate"
+out=$(echo | openssl s_client -connect 127.0.0.1:$PORT -servername $D \
+	-verify_return_error -verify_hostname $D -CAfile "$T/a/root.pem" -showcerts 2>&1) ||
+	fail "s_client: $out"
+assert_contains "$out" "Verify return code: 0 (ok)"
+assert_eq "$(printf '%s\n' "$out" | grep -c 'BEGIN CERTIFICATE')" 2 "certificates served (leaf + intermediate)"
+inter_subject=$(openssl x509 -noout -subject -nameopt compat -in "$T/a/inter1.pem" | sed 's/^subject=//')
+assert_contains "$out" "$(echo "$inter_subject" | sed 's/^ *//')" "served chain names the intermediate"
+
+say "curl --cacert root.pem"
+out=$(curl -sS --cacert "$T/a/root.pem" --resolve $D:$PORT:127.0.0.1 "https://$D:$PORT/" 2>&1) ||
+	fail "curl: $out"
+assert_eq "$out" "hello from apache"
+
+say "CloudStack publish paths serve the same chain"
+[ -L "$T/etc/ssl/certs/cert_apache.crt" ] || fail "cert_apache.crt is not a symlink"
+out=$(curl -sS --cacert "$T/a/root.pem" --resolve $D:$PORT_CS:127.0.0.1 "https://$D:$PORT_CS/" 2>&1) ||
+	fail "curl CloudStack vhost: $out"
+serving $PORT_CS "$T/a/server.pem" || fail "CloudStack vhost serves another leaf"
+
+if command -v java >/dev/null 2>&1 && command -v javac >/dev/null 2>&1; then
+	say "Java 17 with certd's truststore.jks"
+	mkdir -p "$T/classes"
+	javac -d "$T/classes" "$top_srcdir/tests/integration/java/Check.java" || fail "javac"
+	out=$(java -cp "$T/classes" -Djavax.net.ssl.trustStore="$CUR/truststore.jks" \
+	    -Djavax.net.ssl.trustStoreType=JKS -Djavax.net.ssl.trustStorePassword=changeit \
+	    Check 127.0.0.1 $PORT 2>&1) || fail "java: $out"
+	# Our file was read (2 anchors: root and intermediate), and trusted.
+	assert_contains "$out" "anchors 2"
+	assert_contains "$out" "handshake ok CN=$D"
+else
+	echo "java not installed: Java client check skipped"
+fi
+
+say "renewal: one upload, the served leaf changes on both vhosts"
+t0=$(date +%s%N)
+up server 3 "$T/b.pem" "$T/b.key" >/dev/null || fail "upload b: $(cat "$T/api.body")"
+wait_for 15 serving $PORT "$T/b.pem" || fail "Apache still serves $(served $PORT)"
+echo "new leaf served $(( ($(date +%s%N) - t0) / 1000000 )) ms after the upload request"
+wait_for 5 serving $PORT_CS "$T/b.pem" || fail "CloudStack vhost still serves the old leaf"
+wait_for 10 test "$(readlink "$CUR")" = gen-2 || fail "current is $(readlink "$CUR")"
+curl -sS --cacert "$T/a/root.pem" --resolve $D:$PORT:127.0.0.1 "https://$D:$PORT/" >/dev/null ||
+	fail "curl after renewal"
+st=$(api GET /v1/status)
+assert_contains "$st" "verify" "status shows the verify step"
+
+say "verify against a server with another certificate: rollback"
+stop_certd
+start_certd "$(certd_conf $PORT_OTHER 2s)"
+up server 3 "$T/c.pem" "$T/c.key" >/dev/null || true
+wait_for 10 test -e "$CERTD_STATE/domains/$D/gen-3" || fail "no gen-3 was committed"
+rolled() { [ "$(readlink "$CUR")" = gen-2 ] && api GET /v1/status | grep -q rolled; }
+wait_for 20 rolled || fail "no rollback: current $(readlink "$CUR"), status $(api GET /v1/status)"
+# The rollback reloaded Apache with gen-2: the previous leaf, never c.
+wait_for 10 serving $PORT "$T/b.pem" || fail "Apache serves $(served $PORT) after the rollback"
+serving $PORT "$T/c.pem" && fail "Apache serves the rolled-back leaf"
+wait_for 5 serving $PORT_CS "$T/b.pem" || fail "CloudStack vhost does not serve b after the rollback"
+[ "$(fp "$T/etc/ssl/certs/cert_apache.crt")" = "$(fp "$T/b.pem")" ] ||
+	fail "publish link does not point at the previous certificate"
+echo ok
