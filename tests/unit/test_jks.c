@@ -173,6 +173,47 @@ test_empty_store(void **state)
 	free(out);
 }
 
+/* Hand-made files with a valid digest: only their structure is wrong. */
+static void
+test_reader_refuses_keys_and_huge_counts(void **state)
+{
+	static const unsigned char pw[] = { 0, 'x' };
+	unsigned char	 f[64], md[20];
+	size_t		 len, n;
+	char		**al;
+	X509		**xs;
+
+	(void)state;
+	/* count 0xffffffff in a tiny file: refused before any allocation. */
+	memcpy(f, "\xfe\xed\xfe\xed\0\0\0\x02\xff\xff\xff\xff", 12);
+	ref_digest(pw, sizeof(pw), f, 12, md);
+	memcpy(f + 12, md, 20);
+	assert_int_equal(jks_read(f, 32, "x", &al, &xs, &n), -1);
+
+	/* A well-formed private-key entry (tag 1, alias "k", date 0, empty
+	 * key, no chain): never ours, refused. */
+	memset(f, 0, sizeof(f));
+	memcpy(f, "\xfe\xed\xfe\xed\0\0\0\x02\0\0\0\x01"
+	    "\0\0\0\x01\0\x01k", 19);
+	len = 12 + 4 + 3 + 8 + 4 + 4;
+	ref_digest(pw, sizeof(pw), f, len, md);
+	memcpy(f + len, md, 20);
+	assert_int_equal(jks_read(f, len + 20, "x", &al, &xs, &n), -1);
+
+	/* Bad magic with a good digest. */
+	memcpy(f, "\xfe\xed\xfe\xee\0\0\0\x02\0\0\0\0", 12);
+	ref_digest(pw, sizeof(pw), f, 12, md);
+	memcpy(f + 12, md, 20);
+	assert_int_equal(jks_read(f, 32, "x", &al, &xs, &n), -1);
+	/* ...and the same with the right magic reads as empty. */
+	f[3] = 0xed;
+	ref_digest(pw, sizeof(pw), f, 12, md);
+	memcpy(f + 12, md, 20);
+	assert_int_equal(jks_read(f, 32, "x", &al, &xs, &n), 0);
+	assert_int_equal(n, 0);
+	jks_entries_free(al, xs, n);
+}
+
 static void
 test_bad_aliases_refused(void **state)
 {
@@ -259,6 +300,7 @@ main(void)
 		cmocka_unit_test(test_layout_and_digest_match_java),
 		cmocka_unit_test(test_roundtrip_and_password),
 		cmocka_unit_test(test_empty_store),
+		cmocka_unit_test(test_reader_refuses_keys_and_huge_counts),
 		cmocka_unit_test(test_bad_aliases_refused),
 		cmocka_unit_test(test_non_ascii_alias_and_password),
 		cmocka_unit_test(test_make_aliases),
