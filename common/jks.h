@@ -15,11 +15,13 @@ struct trust_entry {
 	X509		*cert;
 };
 
-/* Serialise entries; *out is malloc'd.  0 or -1. */
+/* Serialise entries; *out is malloc'd.  0 or -1 (also for an alias that is
+ * empty, has an ASCII capital or repeats: Java would merge such entries). */
 int	jks_write(const struct trust_entry *, size_t n, const char *password,
 	    time_t created, unsigned char **out, size_t *outlen);
 
-/* Parse a JKS of trusted entries, checking the digest with password.
+/* Parse a JKS of trusted entries, checking the digest with password (NULL:
+ * no check, as Java's load(in, null)); a private-key entry fails the read.
  * *aliases / *certs are malloc'd arrays (free with jks_entries_free). */
 int	jks_read(const unsigned char *, size_t, const char *password,
 	    char ***aliases, X509 ***certs, size_t *n);
