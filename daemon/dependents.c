@@ -91,11 +91,9 @@ struct dep_run {
 static int	runs_in_flight;
 
 /*
- * TEMPORARY until common/keystore.c and chain.c land: weak references keep
- * certd linking against their placeholders.  Remove with the placeholders.
+ * TEMPORARY until common/chain.c lands: a weak reference keeps certd
+ * linking against its placeholder.  Remove with the placeholder.
  */
-#pragma weak keystore_event
-#pragma weak keystore_generation
 #pragma weak chain_free
 
 static void	step_done(struct dep_run *, int ok, const char *fmt, ...)
@@ -163,8 +161,7 @@ run_load_expected(struct dep_run *run)
 	unsigned char		*der;
 	int			 len;
 
-	if (run->domain == NULL || run->generation <= 0 ||
-	    keystore_generation == NULL)
+	if (run->domain == NULL || run->generation <= 0 || chain_free == NULL)
 		return;
 	if (keystore_generation(run->ks, run->domain, run->generation, &chain,
 	    &err) == -1) {
@@ -290,8 +287,7 @@ step_done(struct dep_run *run, int ok, const char *fmt, ...)
 	strlcpy(ev.dependent, r->dependent, sizeof(ev.dependent));
 	ev.duration_ms = r->duration_ms;
 	ev.message = msg != NULL ? msg : (char *)"";
-	if (run->ks != NULL && keystore_event != NULL &&
-	    keystore_event(run->ks, &ev) == -1)
+	if (run->ks != NULL && keystore_event(run->ks, &ev) == -1)
 		log_warnx("dependent %s: cannot record the %s result", d->name,
 		    r->step);
 
