@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
 #include "db.h"
@@ -23,7 +25,14 @@
 
 struct keystore {
 	struct db	*db;
+	unsigned char	 secret[32];	/* AES-256-GCM key for stored keys */
+	int		 has_secret;
 };
+
+/* An encrypted key column: prefix, then base64 of IV | ciphertext | tag. */
+#define SEAL_PREFIX	"certd-aes256gcm:1:"
+#define SEAL_IV		12
+#define SEAL_TAG	16
 
 /*
  * The staged chain of a domain: its current CA items overlaid with the
@@ -59,7 +68,162 @@ keystore_close(struct keystore *ks)
 	if (ks == NULL)
 		return;
 	db_close(ks->db);
+	OPENSSL_cleanse(ks->secret, sizeof(ks->secret));
 	free(ks);
+}
+
+int
+keystore_set_secret(struct keystore *ks, const void *secret, size_t len,
+    struct cert_error *err)
+{
+	static const char	 label[] = "certd keystore key v1";
+	EVP_MD_CTX		*md;
+	int			 ok;
+
+	if (len < 16)
+		return cert_error_set(err, E_INTERNAL, NULL, 0,
+		    "the key encryption secret (certd.key) is shorter than "
+		    "16 bytes");
+	/* A labelled hash, so the credential's bytes are never the AES key
+	 * itself should the credential serve another purpose too. */
+	if ((md = EVP_MD_CTX_new()) == NULL)
+		return cert_error_set(err, E_INTERNAL, NULL, 0,
+		    "out of memory");
+	ok = EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
+	    EVP_DigestUpdate(md, label, sizeof(label)) == 1 &&
+	    EVP_DigestUpdate(md, secret, len) == 1 &&
+	    EVP_DigestFinal_ex(md, ks->secret, NULL) == 1;
+	EVP_MD_CTX_free(md);
+	if (!ok)
+		return cert_error_set(err, E_INTERNAL, NULL, 0,
+		    "cannot derive the key encryption key");
+	ks->has_secret = 1;
+	return 0;
+}
+
+/*
+ * AES-256-GCM with the domain and the server certificate's fingerprint as
+ * associated data: a sealed key moved to another row does not open.
+ */
+static int
+seal_crypt(struct keystore *ks, int enc, const char *domain,
+    const char *fingerprint, unsigned char *iv, const unsigned char *in,
+    int inlen, unsigned char *out, unsigned char *tag)
+{
+	EVP_CIPHER_CTX	*ctx;
+	int		 len, ok;
+
+	if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
+		return -1;
+	ok = EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, ks->secret, iv,
+	    enc) == 1 &&
+	    EVP_CipherUpdate(ctx, NULL, &len, (const unsigned char *)domain,
+	    (int)strlen(domain)) == 1 &&
+	    EVP_CipherUpdate(ctx, NULL, &len, (const unsigned char *)"\n",
+	    1) == 1 &&
+	    EVP_CipherUpdate(ctx, NULL, &len,
+	    (const unsigned char *)fingerprint, (int)strlen(fingerprint)) == 1 &&
+	    EVP_CipherUpdate(ctx, out, &len, in, inlen) == 1 &&
+	    (enc || EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, SEAL_TAG,
+	    tag) == 1) &&
+	    EVP_CipherFinal_ex(ctx, out + len, &len) == 1 &&
+	    (!enc || EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, SEAL_TAG,
+	    tag) == 1);
+	EVP_CIPHER_CTX_free(ctx);
+	return ok ? 0 : -1;
+}
+
+/* Replace the PEM key of a row by its sealed form. */
+static int
+key_seal(struct keystore *ks, const char *domain, struct db_item *it,
+    struct cert_error *err)
+{
+	unsigned char	*buf = NULL;
+	char		*out = NULL;
+	size_t		 plen, blen, olen;
+	int		 rc = -1;
+
+	plen = strlen(it->key);
+	blen = SEAL_IV + plen + SEAL_TAG;
+	olen = sizeof(SEAL_PREFIX) + 4 * ((blen + 2) / 3);
+	if ((buf = malloc(blen)) == NULL || (out = malloc(olen)) == NULL) {
+		cert_error_set(err, E_INTERNAL, it->name, it->seq,
+		    "out of memory");
+		goto out;
+	}
+	if (RAND_bytes(buf, SEAL_IV) != 1 || seal_crypt(ks, 1, domain,
+	    it->fingerprint, buf, (unsigned char *)it->key, (int)plen,
+	    buf + SEAL_IV, buf + SEAL_IV + plen) == -1) {
+		cert_error_set(err, E_INTERNAL, it->name, it->seq,
+		    "cannot encrypt the private key");
+		goto out;
+	}
+	memcpy(out, SEAL_PREFIX, sizeof(SEAL_PREFIX) - 1);
+	EVP_EncodeBlock((unsigned char *)out + sizeof(SEAL_PREFIX) - 1, buf,
+	    (int)blen);
+	OPENSSL_cleanse(it->key, plen);
+	free(it->key);
+	it->key = out;
+	out = NULL;
+	rc = 0;
+out:
+	free(out);
+	free(buf);
+	return rc;
+}
+
+/* The PEM of a stored key column (sealed or not); caller cleanses. */
+static char *
+key_open(struct keystore *ks, const char *domain, const struct db_item *it,
+    size_t *plen, struct cert_error *err)
+{
+	const char	*b64;
+	unsigned char	*buf = NULL;
+	char		*pem = NULL;
+	size_t		 len;
+	int		 n;
+
+	if (strncmp(it->key, SEAL_PREFIX, sizeof(SEAL_PREFIX) - 1) != 0) {
+		*plen = strlen(it->key);
+		if ((pem = strdup(it->key)) == NULL)
+			cert_error_set(err, E_INTERNAL, it->name, it->seq,
+			    "out of memory");
+		return pem;
+	}
+	if (!ks->has_secret) {
+		cert_error_set(err, E_INTERNAL, it->name, it->seq, "the "
+		    "private key of %s is stored encrypted and the certd.key "
+		    "credential is not available", domain);
+		return NULL;
+	}
+	b64 = it->key + sizeof(SEAL_PREFIX) - 1;
+	len = strlen(b64);
+	if ((buf = malloc(len)) == NULL || (pem = malloc(len + 1)) == NULL)
+		goto fail;
+	n = EVP_DecodeBlock(buf, (const unsigned char *)b64, (int)len);
+	/* DecodeBlock counts the padding as zero bytes. */
+	while (n > 0 && len > 0 && b64[len - 1] == '=') {
+		n--;
+		len--;
+	}
+	if (n < SEAL_IV + SEAL_TAG)
+		goto fail;
+	*plen = (size_t)n - SEAL_IV - SEAL_TAG;
+	if (seal_crypt(ks, 0, domain, it->fingerprint, buf, buf + SEAL_IV,
+	    (int)*plen, (unsigned char *)pem, buf + SEAL_IV + *plen) == -1)
+		goto fail;
+	pem[*plen] = '\0';
+	free(buf);
+	return pem;
+fail:
+	cert_error_set(err, E_INTERNAL, it->name, it->seq, "cannot decrypt "
+	    "the private key of %s: wrong certd.key credential or damaged "
+	    "row", domain);
+	if (pem != NULL)
+		OPENSSL_cleanse(pem, len + 1);
+	free(pem);
+	free(buf);
+	return NULL;
 }
 
 /* The domain becomes a directory name in render.c: no '/', no "..". */
@@ -379,6 +543,9 @@ commit_chain(struct keystore *ks, const char *domain, const struct chain *c,
 		    err) == -1)
 			goto out;
 		items[i].created = now;
+		if (items[i].key != NULL && ks->has_secret &&
+		    key_seal(ks, domain, &items[i], err) == -1)
+			goto out;
 	}
 	snprintf(msg, sizeof(msg), "%zu items, server sha256 %.64s", c->n,
 	    c->n > 0 ? items[c->n - 1].fingerprint : "");
@@ -680,7 +847,8 @@ load_chain(struct keystore *ks, const char *domain, int64_t gen,
 	struct db_item	*items = NULL;
 	struct chain	*c = NULL;
 	X509		*x;
-	size_t		 n = 0, i;
+	char		*pem;
+	size_t		 n = 0, i, plen;
 	int		 rc = -1, r;
 
 	*out = NULL;
@@ -705,10 +873,17 @@ load_chain(struct keystore *ks, const char *domain, int64_t gen,
 		X509_free(x);
 		if (r == -1)
 			goto out;
-		if (items[i].key != NULL && pem_decode_key(items[i].key,
-		    strlen(items[i].key), items[i].name, items[i].seq, &c->key,
-		    err) == -1)
-			goto out;
+		if (items[i].key != NULL) {
+			if ((pem = key_open(ks, domain, &items[i], &plen,
+			    err)) == NULL)
+				goto out;
+			r = pem_decode_key(pem, plen, items[i].name,
+			    items[i].seq, &c->key, err);
+			OPENSSL_cleanse(pem, plen);
+			free(pem);
+			if (r == -1)
+				goto out;
+		}
 	}
 	*out = c;
 	c = NULL;

@@ -19,6 +19,15 @@ struct keystore;
  * the DB is corrupt or newer than this certd knows. */
 struct keystore	*keystore_open(const char *path, struct cert_error *);
 void		 keystore_close(struct keystore *);
+/*
+ * Store private keys encrypted (AES-256-GCM) under a key derived from
+ * secret, the contents of the certd.key credential (SPEC §9; at least 16
+ * bytes).  Call right after keystore_open.  Rows written before stay
+ * readable; without the secret, reading an encrypted key fails with
+ * E_INTERNAL.  secret may be cleansed by the caller afterwards.
+ */
+int		 keystore_set_secret(struct keystore *, const void *secret,
+		    size_t len, struct cert_error *);
 
 /* One CloudStack-style upload (POST /v1/certificates). */
 struct upload {
