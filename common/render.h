@@ -22,7 +22,11 @@ extern const char *const render_files[];
  * Write gen-<gen> for domain from chain (which holds the key) and make it
  * current.  Crash-safe: files O_EXCL|O_NOFOLLOW, owner/mode before content,
  * fsync each, fsync dir, rename a new symlink over `current`, fsync parent.
- * If gen-<gen> exists complete (manifest matches) it is reused.
+ * If gen-<gen> exists complete (manifest matches) with the same chain and
+ * key it is reused; a partial or different gen-<gen> is replaced.  Key files
+ * (key.pem, bundle.pem, keystore.p12) are 0640 group key_group, or 0600 if
+ * that group does not exist; the rest 0644.  Errors: E_BAD_REQUEST for a bad
+ * domain name, E_INTERNAL with the path and strerror (never key bytes).
  */
 int	render_generation(const struct certd_conf *, const char *domain,
 	    int64_t gen, const struct chain *, struct cert_error *);
@@ -35,9 +39,20 @@ int64_t	render_current(const struct certd_conf *, const char *domain);
 int	render_check(const struct certd_conf *, const char *domain, int64_t gen);
 /* Remove gen-* directories beyond the newest keep (never current). */
 int	render_prune(const struct certd_conf *, const char *domain, int keep);
-/* On start: remove partial generations (no complete manifest) of domain. */
+/*
+ * On start: remove partial generations (no complete manifest) of domain and
+ * a stray current.tmp.  The generation `current` names is kept even when
+ * damaged (it is logged; re-render it), and one that cannot be read is left.
+ */
 int	render_clean(const struct certd_conf *, const char *domain);
-/* Create/refresh the publish symlinks of a domain (SPEC §5). */
+/*
+ * Create/refresh the publish symlinks of a domain (SPEC §5): each path
+ * becomes a symlink to <state>/domains/<d>/current/<file>, made atomically
+ * (symlink to path.certd-tmp, rename).  A symlink is replaced, never written
+ * through; a regular file only with publish_replace (else E_CONFLICT naming
+ * it); anything else never.  Every path is checked before any is changed.
+ * Missing parent directories are not created.
+ */
 int	render_publish(const struct certd_conf *, const struct domain_conf *,
 	    struct cert_error *);
 /* Path of a file in a domain's current/ ("<state>/domains/<d>/current/<f>"). */
