@@ -1019,22 +1019,27 @@ out:
 
 /* --- publishing ----------------------------------------------------------- */
 
-/* Can path become our symlink?  0 yes (*exists set), -1 with err. */
+/* What publishing must do at a path. */
+enum pub_state { PUB_REPLACE, PUB_SAME, PUB_ABSENT };
+
+/* Can path become our symlink?  0 yes (*state set), -1 with err. */
 static int
-publish_ok(const char *path, const char *target, int replace, int *same,
-    struct cert_error *err)
+publish_ok(const char *path, const char *target, int replace,
+    enum pub_state *state, struct cert_error *err)
 {
 	struct stat	 st;
 	char		 buf[PATH_MAX];
 	ssize_t		 n;
 
-	*same = 0;
+	*state = PUB_REPLACE;
 	if (path[0] != '/')
 		return cert_error_set(err, E_BAD_REQUEST, NULL, 0,
 		    "publish path %s is not absolute", path);
 	if (lstat(path, &st) == -1) {
-		if (errno == ENOENT)
+		if (errno == ENOENT) {
+			*state = PUB_ABSENT;
 			return 0;
+		}
 		return cert_error_set(err, E_INTERNAL, NULL, 0, "%s: %s",
 		    path, strerror(errno));
 	}
@@ -1042,7 +1047,8 @@ publish_ok(const char *path, const char *target, int replace, int *same,
 		n = readlink(path, buf, sizeof(buf) - 1);
 		if (n >= 0) {
 			buf[n] = '\0';
-			*same = strcmp(buf, target) == 0;
+			if (strcmp(buf, target) == 0)
+				*state = PUB_SAME;
 		}
 		return 0;
 	}
@@ -1074,10 +1080,24 @@ parent_of(const char *path, char *out, size_t outlen)
 }
 
 static int
-publish_one(const char *path, const char *target, struct cert_error *err)
+publish_one(const char *path, const char *target, enum pub_state state,
+    struct cert_error *err)
 {
 	struct stat	 st;
 	char		 tmp[PATH_MAX], parent[PATH_MAX];
+
+	/* Nothing there: create in place, so a file that appears meanwhile
+	 * is refused (EEXIST), not replaced. */
+	if (state == PUB_ABSENT) {
+		if (symlink(target, path) == -1) {
+			if (errno == EEXIST)
+				return cert_error_set(err, E_CONFLICT, NULL, 0,
+				    "%s appeared while publishing; not "
+				    "replaced", path);
+			goto fail;
+		}
+		goto sync;
+	}
 
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.certd-tmp", path) >=
 	    sizeof(tmp))
@@ -1102,6 +1122,7 @@ publish_one(const char *path, const char *target, struct cert_error *err)
 		errno = saved;
 		goto fail;
 	}
+sync:
 	parent_of(path, parent, sizeof(parent));
 	if (fsync_dir(parent) == -1)
 		goto fail;
@@ -1115,8 +1136,9 @@ int
 render_publish(const struct certd_conf *conf, const struct domain_conf *d,
     struct cert_error *err)
 {
-	char	 target[PUB_MAX][PATH_MAX];
-	int	 same[PUB_MAX], k;
+	char		 target[PUB_MAX][PATH_MAX];
+	enum pub_state	 state[PUB_MAX];
+	int		 k;
 
 	/* Check every path first, so a conflict changes nothing. */
 	for (k = 0; k < PUB_MAX; k++) {
@@ -1127,13 +1149,13 @@ render_publish(const struct certd_conf *conf, const struct domain_conf *d,
 			return cert_error_set(err, E_BAD_REQUEST, NULL, 0,
 			    "cannot publish for domain %s", d->name);
 		if (publish_ok(d->publish[k], target[k], d->publish_replace,
-		    &same[k], err) == -1)
+		    &state[k], err) == -1)
 			return -1;
 	}
 	for (k = 0; k < PUB_MAX; k++) {
-		if (d->publish[k] == NULL || same[k])
+		if (d->publish[k] == NULL || state[k] == PUB_SAME)
 			continue;
-		if (publish_one(d->publish[k], target[k], err) == -1)
+		if (publish_one(d->publish[k], target[k], state[k], err) == -1)
 			return -1;
 		log_info("%s: published %s -> %s", d->name, d->publish[k],
 		    target[k]);
