@@ -516,6 +516,43 @@ test_events_and_counts(void **state)
 	db_close(db);
 }
 
+static void
+test_failed_commit_changes_nothing(void **state)
+{
+	struct fx		*fx = *state;
+	struct cert_error	 err;
+	struct db		*db;
+	struct db_item		 items[2], it, *rows;
+	size_t			 n;
+	int64_t			 gen;
+
+	assert_non_null(db = db_open(fx->path, &err));
+	assert_int_equal(commit_fake(db, "a.example", "root"), 1);
+	it = fake_item("inter", 2, KIND_INTERMEDIATE, NULL);
+	assert_int_equal(db_stage_item(db, "a.example", &it, 10, &err), 0);
+	/* The second row breaks a constraint after the generation row, the
+	 * first keystore row and nothing else were written. */
+	items[0] = fake_item("root", 1, KIND_ROOT, NULL);
+	items[1] = fake_item("server", 1, KIND_SERVER, "KEY");
+	assert_int_equal(db_commit_generation(db, "a.example", items, 2, 20,
+	    "bad", &gen, &err), -1);
+	assert_int_equal(err.code, E_INTERNAL);
+	assert_int_equal(db_current(db, "a.example", &gen, &err), 0);
+	assert_int_equal(gen, 1);
+	assert_string_equal(query1(fx->path, "SELECT count(*) FROM "
+	    "generations"), "1");
+	assert_string_equal(query1(fx->path, "SELECT count(*) FROM "
+	    "keystore"), "2");
+	assert_string_equal(query1(fx->path, "SELECT count(*) FROM "
+	    "events"), "1");
+	assert_int_equal(db_staged(db, "a.example", &rows, &n, &err), 0);
+	assert_int_equal(n, 1);
+	db_items_free(rows, n);
+	/* And the next commit still gets number 2. */
+	assert_int_equal(commit_fake(db, "a.example", "root"), 2);
+	db_close(db);
+}
+
 int
 main(void)
 {
@@ -532,6 +569,7 @@ main(void)
 		T(test_commit_clears_staged),
 		T(test_set_current_and_prune),
 		T(test_events_and_counts),
+		T(test_failed_commit_changes_nothing),
 #undef T
 	};
 
