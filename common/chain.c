@@ -537,6 +537,10 @@ covers_domain(X509 *x, const char *domain, int *nsan, int *via_wildcard)
 			continue;
 		(*nsan)++;
 		s = g->d.dNSName;
+		/* "example.com\0.evil.org" must not pass as example.com. */
+		if (memchr(ASN1_STRING_get0_data(s), '\0',
+		    (size_t)ASN1_STRING_length(s)) != NULL)
+			continue;
 		norm_name((const char *)ASN1_STRING_get0_data(s),
 		    (size_t)ASN1_STRING_length(s), n, sizeof(n));
 		if ((r = name_covers(n, d)) == 1)
@@ -552,6 +556,9 @@ covers_domain(X509 *x, const char *domain, int *nsan, int *via_wildcard)
 		    i)) >= 0) {
 			s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj,
 			    i));
+			if (memchr(ASN1_STRING_get0_data(s), '\0',
+			    (size_t)ASN1_STRING_length(s)) != NULL)
+				continue;
 			norm_name((const char *)ASN1_STRING_get0_data(s),
 			    (size_t)ASN1_STRING_length(s), n, sizeof(n));
 			if ((r = name_covers(n, d)) == 1)
@@ -562,6 +569,44 @@ covers_domain(X509 *x, const char *domain, int *nsan, int *via_wildcard)
 	}
 	*via_wildcard = !found && wild;
 	return found || wild ? 0 : -1;
+}
+
+/*
+ * A key whose public half matches can still carry a damaged private half
+ * (a hand-edited PKCS#1 file); TLS would then fail at the first handshake.
+ * Sign and verify once: ~1 ms for RSA-2048, where EVP_PKEY_pairwise_check
+ * (which tests the primes) takes ~28 ms.
+ */
+static int
+key_consistent(EVP_PKEY *key, EVP_PKEY *pub)
+{
+	static const unsigned char	 msg[] = "certd key check";
+	EVP_MD_CTX			*ctx = NULL;
+	const EVP_MD			*md = EVP_sha256();
+	unsigned char			*sig = NULL;
+	size_t				 siglen = 0;
+	int				 id, rc = -1;
+
+	id = EVP_PKEY_get_base_id(key);
+	if (id == EVP_PKEY_ED25519 || id == EVP_PKEY_ED448)
+		md = NULL;
+	if ((ctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestSignInit(ctx, NULL, md, NULL, key) != 1 ||
+	    EVP_DigestSign(ctx, NULL, &siglen, msg, sizeof(msg)) != 1 ||
+	    (sig = malloc(siglen)) == NULL ||
+	    EVP_DigestSign(ctx, sig, &siglen, msg, sizeof(msg)) != 1)
+		goto out;
+	EVP_MD_CTX_free(ctx);
+	if ((ctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestVerifyInit(ctx, NULL, md, NULL, pub) != 1 ||
+	    EVP_DigestVerify(ctx, sig, siglen, msg, sizeof(msg)) != 1)
+		goto out;
+	rc = 0;
+out:
+	EVP_MD_CTX_free(ctx);
+	free(sig);
+	ERR_clear_error();
+	return rc;
 }
 
 static int
@@ -613,6 +658,10 @@ check_server(const struct chain_item *it, const char *domain,
 		    "the private key does not belong to the server "
 		    "certificate (their public keys differ)");
 	}
+	if (key != NULL && key_consistent(key, X509_get0_pubkey(x)) == -1)
+		return cert_error_set(err, E_KEY_MISMATCH, it->name, it->seq,
+		    "the private key is corrupt: its private part does not "
+		    "match its public part, which is the certificate's");
 	return 0;
 }
 

@@ -19,8 +19,11 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/param_build.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "chain.h"
 #include "pem.h"
@@ -871,6 +874,91 @@ test_key_mismatch(void **state)
 	tpki_chain_free(&t);
 }
 
+/* n and e of pub, the private half of other: public halves match. */
+static EVP_PKEY *
+rsa_frankenkey(EVP_PKEY *pub, EVP_PKEY *other)
+{
+	static const char *const priv[] = { OSSL_PKEY_PARAM_RSA_D,
+	    OSSL_PKEY_PARAM_RSA_FACTOR1, OSSL_PKEY_PARAM_RSA_FACTOR2,
+	    OSSL_PKEY_PARAM_RSA_EXPONENT1, OSSL_PKEY_PARAM_RSA_EXPONENT2,
+	    OSSL_PKEY_PARAM_RSA_COEFFICIENT1 };
+	OSSL_PARAM_BLD	*b = OSSL_PARAM_BLD_new();
+	OSSL_PARAM	*params;
+	EVP_PKEY_CTX	*ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+	EVP_PKEY	*k = NULL;
+	BIGNUM		*bn[8] = { NULL };
+	size_t		 i;
+
+	assert_int_equal(EVP_PKEY_get_bn_param(pub, OSSL_PKEY_PARAM_RSA_N,
+	    &bn[0]), 1);
+	assert_int_equal(EVP_PKEY_get_bn_param(pub, OSSL_PKEY_PARAM_RSA_E,
+	    &bn[1]), 1);
+	OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_RSA_N, bn[0]);
+	OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_RSA_E, bn[1]);
+	for (i = 0; i < 6; i++) {
+		assert_int_equal(EVP_PKEY_get_bn_param(other, priv[i],
+		    &bn[i + 2]), 1);
+		OSSL_PARAM_BLD_push_BN(b, priv[i], bn[i + 2]);
+	}
+	params = OSSL_PARAM_BLD_to_param(b);
+	assert_int_equal(EVP_PKEY_fromdata_init(ctx), 1);
+	assert_int_equal(EVP_PKEY_fromdata(ctx, &k, EVP_PKEY_KEYPAIR, params),
+	    1);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(b);
+	EVP_PKEY_CTX_free(ctx);
+	for (i = 0; i < 8; i++)
+		BN_free(bn[i]);
+	return k;
+}
+
+static void
+test_key_corrupt_private_half(void **state)
+{
+	struct tpki_chain	 t;
+	struct chain		*c;
+	struct cert_error	 err;
+	EVP_PKEY		*other = tpki_key(TPKI_RSA2048);
+
+	tpki_chain_make(&t, DOMAIN, 1, TPKI_RSA2048);
+	c = mk(&t);
+	swap_key(c, rsa_frankenkey(t.leaf_key, other));
+	err = expect(c, DOMAIN, E_KEY_MISMATCH, "server", 3);
+	assert_non_null(strstr(err.message, "corrupt"));
+	chain_free(c);
+	EVP_PKEY_free(other);
+	tpki_chain_free(&t);
+}
+
+/* A SAN name with an embedded NUL must not match the part before it. */
+static void
+test_san_with_nul(void **state)
+{
+	struct tpki_chain	 t;
+	struct chain		*c;
+	struct tpki_opts	 lo = { .cn = "nul", .eku = TPKI_EKU_SERVER };
+	static const char	 evil[] = DOMAIN "\0.evil.org";
+	GENERAL_NAMES		*gens = sk_GENERAL_NAME_new_null();
+	GENERAL_NAME		*g = GENERAL_NAME_new();
+	ASN1_IA5STRING		*ia5 = ASN1_IA5STRING_new();
+	X509			*x;
+
+	tpki_chain_make(&t, DOMAIN, 1, TPKI_EC256);
+	x = leaf_by(t.inter[0], t.inter_key[0], t.leaf_key, &lo);
+	ASN1_STRING_set(ia5, evil, sizeof(evil) - 1);
+	GENERAL_NAME_set0_value(g, GEN_DNS, ia5);
+	sk_GENERAL_NAME_push(gens, g);
+	assert_int_equal(X509_add1_ext_i2d(x, NID_subject_alt_name, gens, 0,
+	    X509V3_ADD_DEFAULT), 1);
+	GENERAL_NAMES_free(gens);
+	assert_true(X509_sign(x, t.inter_key[0], EVP_sha256()) > 0);
+	c = mk(&t);
+	swap_cert(c, 2, x);
+	expect(c, DOMAIN, E_NAME_MISMATCH, "server", 3);
+	chain_free(c);
+	tpki_chain_free(&t);
+}
+
 static void
 test_duplicate(void **state)
 {
@@ -1219,6 +1307,8 @@ main(void)
 		cmocka_unit_test(test_weak),
 		cmocka_unit_test(test_sha1_root_is_a_warning),
 		cmocka_unit_test(test_key_mismatch),
+		cmocka_unit_test(test_key_corrupt_private_half),
+		cmocka_unit_test(test_san_with_nul),
 		cmocka_unit_test(test_duplicate),
 		cmocka_unit_test(test_warnings),
 		cmocka_unit_test(test_verifier_backstop),
