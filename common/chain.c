@@ -923,6 +923,9 @@ chain_validate(const struct chain *c, const char *domain, time_t now,
 	size_t			 i;
 	int			 via_wildcard = 0;
 
+	if (domain == NULL || *domain == '\0' || strlen(domain) > DOMAIN_MAX)
+		return cert_error_set(err, E_BAD_REQUEST, "", 0,
+		    "no valid domain to validate the chain for");
 	if (check_order(c, err) == -1 || check_duplicates(c, err) == -1)
 		return -1;
 	for (i = 0; i < c->n; i++) {

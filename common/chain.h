@@ -45,6 +45,16 @@ struct chain	*chain_dup(const struct chain *);
  * domain, EKU, key strength, key encoding/match, duplicates.  0 or -1 with
  * err naming the item; warnings (expiry within 30 days, CN-only name, SHA-1
  * root) go to warns and do not fail.
+ *
+ * Names: the server certificate covers domain D if a SAN DNS name is D, a
+ * one-label wildcard matching D ("*.example.com" for www.example.com), or
+ * "*.D" (the hosts under the suffix, as CloudStack's system VMs use).
+ * Without SAN DNS names the CN is used by the same rule, with W_CN_ONLY.
+ * Checks run root to server and the first failure is reported; what only
+ * OpenSSL's strict verifier rejects (RFC 5280 profile violations such as a
+ * missing authorityKeyIdentifier below the root) is E_ENCODING with
+ * OpenSSL's reason.  A CA certificate without keyUsage is E_NOT_CA: strict
+ * mode requires keyCertSign (`openssl req -x509` adds none by default).
  */
 int	chain_validate(const struct chain *, const char *domain, time_t now,
 	    struct cert_warnings *warns, struct cert_error *err);

@@ -253,6 +253,11 @@ test_single_line_and_preamble(void **state)
 	assert_decodes_to_cert(one, strlen(one));
 	free(one);
 
+	/* A text field that collapsed the line breaks into spaces. */
+	one = replace_all(cert_pem, "\n", " ");
+	assert_decodes_to_cert(one, strlen(one));
+	free(one);
+
 	/* `openssl pkcs12 -nokeys` annotations before the block. */
 	pre = cat("Bag Attributes\n    localKeyID: 01 02 03\n"
 	    "subject=CN = example.com\n\n", cert_pem);
