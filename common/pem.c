@@ -157,6 +157,8 @@ b64_decode(const char *s, size_t n, unsigned char **out, size_t *outlen,
 			acc = 0;
 		}
 	}
+	/* Padding decodes to zero bytes; clear them all the same. */
+	OPENSSL_cleanse(o + j - pad, pad);
 	*out = o;
 	*outlen = j - pad;
 	return 0;

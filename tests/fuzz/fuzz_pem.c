@@ -1,11 +1,12 @@
 /*
  * fuzz_pem.c: libFuzzer target for the upload decoders (pem_decode_certs,
- * pem_decode_key, pem_url_decode).  Built plainly (make check) its main()
+ * pem_decode_key, pem_url_decode) and, on what decodes, bundle ordering and
+ * chain validation.  Built plainly (make check) its main()
  * replays tests/fuzz/corpus/pem/ plus deterministic truncations and byte
  * flips of each file.  With libFuzzer:
  *   clang -g -fsanitize=fuzzer,address,undefined -DCERTD_LIBFUZZER \
  *     -Icommon -I<builddir> tests/fuzz/fuzz_pem.c common/pem.c \
- *     common/error.c common/util.c -lcrypto -o fuzz_pem
+ *     common/chain.c common/error.c common/util.c -lcrypto -o fuzz_pem
  *   ./fuzz_pem tests/fuzz/corpus/pem
  */
 #include <sys/types.h>
@@ -20,6 +21,7 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
+#include "chain.h"
 #include "pem.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -39,6 +41,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	STACK_OF(X509)		*sk = NULL, *again = NULL;
 	struct cert_error	 err;
+	struct cert_warnings	 w = { 0 };
+	struct chain		*c;
 	EVP_PKEY		*k = NULL, *k2 = NULL;
 	char			*pem, *dec;
 	size_t			 plen, dlen;
@@ -61,6 +65,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 			sk_X509_pop_free(again, X509_free);
 			free(pem);
 		}
+		/* Arbitrary certificates through ordering and validation. */
+		if ((c = chain_new()) == NULL)
+			abort();
+		if (chain_from_bundle(sk, NULL, c, &err) == 0) {
+			check(c->n == (size_t)sk_X509_num(sk), "bundle size");
+			check(chain_validate(c, "example.com", 1700000000, &w,
+			    &err) == -1, "a chain without key validates");
+		}
+		chain_free(c);
 		sk_X509_pop_free(sk, X509_free);
 	} else {
 		check(sk == NULL, "no stack on error");
