@@ -416,10 +416,10 @@ check_sig_strength(const struct chain_item *it, struct cert_error *err)
 	return 0;
 }
 
-/* it must be issued and signed by prev. */
+/* it must be issued and signed by prev; later: its issuer further down. */
 static int
 check_issued_by(const struct chain_item *prev, const struct chain_item *it,
-    struct cert_error *err)
+    const struct chain_item *later, struct cert_error *err)
 {
 	EVP_PKEY	*pk = X509_get0_pubkey(prev->cert);
 	char		*want = NULL, *have = NULL;
@@ -432,9 +432,13 @@ check_issued_by(const struct chain_item *prev, const struct chain_item *it,
 		have = subject_or(prev->cert);
 		rc = cert_error_set(err, E_ISSUER_MISMATCH, it->name, it->seq,
 		    "the %s certificate was issued by \"%s\", but the item "
-		    "before it, '%s' (seq %d), is \"%s\"",
+		    "before it, '%s' (seq %d), is \"%s\"%s%s%s",
 		    chain_kind_name(it->kind), want ? want : "?", prev->name,
-		    prev->seq, have ? have : "?");
+		    prev->seq, have ? have : "?",
+		    later != NULL ? "; its issuer is '" : "",
+		    later != NULL ? later->name : "",
+		    later != NULL ? "', further down: the items look swapped" :
+		    "");
 		goto out;
 	}
 	if (pk == NULL || X509_verify(it->cert, pk) != 1) {
@@ -450,6 +454,19 @@ out:
 	free(want);
 	free(have);
 	return rc;
+}
+
+/* An item after i whose subject is item i's issuer (a swapped order). */
+static const struct chain_item *
+issuer_after(const struct chain *c, size_t i)
+{
+	size_t	 j;
+
+	for (j = i + 1; j < c->n; j++)
+		if (X509_NAME_cmp(X509_get_issuer_name(c->items[i].cert),
+		    X509_get_subject_name(c->items[j].cert)) == 0)
+			return &c->items[j];
+	return NULL;
 }
 
 static int
@@ -938,7 +955,8 @@ chain_validate(const struct chain *c, const char *domain, time_t now,
 			return -1;
 		if (i > 0 && check_sig_strength(it, err) == -1)
 			return -1;
-		if (i > 0 && check_issued_by(&c->items[i - 1], it, err) == -1)
+		if (i > 0 && check_issued_by(&c->items[i - 1], it,
+		    issuer_after(c, i), err) == -1)
 			return -1;
 		if (check_validity(it, now, err) == -1)
 			return -1;
@@ -1024,7 +1042,7 @@ chain_check_item(const struct chain *staged, const struct chain_item *item,
 		return cert_error_set(err, E_SERVER_IS_CA, item->name,
 		    item->seq, "the server certificate has CA:TRUE; a server "
 		    "certificate must not be a CA");
-	if (prev != NULL && check_issued_by(prev, item, err) == -1)
+	if (prev != NULL && check_issued_by(prev, item, NULL, err) == -1)
 		return -1;
 	if (check_key_strength(item, err) == -1)
 		return -1;

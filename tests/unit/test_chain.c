@@ -584,6 +584,22 @@ test_issuer_mismatch(void **state)
 	assert_non_null(strstr(err.message, "inter-1"));
 	chain_free(c);
 
+	/* Two intermediates in swapped order. */
+	{
+		struct tpki_chain v;
+
+		tpki_chain_make(&v, DOMAIN, 2, TPKI_EC256);
+		c = mk(&v);
+		c->items[1].cert = v.inter[1];
+		c->items[2].cert = v.inter[0];
+		err = expect(c, DOMAIN, E_ISSUER_MISMATCH, "inter-1", 2);
+		assert_non_null(strstr(err.message, "swapped"));
+		c->items[1].cert = v.inter[0];
+		c->items[2].cert = v.inter[1];
+		chain_free(c);
+		tpki_chain_free(&v);
+	}
+
 	/* The intermediate of another chain. */
 	c = mk(&t);
 	swap_cert(c, 1, X509_dup(u.inter[0]));
