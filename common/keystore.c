@@ -852,6 +852,9 @@ load_chain(struct keystore *ks, const char *domain, int64_t gen,
 	int		 rc = -1, r;
 
 	*out = NULL;
+	if (ks == NULL)
+		return cert_error_set(err, E_INTERNAL, NULL, 0,
+		    "no keystore is open");
 	if (db_items(ks->db, domain, gen, 1, &items, &n, err) == -1)
 		return -1;
 	if (n == 0) {
@@ -903,6 +906,9 @@ keystore_current(struct keystore *ks, const char *domain, struct chain **out,
 	int64_t	 gen;
 
 	*out = NULL;
+	if (ks == NULL)
+		return cert_error_set(err, E_INTERNAL, NULL, 0,
+		    "no keystore is open");
 	if (db_current(ks->db, domain, &gen, err) == -1)
 		return -1;
 	if (gen == 0)
@@ -1065,6 +1071,8 @@ keystore_prune(struct keystore *ks, const char *domain, int keep)
 int
 keystore_event(struct keystore *ks, const struct ks_event *ev)
 {
+	if (ks == NULL)
+		return -1;
 	return db_event_add(ks->db, ev, NULL);
 }
 
