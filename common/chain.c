@@ -314,12 +314,15 @@ check_ca(const struct chain_item *it, struct cert_error *err)
 		return cert_error_set(err, E_NOT_CA, it->name, it->seq,
 		    "the %s certificate has CA:FALSE, so it cannot issue "
 		    "certificates", chain_kind_name(it->kind));
-	/* Strict RFC 5280 (and OpenSSL's strict mode) wants keyUsage on a CA. */
-	if ((flags & EXFLAG_KUSAGE) == 0)
-		return cert_error_set(err, E_NOT_CA, it->name, it->seq,
-		    "the %s certificate has no keyUsage extension; a CA needs "
-		    "keyUsage with keyCertSign", chain_kind_name(it->kind));
-	if ((X509_get_key_usage(it->cert) & KU_KEY_CERT_SIGN) == 0)
+	/*
+	 * No keyUsage at all means unrestricted use (RFC 5280 4.2.1.3 binds
+	 * the issuing CA, not relying parties; Java, curl and browsers accept
+	 * it).  It is what `openssl req -x509` makes with Debian's default
+	 * openssl.cnf, the root of the common runbooks: accept it with a
+	 * warning (chain_validate) rather than refuse the runbook's root.
+	 */
+	if ((flags & EXFLAG_KUSAGE) != 0 &&
+	    (X509_get_key_usage(it->cert) & KU_KEY_CERT_SIGN) == 0)
 		return cert_error_set(err, E_NOT_CA, it->name, it->seq,
 		    "the %s certificate's keyUsage lacks keyCertSign, so it "
 		    "cannot issue certificates", chain_kind_name(it->kind));
@@ -843,6 +846,29 @@ verify_code(int e)
 }
 
 /*
+ * Strict mode reports a CA without keyUsage (error 92); certd's own checks
+ * accept that (see check_ca), so the verifier must not overrule them.
+ */
+static int
+verify_cb(int ok, X509_STORE_CTX *ctx)
+{
+	X509	*x;
+
+	if (ok)
+		return 1;
+	x = X509_STORE_CTX_get_current_cert(ctx);
+	switch (X509_STORE_CTX_get_error(ctx)) {
+	case X509_V_ERR_CA_CERT_MISSING_KEY_USAGE:
+	case X509_V_ERR_PATHLEN_WITHOUT_KU_KEY_CERT_SIGN:
+		if (x != NULL &&
+		    (X509_get_extension_flags(x) & EXFLAG_KUSAGE) == 0)
+			return 1;
+		break;
+	}
+	return 0;
+}
+
+/*
  * OpenSSL's verifier: the uploaded root as the only trust anchor, the
  * intermediates as untrusted helpers, strict mode, sslserver, host check.
  */
@@ -877,6 +903,7 @@ run_verifier(const struct chain *c, const char *host, time_t now,
 		    "X509_STORE_CTX_init failed");
 		goto out;
 	}
+	X509_STORE_CTX_set_verify_cb(ctx, verify_cb);
 	param = X509_STORE_CTX_get0_param(ctx);
 	X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_X509_STRICT);
 	X509_VERIFY_PARAM_set_time(param, now);
@@ -990,6 +1017,14 @@ chain_validate(const struct chain *c, const char *domain, time_t now,
 		    c->items[0].seq, "the root is self-signed with %s; that is "
 		    "harmless for a trust anchor but some clients refuse it",
 		    md);
+	for (i = 0; i + 1 < c->n; i++)
+		if ((X509_get_extension_flags(c->items[i].cert) &
+		    EXFLAG_KUSAGE) == 0)
+			cert_warn_add(warns, W_CA_NO_KEY_USAGE,
+			    c->items[i].name, c->items[i].seq, "the %s "
+			    "certificate has no keyUsage extension; it is "
+			    "accepted, but a CA should state keyCertSign",
+			    chain_kind_name(c->items[i].kind));
 	add_expiry_warnings(c, now, warns);
 	return 0;
 }

@@ -39,6 +39,7 @@ static const char *const warns[W_CODE_MAX] = {
 	[W_EXPIRES_SOON]	= "W_EXPIRES_SOON",
 	[W_CN_ONLY]		= "W_CN_ONLY",
 	[W_SHA1_ROOT]		= "W_SHA1_ROOT",
+	[W_CA_NO_KEY_USAGE]	= "W_CA_NO_KEY_USAGE",
 };
 
 const char *

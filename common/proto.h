@@ -54,6 +54,7 @@ enum cert_warn {
 	W_EXPIRES_SOON,		/* not_after within 30 days */
 	W_CN_ONLY,		/* server name only in the subject CN, no SAN */
 	W_SHA1_ROOT,		/* the root is self-signed with SHA-1 */
+	W_CA_NO_KEY_USAGE,	/* a CA without keyUsage (`openssl req -x509`) */
 	W_CODE_MAX
 };
 
