@@ -1,3 +1,495 @@
-/* placeholder */
-int main(void);
-int main(void) { return 1; }
+/*
+ * certd.c: the daemon's main: options, config, keystore open and repair,
+ * the control socket, signals (SIGHUP reload, SIGTERM drain) and the daily
+ * expiry check.
+ */
+#include "config.h"
+
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <openssl/crypto.h>
+
+#include "certd.h"
+#include "commit.h"
+#include "conf.h"
+#include "control.h"
+#include "keystore.h"
+#include "log.h"
+#include "render.h"
+#include "sysd.h"
+#include "util.h"
+
+#define EXPIRY_CHECK_SECS	(24 * 60 * 60)
+#define CREDENTIAL_MAX		4096
+
+struct certd		*certd;
+static struct certd	 the_certd;
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+"usage: certd [-dtv] [-f CONFIG] [-D DIR]\n"
+"\n"
+"certd keeps each domain's certificate chain (root, intermediates, server\n"
+"certificate and key) in a SQLite keystore, renders every file local\n"
+"services read (PEM, JKS, PKCS#12, Apache config), swaps them in atomically,\n"
+"reloads the services that use them and checks the new certificate is served.\n"
+"certctl(1) talks to it over the control socket.\n"
+"\n"
+"OPTIONS\n"
+"  -f CONFIG   configuration file (default %s/certd/certd.conf if it exists,\n"
+"              else built-in defaults)\n"
+"  -d          stay in the foreground and log to stderr\n"
+"  -t          check the configuration, print the effective one, exit\n"
+"  -D DIR      keep state and the socket in DIR (state_dir = DIR,\n"
+"              socket = DIR/control.sock); for trying certd out:\n"
+"              certd -d -D ./run\n"
+"  -v          verbose (debug) logging\n"
+"  --help      this text\n"
+"  --version   print the version\n"
+"\n"
+"FILES\n"
+"  %s/certd/certd.conf      configuration (INI)\n"
+"  STATE_DIR/certd.db              keystore (SQLite, mode 0600)\n"
+"  STATE_DIR/domains/D/current/    rendered files of domain D\n"
+"  /run/certd/control.sock         control socket (HTTP/1.1, JSON)\n"
+"  $CREDENTIALS_DIRECTORY/certd.key  if present, keys are stored encrypted\n"
+"\n"
+"SIGNALS\n"
+"  SIGHUP      reload the configuration (a bad one is refused and logged,\n"
+"              the running one stays) and refresh publish links\n"
+"  SIGTERM, SIGINT  stop accepting, finish a commit in flight, exit 0\n"
+"\n"
+"EXIT STATUS\n"
+"  0 clean stop or valid configuration (-t); 1 bad configuration or a\n"
+"  failed start (message on stderr or in the journal)\n",
+	    SYSCONFDIR, SYSCONFDIR);
+}
+
+int
+certd_days_left(time_t not_after, time_t now)
+{
+	long long	 s = (long long)not_after - (long long)now;
+
+	return (int)(s >= 0 ? s / 86400 : -((-s + 86399) / 86400));
+}
+
+/* -D DIR and the parts of a config that cannot change while running. */
+static int
+apply_overrides(struct certd_conf *conf, const char *dir, char *err,
+    size_t errlen)
+{
+	char	 sock[PATH_MAX];
+
+	if (dir == NULL)
+		return 0;
+	snprintf(sock, sizeof(sock), "%s/control.sock", dir);
+	if (conf_set(conf, "state_dir", dir, err, errlen) == -1 ||
+	    conf_set(conf, "socket", sock, err, errlen) == -1)
+		return -1;
+	return 0;
+}
+
+static struct certd_conf *
+load_conf(const char *path, const char *dir, char *err, size_t errlen)
+{
+	struct certd_conf	*conf;
+
+	if ((conf = conf_load(path, err, errlen)) == NULL)
+		return NULL;
+	if (apply_overrides(conf, dir, err, errlen) == -1) {
+		conf_free(conf);
+		return NULL;
+	}
+	return conf;
+}
+
+/* STATUS= line: "N domains, next expiry DOMAIN in D days". */
+void
+certd_update_status(void)
+{
+	struct ks_domain	*kd;
+	struct cert_error	 err;
+	char			**names = NULL, line[512], next[DOMAIN_MAX + 1];
+	size_t			 n = 0, i, k;
+	time_t			 now = time(NULL), soonest = 0, na;
+
+	next[0] = '\0';
+	if (keystore_domains(certd->ks, &names, &n) == -1)
+		return;
+	for (i = 0; i < n; i++) {
+		kd = NULL;
+		if (keystore_domain(certd->ks, names[i], &kd, &err) == -1)
+			continue;
+		for (k = 0; k < kd->nitems; k++) {
+			if (kd->items[k].kind != KIND_SERVER)
+				continue;
+			na = kd->items[k].not_after;
+			if (soonest == 0 || na < soonest) {
+				soonest = na;
+				strlcpy(next, kd->name, sizeof(next));
+			}
+		}
+		keystore_domain_free(kd);
+	}
+	keystore_names_free(names, n);
+	if (next[0] == '\0')
+		snprintf(line, sizeof(line), "%zu domain%s, none committed", n,
+		    n == 1 ? "" : "s");
+	else
+		snprintf(line, sizeof(line), "%zu domain%s, next expiry %s in "
+		    "%d days", n, n == 1 ? "" : "s", next,
+		    certd_days_left(soonest, now));
+	sysd_status(line);
+}
+
+/* Log each domain whose server certificate is within 30 days of expiry. */
+static void
+expiry_check(void)
+{
+	static const int	 thresholds[] = { 1, 7, 14, 30 };
+	struct ks_domain	*kd;
+	struct cert_error	 err;
+	struct log_fields	 f;
+	char			**names = NULL;
+	size_t			 n = 0, i, k, t;
+	time_t			 now = time(NULL);
+	int			 days;
+
+	if (keystore_domains(certd->ks, &names, &n) == -1)
+		return;
+	for (i = 0; i < n; i++) {
+		kd = NULL;
+		if (keystore_domain(certd->ks, names[i], &kd, &err) == -1)
+			continue;
+		for (k = 0; k < kd->nitems; k++) {
+			if (kd->items[k].kind != KIND_SERVER)
+				continue;
+			memset(&f, 0, sizeof(f));
+			f.domain = kd->name;
+			f.generation = kd->generation;
+			days = certd_days_left(kd->items[k].not_after, now);
+			if (kd->items[k].not_after <= now) {
+				f.code = "expired";
+				log_fields(LOG_ERR, &f, "%s: the server "
+				    "certificate has expired (%d days ago)",
+				    kd->name, -days);
+				continue;
+			}
+			for (t = 0; t < nitems(thresholds); t++)
+				if (days < thresholds[t])
+					break;
+			if (t == nitems(thresholds))
+				continue;
+			f.code = "expiring";
+			log_fields(LOG_WARNING, &f, "%s: the server certificate "
+			    "expires in %d days (under %d)", kd->name, days,
+			    thresholds[t]);
+		}
+		keystore_domain_free(kd);
+	}
+	keystore_names_free(names, n);
+	certd_update_status();
+}
+
+static void
+expiry_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	expiry_check();
+}
+
+static void
+do_reload(void)
+{
+	struct certd_conf	*nc;
+	char			 err[512];
+
+	sysd_reloading();
+	log_info("SIGHUP: reloading %s", certd->conf_path != NULL ?
+	    certd->conf_path : "built-in defaults");
+	if ((nc = load_conf(certd->conf_path, certd->dir_override, err,
+	    sizeof(err))) == NULL) {
+		log_warnx("configuration not reloaded, keeping the running "
+		    "one: %s", err);
+		sysd_reloaded();
+		return;
+	}
+	/* The keystore and the listener are already open where they are. */
+	if (strcmp(nc->state_dir, certd->conf->state_dir) != 0 ||
+	    strcmp(nc->socket, certd->conf->socket) != 0) {
+		log_warnx("state_dir and socket changes take effect at the "
+		    "next start; keeping %s and %s", certd->conf->state_dir,
+		    certd->conf->socket);
+		conf_set(nc, "state_dir", certd->conf->state_dir, err,
+		    sizeof(err));
+		conf_set(nc, "socket", certd->conf->socket, err, sizeof(err));
+	}
+	conf_free(certd->conf);
+	certd->conf = nc;
+	commit_publish_all();
+	log_info("configuration reloaded");
+	sysd_reloaded();
+	certd_update_status();
+}
+
+static void
+shutdown_now(void)
+{
+	struct timeval	 tv = { 0, 200000 };
+
+	/* A moment for answers already queued to reach their clients. */
+	event_base_loopexit(certd->base, &tv);
+}
+
+void
+certd_commit_idle(void)
+{
+	if (commit_busy())
+		return;
+	if (certd->stopping) {
+		log_info("commit finished; stopping");
+		shutdown_now();
+		return;
+	}
+	if (certd->reload_pending) {
+		certd->reload_pending = 0;
+		do_reload();
+	}
+}
+
+static void
+sig_cb(evutil_socket_t sig, short ev, void *arg)
+{
+	switch (sig) {
+	case SIGHUP:
+		/* A run in flight holds the old config's values: after it. */
+		if (commit_busy()) {
+			log_info("SIGHUP: reload after the commit in flight");
+			certd->reload_pending = 1;
+			return;
+		}
+		do_reload();
+		break;
+	case SIGTERM:
+	case SIGINT:
+		if (certd->stopping)
+			return;
+		certd->stopping = 1;
+		sysd_stopping();
+		control_stop_accepting(certd->control);
+		if (commit_busy()) {
+			log_info("%s: finishing the commit in flight first",
+			    strsignal(sig));
+			return;
+		}
+		log_info("%s: stopping", strsignal(sig));
+		shutdown_now();
+		break;
+	}
+}
+
+static int
+make_dir(const char *path, mode_t mode)
+{
+	char	 buf[PATH_MAX], *p;
+
+	if (strlcpy(buf, path, sizeof(buf)) >= sizeof(buf)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for (p = buf + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) == -1 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) == -1) {
+		if (errno != EEXIST)
+			return -1;
+		return 0;
+	}
+	return chmod(buf, mode);
+}
+
+/* LoadCredentialEncrypted=certd.key: store keys encrypted under it. */
+static int
+load_secret(struct keystore *ks)
+{
+	const char		*dir = getenv("CREDENTIALS_DIRECTORY");
+	struct cert_error	 err;
+	char			 path[PATH_MAX], *buf = NULL;
+	size_t			 len = 0;
+	int			 rv;
+
+	if (dir == NULL)
+		return 0;
+	snprintf(path, sizeof(path), "%s/certd.key", dir);
+	if (read_file(path, CREDENTIAL_MAX, &buf, &len) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		log_warn("%s", path);
+		return -1;
+	}
+	rv = keystore_set_secret(ks, buf, len, &err);
+	OPENSSL_cleanse(buf, len);
+	free(buf);
+	if (rv == -1)
+		log_warnx("%s: %s", path, err.message);
+	else
+		log_info("private keys are stored encrypted (credential "
+		    "certd.key)");
+	return rv;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option	 longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct cert_error	 err;
+	struct event		*ev_hup, *ev_term, *ev_int, *ev_expiry;
+	struct timeval		 day = { EXPIRY_CHECK_SECS, 0 };
+	struct rlimit		 rl;
+	const char		*conf_path = NULL, *dir = NULL;
+	char			 cerr[512], dbpath[PATH_MAX], dompath[PATH_MAX];
+	char			 defconf[PATH_MAX];
+	int			 ch, foreground = 0, check = 0, verbose = 0;
+
+	while ((ch = getopt_long(argc, argv, "dD:f:tv", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			foreground = 1;
+			break;
+		case 'D':
+			dir = optarg;
+			break;
+		case 'f':
+			conf_path = optarg;
+			break;
+		case 't':
+			check = 1;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("certd %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 1;
+	}
+	if (conf_path == NULL) {
+		snprintf(defconf, sizeof(defconf), "%s/certd/certd.conf",
+		    SYSCONFDIR);
+		if (access(defconf, F_OK) == 0)
+			conf_path = defconf;
+	}
+
+	certd = &the_certd;
+	certd->conf_path = conf_path != NULL ? strdup(conf_path) : NULL;
+	certd->dir_override = dir != NULL ? strdup(dir) : NULL;
+	if ((certd->conf = load_conf(conf_path, dir, cerr, sizeof(cerr))) ==
+	    NULL) {
+		fprintf(stderr, "%s\n", cerr);
+		return 1;
+	}
+	if (check) {
+		conf_print(certd->conf, stdout);
+		return 0;
+	}
+
+	log_init(foreground || isatty(STDERR_FILENO), verbose);
+	sysd_log_init(foreground || isatty(STDERR_FILENO));
+	signal(SIGPIPE, SIG_IGN);
+	umask(022);
+	/* Room for CTL_MAX_CONNS clients plus the keystore and children. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 4096) {
+		rl.rlim_cur = rl.rlim_max < 4096 ? rl.rlim_max : 4096;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+
+	/* Rendered files must be readable by the services that use them. */
+	if (make_dir(certd->conf->state_dir, 0755) == -1)
+		fatal("state directory %s", certd->conf->state_dir);
+	snprintf(dompath, sizeof(dompath), "%s/domains",
+	    certd->conf->state_dir);
+	if (make_dir(dompath, 0755) == -1)
+		fatal("%s", dompath);
+	snprintf(dbpath, sizeof(dbpath), "%s/certd.db", certd->conf->state_dir);
+	if ((certd->ks = keystore_open(dbpath, &err)) == NULL)
+		fatalx("keystore %s: %s", dbpath, err.message);
+	/* SQLite gives its -wal and -shm files the DB file's mode. */
+	if (chmod(dbpath, 0600) == -1)
+		log_warn("chmod %s", dbpath);
+	if (load_secret(certd->ks) == -1)
+		fatalx("cannot use the certd.key credential");
+
+	if ((certd->base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+	certd->started = time(NULL);
+	commit_repair_all();
+	commit_publish_all();
+	if (control_start(certd, &err) == -1)
+		fatalx("control socket: %s", err.message);
+
+	ev_hup = evsignal_new(certd->base, SIGHUP, sig_cb, NULL);
+	ev_term = evsignal_new(certd->base, SIGTERM, sig_cb, NULL);
+	ev_int = evsignal_new(certd->base, SIGINT, sig_cb, NULL);
+	ev_expiry = event_new(certd->base, -1, EV_PERSIST, expiry_cb, NULL);
+	if (ev_hup == NULL || ev_term == NULL || ev_int == NULL ||
+	    ev_expiry == NULL)
+		fatalx("cannot set up events");
+	evsignal_add(ev_hup, NULL);
+	evsignal_add(ev_term, NULL);
+	evsignal_add(ev_int, NULL);
+	event_add(ev_expiry, &day);
+
+	log_info("certd %s started: state %s, control socket %s",
+	    PACKAGE_VERSION, certd->conf->state_dir, certd->conf->socket);
+	expiry_check();
+	sysd_ready();
+	sysd_watchdog_start(certd->base);
+
+	event_base_dispatch(certd->base);
+
+	log_info("stopped");
+	control_free(certd->control);
+	event_free(ev_hup);
+	event_free(ev_term);
+	event_free(ev_int);
+	event_free(ev_expiry);
+	keystore_close(certd->ks);
+	event_base_free(certd->base);
+	conf_free(certd->conf);
+	free(certd->conf_path);
+	free(certd->dir_override);
+	return 0;
+}

@@ -1,1 +1,553 @@
-/* control.c: placeholder until its module lands. */
+/*
+ * control.c: the control socket: an AF_UNIX listener served by evhttp, peer
+ * credentials (SO_PEERCRED) deciding who may change things, and the limits
+ * that keep one slow or hostile client from stalling the others.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
+#include <openssl/crypto.h>
+
+#include "certd.h"
+#include "control.h"
+#include "log.h"
+#include "sysd.h"
+#include "util.h"
+
+/*
+ * One accepted connection.  libevent 2.1's evhttp has no callback at accept
+ * (evhttp_set_newreqcb is 2.2), so the bufferevent callback (called once per
+ * accepted connection) is where we start the absolute request deadline; we
+ * hold a reference on the bufferevent so the timer can always touch it
+ * safely, and learn the evhttp_connection at its first complete request.
+ */
+struct ctl_conn {
+	TAILQ_ENTRY(ctl_conn)	 entry;
+	struct control		*ctl;
+	struct bufferevent	*bev;		/* referenced */
+	struct evhttp_connection *evcon;	/* NULL until a request came */
+	struct event		*deadline;
+	struct ctl_req		*pending;	/* answer not yet sent */
+};
+
+struct ctl_req {
+	struct evhttp_request	*req;		/* NULL once the peer left */
+	struct ctl_conn		*conn;
+};
+
+struct control {
+	struct certd			*certd;
+	struct evhttp			*http;
+	struct evhttp_bound_socket	*bound;
+	char				*path;	/* socket we created, to unlink */
+	TAILQ_HEAD(, ctl_conn)		 conns;
+	size_t				 nconns;
+	int				 paused; /* listener off at the cap */
+};
+
+static void	ctl_conn_free(struct ctl_conn *);
+
+size_t
+control_connections(struct control *ctl)
+{
+	return ctl != NULL ? ctl->nconns : 0;
+}
+
+static void
+ctl_listener_update(struct control *ctl)
+{
+	struct evconnlistener	*lev;
+
+	if (ctl->bound == NULL)
+		return;
+	lev = evhttp_bound_socket_get_listener(ctl->bound);
+	/* At the cap, new connections wait in the kernel backlog. */
+	if (!ctl->paused && ctl->nconns >= CTL_MAX_CONNS) {
+		log_warnx("control: %zu connections, not accepting more",
+		    ctl->nconns);
+		evconnlistener_disable(lev);
+		ctl->paused = 1;
+	} else if (ctl->paused && ctl->nconns < CTL_MAX_CONNS) {
+		evconnlistener_enable(lev);
+		ctl->paused = 0;
+	}
+}
+
+/* The request was not received whole within API_REQUEST_TIMEOUT. */
+static void
+ctl_deadline(evutil_socket_t fd, short ev, void *arg)
+{
+	struct ctl_conn	*conn = arg;
+	evutil_socket_t	 s;
+
+	s = bufferevent_getfd(conn->bev);
+	if (conn->evcon != NULL) {
+		/* evhttp sees EOF, frees the connection, calls ctl_closecb. */
+		if (s != -1)
+			shutdown(s, SHUT_RDWR);
+		return;
+	}
+	/* evhttp never handed us this connection: it is ours to end. */
+	if (s != -1)
+		shutdown(s, SHUT_RDWR);
+	ctl_conn_free(conn);
+}
+
+static void
+ctl_arm(struct ctl_conn *conn)
+{
+	struct timeval	 tv = { API_REQUEST_TIMEOUT, 0 };
+
+	event_add(conn->deadline, &tv);
+}
+
+static struct bufferevent *
+ctl_bevcb(struct event_base *base, void *arg)
+{
+	struct control		*ctl = arg;
+	struct ctl_conn		*conn;
+	struct bufferevent	*bev;
+
+	if ((bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE)) ==
+	    NULL)
+		return NULL;
+	if ((conn = calloc(1, sizeof(*conn))) == NULL)
+		return bev;
+	conn->deadline = evtimer_new(base, ctl_deadline, conn);
+	if (conn->deadline == NULL) {
+		free(conn);
+		return bev;
+	}
+	conn->ctl = ctl;
+	conn->bev = bev;
+	bufferevent_incref(bev);
+	TAILQ_INSERT_TAIL(&ctl->conns, conn, entry);
+	ctl->nconns++;
+	ctl_arm(conn);
+	ctl_listener_update(ctl);
+	return bev;
+}
+
+static void
+ctl_conn_free(struct ctl_conn *conn)
+{
+	struct control	*ctl;
+
+	if (conn == NULL)
+		return;
+	ctl = conn->ctl;
+	if (conn->pending != NULL) {
+		conn->pending->req = NULL;
+		conn->pending->conn = NULL;
+	}
+	TAILQ_REMOVE(&ctl->conns, conn, entry);
+	ctl->nconns--;
+	event_free(conn->deadline);
+	bufferevent_decref(conn->bev);
+	free(conn);
+	ctl_listener_update(ctl);
+}
+
+static void
+ctl_closecb(struct evhttp_connection *evcon, void *arg)
+{
+	ctl_conn_free(arg);
+}
+
+/* The answer went out: the next request on this connection gets 10 s. */
+static void
+ctl_complete(struct evhttp_request *req, void *arg)
+{
+	struct ctl_conn	*conn = arg;
+
+	ctl_arm(conn);
+}
+
+static struct ctl_conn *
+ctl_conn_find(struct control *ctl, struct bufferevent *bev)
+{
+	struct ctl_conn	*conn;
+
+	TAILQ_FOREACH(conn, &ctl->conns, entry)
+		if (conn->bev == bev)
+			return conn;
+	return NULL;
+}
+
+/* May this peer change things?  uid 0, or admin_group as primary,
+ * peer or supplementary group. */
+static int
+ctl_peer_admin(struct control *ctl, int fd, uid_t *uidp)
+{
+	struct ucred	 uc;
+	socklen_t	 len = sizeof(uc);
+	struct group	*gr;
+	struct passwd	*pw;
+	gid_t		 groups[256];
+	int		 ngroups = nitems(groups), i;
+
+	*uidp = (uid_t)-1;
+	if (fd == -1 || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) == -1)
+		return 0;
+	*uidp = uc.uid;
+	if (uc.uid == 0)
+		return 1;
+	if ((gr = getgrnam(ctl->certd->conf->admin_group)) == NULL)
+		return 0;
+	if (uc.gid == gr->gr_gid)
+		return 1;
+	if ((pw = getpwuid(uc.uid)) == NULL)
+		return 0;
+	if (pw->pw_gid == gr->gr_gid)
+		return 1;
+	if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &ngroups) == -1)
+		ngroups = nitems(groups);
+	for (i = 0; i < ngroups; i++)
+		if (groups[i] == gr->gr_gid)
+			return 1;
+	return 0;
+}
+
+static void
+ctl_gencb(struct evhttp_request *req, void *arg)
+{
+	struct control		*ctl = arg;
+	struct evhttp_connection *evcon;
+	struct bufferevent	*bev;
+	struct ctl_conn		*conn;
+	struct ctl_req		*creq;
+	struct api_call		 call;
+	const struct evhttp_uri	*uri;
+	struct evbuffer		*in;
+	unsigned char		*p;
+	char			*body = NULL;
+	size_t			 len;
+
+	evcon = evhttp_request_get_connection(req);
+	bev = evhttp_connection_get_bufferevent(evcon);
+	if ((conn = ctl_conn_find(ctl, bev)) != NULL) {
+		event_del(conn->deadline);
+		if (conn->evcon == NULL) {
+			conn->evcon = evcon;
+			evhttp_connection_set_closecb(evcon, ctl_closecb, conn);
+		}
+		evhttp_request_set_on_complete_cb(req, ctl_complete, conn);
+	}
+
+	memset(&call, 0, sizeof(call));
+	switch (evhttp_request_get_command(req)) {
+	case EVHTTP_REQ_GET:
+	case EVHTTP_REQ_HEAD:
+		call.method = API_GET;
+		break;
+	case EVHTTP_REQ_POST:
+		call.method = API_POST;
+		break;
+	case EVHTTP_REQ_DELETE:
+		call.method = API_DELETE;
+		break;
+	default:
+		call.method = API_OTHER;
+		break;
+	}
+	uri = evhttp_request_get_evhttp_uri(req);
+	call.path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
+	if (call.path == NULL)
+		call.path = "/";
+	call.content_type = evhttp_find_header(
+	    evhttp_request_get_input_headers(req), "Content-Type");
+	call.admin = ctl_peer_admin(ctl, bufferevent_getfd(bev), &call.uid);
+
+	/* Own copy of the body, and clear libevent's: it may hold a key. */
+	in = evhttp_request_get_input_buffer(req);
+	len = evbuffer_get_length(in);
+	if ((body = malloc(len + 1)) == NULL) {
+		evhttp_send_error(req, 500, NULL);
+		return;
+	}
+	if (len > 0) {
+		p = evbuffer_pullup(in, -1);
+		memcpy(body, p, len);
+		OPENSSL_cleanse(p, len);
+		evbuffer_drain(in, len);
+	}
+	body[len] = '\0';
+	call.body = body;
+	call.body_len = len;
+
+	if ((creq = calloc(1, sizeof(*creq))) == NULL) {
+		evhttp_send_error(req, 500, NULL);
+		goto out;
+	}
+	creq->req = req;
+	creq->conn = conn;
+	if (conn != NULL)
+		conn->pending = creq;
+	log_debug("control: uid %d %s %s", (int)call.uid,
+	    call.method == API_GET ? "GET" : call.method == API_POST ? "POST" :
+	    call.method == API_DELETE ? "DELETE" : "?", call.path);
+	api_handle(creq, &call);
+out:
+	OPENSSL_cleanse(body, len);
+	free(body);
+}
+
+static const char *
+ctl_reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 400: return "Bad Request";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
+	case 422: return "Unprocessable Entity";
+	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
+	}
+	return "Status";
+}
+
+void
+ctl_reply_text(struct ctl_req *creq, int status, const char *ctype,
+    const char *body, size_t len)
+{
+	struct evhttp_request	*req = creq->req;
+	struct evkeyvalq	*h;
+
+	if (req != NULL) {
+		h = evhttp_request_get_output_headers(req);
+		evhttp_add_header(h, "Content-Type", ctype);
+		evhttp_add_header(h, "Cache-Control", "no-store");
+		if (evhttp_request_get_command(req) != EVHTTP_REQ_HEAD)
+			evbuffer_add(evhttp_request_get_output_buffer(req),
+			    body, len);
+		evhttp_send_reply(req, status, ctl_reason(status), NULL);
+	}
+	if (creq->conn != NULL)
+		creq->conn->pending = NULL;
+	free(creq);
+}
+
+void
+ctl_reply_json(struct ctl_req *creq, int status, json_t *j)
+{
+	char	*s;
+
+	s = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+	if (s == NULL)
+		ctl_reply_text(creq, 500, "application/json",
+		    "{\"error\":{\"code\":\"E_INTERNAL\","
+		    "\"message\":\"out of memory\"}}\n", 57);
+	else {
+		/* A trailing newline keeps curl output readable. */
+		size_t	 n = strlen(s);
+		char	*t = realloc(s, n + 2);
+
+		if (t != NULL) {
+			s = t;
+			s[n++] = '\n';
+			s[n] = '\0';
+		}
+		ctl_reply_text(creq, status, "application/json", s, n);
+	}
+	free(s);
+	json_decref(j);
+}
+
+void
+ctl_reply_error(struct ctl_req *creq, const struct cert_error *err)
+{
+	json_t	*e, *j;
+
+	e = json_pack("{s:s, s:s}", "code", cert_code_name(err->code),
+	    "message", err->message);
+	if (e != NULL && err->name[0] != '\0')
+		json_object_set_new(e, "item", json_pack("{s:s, s:i}",
+		    "name", err->name, "seq", err->seq));
+	j = json_pack("{s:o}", "error", e);
+	ctl_reply_json(creq, cert_code_http_status(err->code), j);
+}
+
+/* Is something answering on path?  Then it is not ours to unlink. */
+static int
+ctl_socket_alive(const char *path)
+{
+	struct sockaddr_un	 sun;
+	int			 s, alive;
+
+	if ((s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return 0;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strlcpy(sun.sun_path, path, sizeof(sun.sun_path));
+	alive = connect(s, (struct sockaddr *)&sun, sizeof(sun)) == 0;
+	close(s);
+	return alive;
+}
+
+static int
+ctl_listen_path(const char *path, mode_t mode, struct cert_error *err)
+{
+	struct sockaddr_un	 sun;
+	struct stat		 st;
+	char			 dir[sizeof(sun.sun_path)], *slash;
+	int			 s;
+	mode_t			 old;
+
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return cert_error_set(err, E_INTERNAL, NULL, 0,
+		    "socket path too long: %s", path);
+	strlcpy(dir, path, sizeof(dir));
+	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
+		*slash = '\0';
+		/* The socket dir must be traversable by every user: the
+		 * socket's own mode and peer credentials decide access. */
+		if (mkdir(dir, 0755) == -1 && errno != EEXIST)
+			return cert_error_set(err, E_INTERNAL, NULL, 0,
+			    "mkdir %s: %s", dir, strerror(errno));
+	}
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode))
+			return cert_error_set(err, E_INTERNAL, NULL, 0,
+			    "%s exists and is not a socket; not removing it",
+			    path);
+		if (ctl_socket_alive(path))
+			return cert_error_set(err, E_INTERNAL, NULL, 0,
+			    "another certd is answering on %s", path);
+		unlink(path);
+	}
+	if ((s = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1)
+		return cert_error_set(err, E_INTERNAL, NULL, 0, "socket: %s",
+		    strerror(errno));
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strlcpy(sun.sun_path, path, sizeof(sun.sun_path));
+	/* No window in which the socket exists with a looser mode. */
+	old = umask(0777 & ~mode);
+	if (bind(s, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		umask(old);
+		cert_error_set(err, E_INTERNAL, NULL, 0, "bind %s: %s", path,
+		    strerror(errno));
+		close(s);
+		return -1;
+	}
+	umask(old);
+	if (chmod(path, mode) == -1 || listen(s, 512) == -1) {
+		cert_error_set(err, E_INTERNAL, NULL, 0, "%s: %s", path,
+		    strerror(errno));
+		close(s);
+		unlink(path);
+		return -1;
+	}
+	return s;
+}
+
+int
+control_start(struct certd *cd, struct cert_error *err)
+{
+	struct control	*ctl;
+	int		 fd, activated = 0;
+
+	if ((ctl = calloc(1, sizeof(*ctl))) == NULL)
+		return cert_error_set(err, E_INTERNAL, NULL, 0,
+		    "out of memory");
+	ctl->certd = cd;
+	TAILQ_INIT(&ctl->conns);
+	if ((ctl->http = evhttp_new(cd->base)) == NULL) {
+		free(ctl);
+		return cert_error_set(err, E_INTERNAL, NULL, 0,
+		    "evhttp_new failed");
+	}
+	evhttp_set_max_headers_size(ctl->http, API_MAX_HEADERS);
+	evhttp_set_max_body_size(ctl->http, API_MAX_BODY);
+	evhttp_set_timeout(ctl->http, API_REQUEST_TIMEOUT);
+	/* Every method reaches our router, which answers 405 in JSON. */
+	evhttp_set_allowed_methods(ctl->http, EVHTTP_REQ_GET |
+	    EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
+	    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+	evhttp_set_bevcb(ctl->http, ctl_bevcb, ctl);
+	evhttp_set_gencb(ctl->http, ctl_gencb, ctl);
+
+	if ((fd = sysd_listen_fd()) != -1) {
+		activated = 1;
+		evutil_make_socket_nonblocking(fd);
+		evutil_make_socket_closeonexec(fd);
+	} else if ((fd = ctl_listen_path(cd->conf->socket,
+	    cd->conf->socket_mode, err)) == -1)
+		goto fail;
+	else
+		ctl->path = strdup(cd->conf->socket);
+	if ((ctl->bound = evhttp_accept_socket_with_handle(ctl->http, fd)) ==
+	    NULL) {
+		cert_error_set(err, E_INTERNAL, NULL, 0,
+		    "cannot listen on %s", cd->conf->socket);
+		close(fd);
+		goto fail;
+	}
+	if (activated)
+		log_info("listening on the socket systemd passed (fd %d)", fd);
+	else
+		log_info("listening on %s (mode %04o)", cd->conf->socket,
+		    (unsigned)cd->conf->socket_mode);
+	cd->control = ctl;
+	return 0;
+fail:
+	if (ctl->path != NULL)
+		unlink(ctl->path);
+	free(ctl->path);
+	evhttp_free(ctl->http);
+	free(ctl);
+	return -1;
+}
+
+void
+control_stop_accepting(struct control *ctl)
+{
+	if (ctl == NULL || ctl->bound == NULL)
+		return;
+	evhttp_del_accept_socket(ctl->http, ctl->bound);
+	ctl->bound = NULL;
+	if (ctl->path != NULL)
+		unlink(ctl->path);
+}
+
+void
+control_free(struct control *ctl)
+{
+	struct ctl_conn	*conn;
+
+	if (ctl == NULL)
+		return;
+	control_stop_accepting(ctl);
+	/* Frees evhttp's connections; their close callbacks free ours. */
+	evhttp_free(ctl->http);
+	while ((conn = TAILQ_FIRST(&ctl->conns)) != NULL) {
+		ctl->bound = NULL;
+		ctl_conn_free(conn);
+	}
+	free(ctl->path);
+	free(ctl);
+}
