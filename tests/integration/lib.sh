@@ -93,3 +93,28 @@ api() {
 	cat "$T/api.body"
 	[ "$_code" -lt 400 ]
 }
+
+# jq-like without jq: `api GET /v1/status | json_get 'j["domains"][0]["generation"]'`
+# (a Python expression over j; dicts and lists print as JSON).
+json_get() {
+	python3 -c 'import json,sys
+j = json.load(sys.stdin)
+v = eval(sys.argv[1])
+print(json.dumps(v) if isinstance(v, (dict, list)) or v is None else v)' "$1"
+}
+# ks_dump: the keystore, generations and staged tables as SQL text, to
+# prove a rejected request changed nothing.
+ks_dump() {
+	for _t in keystore generations staged; do
+		sqlite3 "$CERTD_STATE/certd.db" ".dump $_t" 2>/dev/null
+	done
+}
+# form_upload DOMAIN NAME SEQ CERTFILE [KEYFILE]: a CloudStack-style
+# x-www-form-urlencoded upload with curl's own (correct) encoding.
+form_upload() {
+	_d=$1 _n=$2 _s=$3 _c=$4; shift 4
+	api POST /v1/certificates --data-urlencode "domainsuffix=$_d" \
+	    --data-urlencode "name=$_n" --data-urlencode "id=$_s" \
+	    --data-urlencode "certificate@$_c" \
+	    ${1:+--data-urlencode "privatekey@$1"}
+}
