@@ -107,6 +107,17 @@ table_row(struct table *t, ...)
 	t->nrows++;
 }
 
+/* Are the cells of row r from column c on all empty?  (no trailing blanks) */
+static int
+table_rest_empty(struct table *t, size_t r, size_t c)
+{
+	for (; c < t->ncols; c++)
+		if (t->cell[r * t->ncols + c] != NULL &&
+		    *t->cell[r * t->ncols + c] != '\0')
+			return 0;
+	return 1;
+}
+
 static void
 table_print(FILE *f, struct table *t)
 {
@@ -116,11 +127,13 @@ table_print(FILE *f, struct table *t)
 	for (r = 0; r < t->nrows; r++) {
 		for (c = 0; c < t->ncols; c++) {
 			s = t->cell[r * t->ncols + c];
-			if (c + 1 == t->ncols)
+			if (c + 1 == t->ncols ||
+			    table_rest_empty(t, r, c + 1)) {
 				fprintf(f, "%s\n", s != NULL ? s : "");
-			else
-				fprintf(f, "%-*s  ", (int)t->width[c],
-				    s != NULL ? s : "");
+				break;
+			}
+			fprintf(f, "%-*s  ", (int)t->width[c],
+			    s != NULL ? s : "");
 		}
 	}
 	for (r = 0; r < t->nrows * t->ncols; r++)
@@ -169,9 +182,10 @@ print_status(FILE *f, json_t *a)
 	char		 gen[32], days[32], exp[64], at[64], ms[32];
 
 	up = jint(a, "uptime", 0);
-	fprintf(f, "certd %s, up %lldd %02lld:%02lld:%02lld\n\n",
+	fprintf(f, "certd %s, up %lldd %02lld:%02lld:%02lld%s\n\n",
 	    jstr(a, "version", "?"), up / 86400, up / 3600 % 24, up / 60 % 60,
-	    up % 60);
+	    up % 60, json_is_true(json_object_get(a, "busy")) ?
+	    ", a commit is in progress" : "");
 
 	domains = json_object_get(a, "domains");
 	if (!json_is_array(domains) || json_array_size(domains) == 0)
@@ -266,7 +280,7 @@ print_show(FILE *f, json_t *a)
 {
 	json_t		*items, *staged, *gens, *evs, *it;
 	struct table	 t = { .ncols = 4 };
-	size_t		 i, n, first;
+	size_t		 i, n;
 	char		 gen[32], at[64];
 
 	items = json_object_get(a, "items");
@@ -308,13 +322,13 @@ print_show(FILE *f, json_t *a)
 	evs = json_object_get(a, "events");
 	if (json_is_array(evs) && json_array_size(evs) > 0) {
 		fprintf(f, "\nRecent events:\n");
-		n = json_array_size(evs);
-		first = n > 10 ? n - 10 : 0;
-		for (i = first; i < n; i++) {
-			it = json_array_get(evs, i);
+		json_array_foreach(evs, i, it) {
 			fmt_time(jstr(it, "at", "-"), at, sizeof(at));
 			fprintf(f, "  %s  %s %s", at, jstr(it, "type", "?"),
 			    jstr(it, "result", ""));
+			if (*jstr(it, "dependent", "") != '\0')
+				fprintf(f, " %s %s", jstr(it, "dependent", ""),
+				    jstr(it, "step", ""));
 			if (jint(it, "generation", 0) > 0)
 				fprintf(f, " (generation %lld)",
 				    jint(it, "generation", 0));
@@ -346,7 +360,7 @@ print_warnings(FILE *f, json_t *a)
 int
 print_reload(FILE *f, json_t *r)
 {
-	const char	*res, *msg, *cut;
+	const char	*res, *msg, *cut, *tail;
 	long long	 gen;
 
 	if (!json_is_object(r))
@@ -357,26 +371,32 @@ print_reload(FILE *f, json_t *r)
 	if (f == NULL)		/* --json: only the verdict */
 		return strcmp(res, "ok") != 0 && strcmp(res, "none") != 0;
 	print_steps(f, json_object_get(r, "steps"), "  ");
-	if (strcmp(res, "ok") == 0) {
-		fprintf(f, "reload ok");
-		if (gen > 0)
-			fprintf(f, ", generation %lld is being served", gen);
-		fprintf(f, "%s%s\n", *msg != '\0' ? ": " : "", msg);
-		return 0;
-	}
-	if (strcmp(res, "none") == 0) {
-		fprintf(f, "no dependents to reload%s%s\n",
-		    *msg != '\0' ? ": " : "", msg);
+	if (strcmp(res, "ok") == 0 || strcmp(res, "none") == 0) {
+		if (*msg != '\0')
+			fprintf(f, "reload %s: %s\n", res, msg);
+		else if (strcmp(res, "none") == 0)
+			fprintf(f, "no dependents to reload\n");
+		else
+			fprintf(f, "reload ok, generation %lld is served\n", gen);
 		return 0;
 	}
 	if (strcmp(res, "rolled-back") == 0) {
-		/* the daemon's message may end with the same news */
-		if ((cut = strstr(msg, "; rolled back to generation")) != NULL)
-			fprintf(f, "rolled back to generation %lld: %.*s\n",
-			    gen, (int)(cut - msg), msg);
-		else
+		/*
+		 * The daemon's message may repeat "; rolled back to generation
+		 * N" and add what happened after it: say the news first.
+		 */
+		if ((cut = strstr(msg, "; rolled back to generation")) == NULL) {
 			fprintf(f, "rolled back to generation %lld: %s\n", gen,
 			    msg);
+			return 1;
+		}
+		fprintf(f, "rolled back to generation %lld: %.*s\n", gen,
+		    (int)(cut - msg), msg);
+		tail = cut + strlen("; rolled back to generation");
+		tail += strspn(tail, " 0123456789");
+		tail += strspn(tail, ",;: ");
+		if (*tail != '\0')
+			fprintf(f, "%s\n", tail);
 		return 1;
 	}
 	fprintf(f, "reload %s: %s\n", res, msg);
@@ -391,7 +411,8 @@ print_upload(FILE *f, json_t *a)
 	if (!json_is_true(json_object_get(a, "committed"))) {
 		staged = jint(a, "staged", 0);
 		fprintf(f, "staged %s (seq %lld, %s) for %s; %lld item%s "
-		    "staged, committed with the server certificate and key\n",
+		    "staged, served once the server certificate and key are "
+		    "uploaded\n",
 		    jstr(a, "name", "?"), jint(a, "seq", 0),
 		    jstr(a, "kind", "?"), jstr(a, "domain", "?"), staged,
 		    staged == 1 ? "" : "s");

@@ -1,7 +1,8 @@
 # t-certctl-sequence.sh: the CloudStack sequence through certctl against a
 # real certd: root, intermediate, server+key commit generation 1; status and
 # show say so (fingerprints equal openssl's); --json parses; a renewal is
-# generation 2, rollback brings generation 1 back on disk; discard.
+# generation 2, rollback brings generation 1 back on disk; a failing
+# dependent's rollback exits 1 and says so; discard.
 . "$top_srcdir/tests/integration/lib.sh"
 need python3 openssl
 
@@ -21,7 +22,9 @@ row() { echo "$1" | awk -v d="$2" '$1 == d { print $2, $3 }'; }
 
 printf '[certd]\n' > "$T/probe.conf"
 "$CERTD" -t -f "$T/probe.conf" >/dev/null 2>&1 || skip "certd not built yet (certd -t fails)"
-start_certd
+# One dependent that fails while $T/break exists (argv, no shell of certd's).
+start_certd "[dependent web]
+exec = /bin/sh -c \"test ! -e $T/break\""
 D=example.com
 pki chain "$T/pki" --domain $D --inter 1 >/dev/null || fail "testpki chain"
 
@@ -105,9 +108,32 @@ say "render and reload (no dependents) succeed"
 run 0 ctl render $D
 assert_contains "$out" "rendered generation 2 of $D"
 run 0 ctl reload
+assert_contains "$out" "reload ok"
+
+say "a failing dependent rolls the commit back: exit 1, said plainly"
+pki cert "$T/new2.pem" --cn $D --dns $D --eku server --issuer "$T/pki/inter1.pem" \
+    --issuer-key "$T/pki/inter1.key" --key ec --key-out "$T/new2.key" >/dev/null || fail "testpki cert"
+touch "$T/break"
+run 1 ctl upload $D --server "$T/new2.pem" --key "$T/new2.key"
+assert_contains "$out" "rolled back to generation 2: "
+assert_contains "$out" "web"
+assert_eq "$(fp "$CERTD_STATE/domains/$D/current/cert.pem")" "$(fp "$T/new.pem")" "served cert after the rollback"
+run 1 ctl reload web
+assert_contains "$out" "reload failed: "
+rm -f "$T/break"
+run 0 ctl status
+assert_contains "$(row "$out" $D)" "2 " "generation after the rolled-back commit"
 
 say "discard: a staged item goes, nothing staged is E_NOT_FOUND"
-run 0 ctl upload $D --name root --seq 1 "$T/pki/root.pem"
+pki cert "$T/inter2.pem" --cn "Other Intermediate" --ca --issuer "$T/pki/root.pem" \
+    --issuer-key "$T/pki/root.key" --key-out "$T/inter2.key" >/dev/null || fail "testpki cert --ca"
+run 0 ctl upload $D --name intermediate --seq 2 "$T/inter2.pem"
+assert_contains "$out" "1 item staged"
+run 0 ctl status
+assert_contains "$out" "$D: 1 item staged, not yet committed."
+run 0 ctl show $D
+assert_contains "$out" "Staged, not yet committed: 1 entry"
+assert_contains "$out" "SHA256: $(fp "$T/inter2.pem")"
 run 0 ctl discard $D
 assert_contains "$out" "discarded 1 staged item of $D"
 run 1 ctl discard $D
