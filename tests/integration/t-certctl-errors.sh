@@ -137,6 +137,16 @@ openssl pkey -in "$T/enc/server.key" -passin pass:testpki-secret -out "$T/enc/pl
 run 0 ctl upload example.com --name server --server "$T/enc/server.pem" --key "$T/enc/plain.key"
 assert_contains "$out" "generation 1"
 
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1 &&
+    setpriv --reuid nobody --regid nogroup --clear-groups test -x "$CERTCTL"; then
+	say "a user outside admin_group: status works, a change is E_FORBIDDEN (exit 1)"
+	run 0 setpriv --reuid nobody --regid nogroup --clear-groups "$CERTCTL" -s "$CERTD_SOCK" status
+	assert_contains "$out" "example.com"
+	run 1 setpriv --reuid nobody --regid nogroup --clear-groups "$CERTCTL" -s "$CERTD_SOCK" rollback example.com
+	assert_contains "$err" "certctl: E_FORBIDDEN: "
+	assert_contains "$err" "admin_group"
+fi
+
 say "missing key file with a running daemon: exit 2, named"
 run 2 ctl upload example.com --server "$T/enc/server.pem" --key "$T/enc/gone.key"
 assert_contains "$err" "$T/enc/gone.key"

@@ -138,4 +138,14 @@ run 0 ctl discard $D
 assert_contains "$out" "discarded 1 staged item of $D"
 run 1 ctl discard $D
 assert_contains "$err" "E_NOT_FOUND"
+say "a bundle in any order with its key commits another domain at once"
+pki chain "$T/b" --domain other.example --inter 2 >/dev/null || fail "testpki chain"
+# reversed: root first, server last
+awk '/BEGIN/ { n++ } { c[n] = c[n] $0 "\n" } END { for (i = n; i > 0; i--) printf "%s", c[i] }' \
+    "$T/b/bundle.pem" > "$T/b/reversed.pem"
+run 0 ctl upload other.example --bundle "$T/b/reversed.pem" --key "$T/b/server.key"
+assert_contains "$out" "for other.example as generation 1"
+run 0 ctl show other.example
+assert_contains "$out" "Your chain contains 4 entries"
+assert_eq "$(fp "$CERTD_STATE/domains/other.example/current/cert.pem")" "$(fp "$T/b/server.pem")" "bundle's served cert"
 echo "certctl drove the whole sequence"
