@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "util.h"
@@ -64,6 +65,8 @@ read_file(const char *path, size_t max, char **bufp, size_t *lenp)
 	return 0;
 fail:
 	saved = errno;
+	if (buf != NULL)	/* it may have held part of a key file */
+		OPENSSL_cleanse(buf, len < max + 1 ? len : max + 1);
 	free(buf);
 	close(fd);
 	errno = saved;
