@@ -1,0 +1,99 @@
+#!/bin/sh
+# Signals and config checking: certd -t exit codes and file:line messages;
+# SIGHUP applies a config change (a new [domain] publish path appears) and a
+# bad new config is refused while the old one keeps running; SIGTERM during
+# a commit lets it (and its dependents) finish, answers the client, exits 0
+# and leaves DB current == `current` link with a matching manifest.
+. "$top_srcdir/tests/integration/lib.sh"
+need curl python3 sqlite3
+
+D=example.com
+pki chain "$T/p" --domain $D >/dev/null || fail "testpki chain"
+pki cert "$T/s2.pem" --cn $D --dns $D --eku server --issuer "$T/p/inter1.pem" \
+    --issuer-key "$T/p/inter1.key" --key-out "$T/s2.key" >/dev/null || fail "testpki cert"
+
+say "certd -t: exit 0 and the effective config; exit 1 with file:line"
+printf '[certd]\nstate_dir = %s\nkeep_generations = 3\n' "$T/x" > "$T/good.conf"
+out=$("$CERTD" -t -f "$T/good.conf") || fail "certd -t on a good config exited $?"
+assert_contains "$out" "keep_generations = 3"
+printf '[certd]\nstate_dir = %s\nno_such_key = 1\n' "$T/x" > "$T/bad.conf"
+out=$("$CERTD" -t -f "$T/bad.conf" 2>&1) && fail "certd -t accepted an unknown key"
+rc=$?
+assert_eq "$rc" 1 "certd -t exit code on a bad key"
+assert_contains "$out" "$T/bad.conf:3:" "certd -t message"
+out=$("$CERTD" -t -D "$T/dd" -f "$T/good.conf") || fail "certd -t -D"
+assert_contains "$out" "socket = $T/dd/control.sock"
+
+say "commit generation 1 with a slow dependent"
+# The dependent takes 2 s, long enough to send SIGTERM in the middle.
+start_certd "[dependent slow]
+exec = /bin/sh -c 'sleep 2; echo reloaded'"
+form_upload $D root 1 "$T/p/root.pem" >/dev/null || fail "root"
+form_upload $D inter 2 "$T/p/inter1.pem" >/dev/null || fail "inter"
+out=$(form_upload $D server 3 "$T/p/server.pem" "$T/p/server.key") || fail "server: $out"
+assert_eq "$(echo "$out" | json_get 'j["reload"]["result"]')" ok
+assert_eq "$(echo "$out" | json_get '[(s["dependent"], s["step"], s["ok"]) for s in j["reload"]["steps"]]')" \
+	'[["slow", "reload", true]]'
+
+say "SIGHUP: a new [domain] publish path appears"
+[ -e "$T/pub.crt" ] && fail "pub.crt before the reload"
+cat >> "$T/certd.conf" <<CONF
+[domain $D]
+publish_cert = $T/pub.crt
+CONF
+kill -HUP "$CERTD_PID"
+wait_for 5 test -L "$T/pub.crt" || fail "publish link not made after SIGHUP"
+cmp -s "$T/pub.crt" "$T/p/server.pem" || fail "pub.crt is not the server certificate"
+
+say "SIGHUP with a broken config: refused, the running one stays"
+echo "garbage line" >> "$T/certd.conf"
+kill -HUP "$CERTD_PID"
+wait_for 5 grep -q "configuration not reloaded" "$T/certd.log" || fail "bad config not reported"
+assert_contains "$(grep 'configuration not reloaded' "$T/certd.log")" "certd.conf:"
+api GET /v1/status >/dev/null || fail "certd stopped answering after a bad reload"
+sed -i '$d' "$T/certd.conf"
+
+say "SIGTERM during a commit: it finishes, the client gets its answer, exit 0"
+curl -s --max-time 30 --unix-socket "$CERTD_SOCK" http://certd/v1/certificates \
+    --data-urlencode domainsuffix=$D --data-urlencode name=server --data-urlencode id=3 \
+    --data-urlencode certificate@"$T/s2.pem" --data-urlencode privatekey@"$T/s2.key" \
+    > "$T/commit.out" &
+cpid=$!
+wait_for 5 grep -q "generation 2 rendered" "$T/certd.log" || fail "commit not in flight"
+assert_eq "$(api GET /v1/status | json_get 'j["busy"]')" True "busy during the dependents run"
+pid=$CERTD_PID
+kill -TERM "$pid"
+sleep 0.3
+# Not accepting any more, but still finishing.
+kill -0 "$pid" 2>/dev/null || fail "certd exited before the commit finished"
+wait "$pid"
+rc=$?
+CERTD_PID=""
+assert_eq "$rc" 0 "certd exit status after SIGTERM"
+wait $cpid || fail "the committing client got no answer"
+assert_eq "$(json_get 'j["generation"], j["reload"]["result"]' < "$T/commit.out")" "(2, 'ok')"
+[ -e "$CERTD_SOCK" ] && fail "socket left behind"
+
+dbcur=$(sqlite3 "$CERTD_STATE/certd.db" "SELECT current FROM domains WHERE name = '$D'")
+assert_eq "$(readlink "$CERTD_STATE/domains/$D/current")" "gen-$dbcur" "current link vs DB"
+assert_eq "$dbcur" 2
+python3 - "$CERTD_STATE/domains/$D/current" <<'PY' || fail "manifest does not match the files"
+import hashlib, json, os, sys
+d = sys.argv[1]
+m = json.load(open(os.path.join(d, "manifest.json")))
+files = m.get("files", m)
+items = files.items() if isinstance(files, dict) else [(f["name"], f) for f in files]
+n = 0
+for name, f in items:
+    data = open(os.path.join(d, name), "rb").read()
+    assert hashlib.sha256(data).hexdigest() == f["sha256"], name
+    n += 1
+assert n >= 10, n
+PY
+cmp -s "$CERTD_STATE/domains/$D/current/cert.pem" "$T/s2.pem" || fail "current/cert.pem is not generation 2's"
+
+say "restart: repairs nothing, serves generation 2"
+start_certd "[dependent slow]
+exec = /bin/true"
+assert_eq "$(api GET /v1/status | json_get 'j["domains"][0]["generation"]')" 2
+echo "signals: ok"
