@@ -1,0 +1,81 @@
+#!/bin/sh
+# tests/bench/socket.sh: the control socket under load: GET /v1/status
+# requests/s and latency (p50/p99) with 64 concurrent keep-alive clients,
+# idle RSS of certd with one committed domain, and start-to-READY time
+# (exec to READY=1 on a NOTIFY_SOCKET, median of 5).  Prints figures.
+#
+# Env: top_builddir (default: the current directory), top_srcdir,
+# BENCH_CLIENTS (64), BENCH_SECONDS (5).
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+: "${top_srcdir:=$(cd "$here/../.." && pwd)}"
+: "${top_builddir:=$(pwd)}"
+: "${BENCH_CLIENTS:=64}"
+: "${BENCH_SECONDS:=5}"
+CERTD=$top_builddir/certd
+TESTPKI=$top_builddir/tests/testpki
+SOCKLOAD=$top_builddir/tests/tools/sockload
+
+for c in "$CERTD" "$TESTPKI" "$SOCKLOAD"; do
+	[ -x "$c" ] || { echo "bench: $c not built (make bench builds it)" >&2; exit 2; }
+done
+
+T=$(mktemp -d /tmp/certd-bench.XXXXXX)
+pid=""
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$T"' EXIT
+trap 'exit 130' INT TERM
+S=$T/run/control.sock
+
+"$CERTD" -d -D "$T/run" >"$T/certd.log" 2>&1 &
+pid=$!
+i=0
+until curl -sf --unix-socket "$S" http://certd/v1/status >/dev/null; do
+	i=$((i + 1)); [ $i -lt 100 ] || { echo "certd did not start" >&2; exit 1; }
+	sleep 0.05
+done
+"$TESTPKI" chain "$T/p" --domain bench.test >/dev/null
+up() {
+	curl -sf --unix-socket "$S" http://certd/v1/certificates \
+	    --data-urlencode domainsuffix=bench.test --data-urlencode "name=$1" \
+	    --data-urlencode "id=$2" --data-urlencode "certificate@$3" \
+	    ${4:+--data-urlencode "privatekey@$4"} >/dev/null
+}
+up root 1 "$T/p/root.pem"
+up inter 2 "$T/p/inter1.pem"
+up server 3 "$T/p/server.pem" "$T/p/server.key"
+
+echo "machine: $(nproc) CPUs, $(uname -sr)"
+echo "GET /v1/status, $BENCH_CLIENTS keep-alive clients, ${BENCH_SECONDS}s (one committed domain):"
+"$SOCKLOAD" "$S" -c "$BENCH_CLIENTS" -s "$BENCH_SECONDS" -p /v1/status
+echo "GET /metrics, $BENCH_CLIENTS clients, ${BENCH_SECONDS}s:"
+"$SOCKLOAD" "$S" -c "$BENCH_CLIENTS" -s "$BENCH_SECONDS" -p /metrics
+sleep 1
+echo "idle RSS after the load: $(awk '/^VmRSS/ { print $2, $3 }' /proc/$pid/status)" \
+    "(peak $(awk '/^VmHWM/ { print $2, $3 }' /proc/$pid/status))"
+kill -TERM "$pid"; wait "$pid" || true; pid=""
+
+# Start to READY=1: exec to the notification, with a DB holding one domain
+# (so the repair pass runs).
+cat > "$T/notify.py" <<'PY'
+import socket, subprocess, sys, time
+sock, certd, d = sys.argv[1], sys.argv[2], sys.argv[3]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sock)
+s.settimeout(10)
+env = {"NOTIFY_SOCKET": sock, "PATH": "/usr/bin:/bin"}
+t0 = time.monotonic()
+p = subprocess.Popen([certd, "-d", "-D", d], env=env,
+                     stderr=subprocess.DEVNULL)
+while b"READY=1" not in s.recv(4096):
+    pass
+print("%.1f" % ((time.monotonic() - t0) * 1000))
+p.terminate()
+p.wait()
+PY
+times=""
+for i in 1 2 3 4 5; do
+	rm -f "$T/n.sock"
+	times="$times $(python3 "$T/notify.py" "$T/n.sock" "$CERTD" "$T/run")"
+done
+med=$(for t in $times; do echo "$t"; done | sort -n | sed -n 3p)
+echo "start to READY=1 (ms, 5 runs):$times; median $med ms"
