@@ -1,0 +1,318 @@
+/*
+ * test_api.c: api.c without a socket: form decoding, path splitting, and
+ * the router (404/405/403/400 answers, what an upload hands to commit.c),
+ * with control.c's replies and commit.c stubbed out and recorded here.
+ */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "certd.h"
+#include "commit.h"
+#include "control.h"
+
+/* --- stubs: what api.c calls, recorded ----------------------------------- */
+
+static struct certd_conf	*conf;
+static struct certd		 the_certd;
+struct certd			*certd = &the_certd;
+
+static int	 last_status;
+static char	*last_body;
+static struct {
+	int	 called;
+	char	 domain[256], name[80], cert[4096], key[4096];
+	int	 seq, has_key;
+} up;
+
+void
+ctl_reply_text(struct ctl_req *creq, int status, const char *ctype,
+    const char *body, size_t len)
+{
+	last_status = status;
+	free(last_body);
+	last_body = strndup(body, len);
+}
+
+void
+ctl_reply_json(struct ctl_req *creq, int status, json_t *j)
+{
+	char	*s = json_dumps(j, JSON_COMPACT);
+
+	ctl_reply_text(creq, status, "application/json", s, strlen(s));
+	free(s);
+	json_decref(j);
+}
+
+void
+ctl_reply_error(struct ctl_req *creq, const struct cert_error *err)
+{
+	ctl_reply_json(creq, cert_code_http_status(err->code),
+	    json_pack("{s:{s:s, s:s}}", "error", "code",
+	    cert_code_name(err->code), "message", err->message));
+}
+
+size_t control_connections(struct control *c) { return 0; }
+int certd_days_left(time_t a, time_t b) { return (int)((a - b) / 86400); }
+
+int
+commit_upload(const struct upload *u, struct commit_result *res,
+    commit_done_fn done, void *arg, struct cert_error *err)
+{
+	up.called++;
+	snprintf(up.domain, sizeof(up.domain), "%s", u->domain);
+	snprintf(up.name, sizeof(up.name), "%s", u->name);
+	snprintf(up.cert, sizeof(up.cert), "%.*s", (int)u->cert_len, u->cert);
+	up.seq = u->seq;
+	up.has_key = u->key != NULL;
+	if (u->key != NULL)
+		snprintf(up.key, sizeof(up.key), "%.*s", (int)u->key_len,
+		    u->key);
+	memset(res, 0, sizeof(*res));
+	snprintf(res->domain, sizeof(res->domain), "%s", u->domain);
+	res->up.kind = KIND_ROOT;
+	res->up.seq = u->seq;
+	res->staged = 1;
+	return 0;
+}
+int commit_bundle(const char *d, const char *c, size_t cl, const char *k,
+    size_t kl, struct commit_result *r, commit_done_fn f, void *a,
+    struct cert_error *e) { return cert_error_set(e, E_INTERNAL, NULL, 0, "stub"); }
+int commit_rollback(const char *d, int64_t g, struct commit_result *r,
+    commit_done_fn f, void *a, struct cert_error *e) { return cert_error_set(e, E_NOT_FOUND, NULL, 0, "gen %lld", (long long)g); }
+int commit_render(const char *d, int64_t *g, struct cert_error *e) { *g = 4; return 0; }
+int commit_reload(const char *o, struct commit_result *r, commit_done_fn f,
+    void *a, struct cert_error *e) { return cert_error_set(e, E_NOT_FOUND, NULL, 0, "%s", o ? o : "all"); }
+int commit_busy(void) { return 0; }
+const struct reload_report *commit_last_reload(const char *d) { return NULL; }
+const struct dep_last *commit_dependent_last(const char *n) { return NULL; }
+const struct dep_last *commit_dependent_at(size_t i) { return NULL; }
+
+/* --- helpers ------------------------------------------------------------- */
+
+static void
+call(enum api_method m, const char *path, const char *ctype, const char *body,
+    int admin)
+{
+	struct api_call	 c;
+
+	memset(&c, 0, sizeof(c));
+	c.method = m;
+	c.path = path;
+	c.content_type = ctype;
+	c.body = body != NULL ? body : "";
+	c.body_len = strlen(c.body);
+	c.admin = admin;
+	c.uid = admin ? 0 : 65534;
+	last_status = 0;
+	/* api_handle only passes the ctl_req back to the stubs above. */
+	api_handle((struct ctl_req *)&c, &c);
+}
+
+static char *
+error_code(void)
+{
+	static char	 code[32];
+	json_t		*j = json_loads(last_body, 0, NULL);
+
+	assert_non_null(j);
+	snprintf(code, sizeof(code), "%s", json_string_value(json_object_get(
+	    json_object_get(j, "error"), "code")));
+	json_decref(j);
+	return code;
+}
+
+static int
+setup(void **state)
+{
+	conf = conf_new();
+	certd->conf = conf;
+	memset(&up, 0, sizeof(up));
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	conf_free(conf);
+	free(last_body);
+	last_body = NULL;
+	return 0;
+}
+
+/* --- tests --------------------------------------------------------------- */
+
+static void
+test_form_decode(void **state)
+{
+	size_t	 n;
+	char	*s;
+
+	s = api_form_decode("a+b%2Bc%20d%zz%4", 16, &n);
+	assert_string_equal(s, "a b+c d%zz%4");
+	assert_int_equal(n, strlen("a b+c d%zz%4"));
+	free(s);
+	s = api_form_decode("%00x", 4, &n);
+	assert_int_equal(n, 2);
+	assert_int_equal(s[0], '\0');
+	free(s);
+}
+
+static void
+test_form_get(void **state)
+{
+	const char	*b = "name=root&id=1&certificate=AB%2BC+D&empty=&flag";
+	size_t		 n;
+	char		*v;
+
+	v = api_form_get(b, strlen(b), "certificate", &n);
+	assert_string_equal(v, "AB+C D");
+	free(v);
+	v = api_form_get(b, strlen(b), "empty", &n);
+	assert_string_equal(v, "");
+	assert_int_equal(n, 0);
+	free(v);
+	v = api_form_get(b, strlen(b), "flag", &n);
+	assert_string_equal(v, "");
+	free(v);
+	assert_null(api_form_get(b, strlen(b), "nam", &n));
+	assert_null(api_form_get(b, strlen(b), "privatekey", &n));
+}
+
+static void
+test_split_and_time(void **state)
+{
+	char		 d[64], t[32];
+	const char	*rest;
+
+	assert_int_equal(api_split_domain_path("/v1/domains/ex.com/bundle", d,
+	    sizeof(d), &rest), 0);
+	assert_string_equal(d, "ex.com");
+	assert_string_equal(rest, "/bundle");
+	assert_int_equal(api_split_domain_path("/v1/domains/ex.com", d,
+	    sizeof(d), &rest), 0);
+	assert_string_equal(rest, "");
+	assert_int_equal(api_split_domain_path("/v1/domains/", d, sizeof(d),
+	    &rest), -1);
+	assert_int_equal(api_split_domain_path("/v1/status", d, sizeof(d),
+	    &rest), -1);
+	api_time(1795431600, t);
+	assert_string_equal(t, "2026-11-23T11:00:00Z");
+}
+
+static void
+test_routes(void **state)
+{
+	call(API_GET, "/v1/nothing", NULL, NULL, 1);
+	assert_int_equal(last_status, 404);
+	assert_string_equal(error_code(), "E_NOT_FOUND");
+	call(API_DELETE, "/v1/status", NULL, NULL, 1);
+	assert_int_equal(last_status, 405);
+	call(API_GET, "/v1/certificates", NULL, NULL, 1);
+	assert_int_equal(last_status, 405);
+	call(API_POST, "/v1/domains/ex.com/nothing", NULL, NULL, 1);
+	assert_int_equal(last_status, 404);
+	call(API_POST, "/v1/domains/ex.com/render", NULL, NULL, 1);
+	assert_int_equal(last_status, 200);
+	assert_string_equal(last_body, "{\"domain\":\"ex.com\",\"generation\":4}");
+	call(API_POST, "/v1/domains/a..b/render", NULL, NULL, 1);
+	assert_int_equal(last_status, 400);
+}
+
+static void
+test_forbidden(void **state)
+{
+	call(API_POST, "/v1/certificates", NULL, "domainsuffix=ex.com", 0);
+	assert_int_equal(last_status, 403);
+	assert_string_equal(error_code(), "E_FORBIDDEN");
+	assert_int_equal(up.called, 0);
+	call(API_POST, "/v1/domains/ex.com/render", NULL, NULL, 0);
+	assert_int_equal(last_status, 403);
+	call(API_POST, "/v1/reload", NULL, NULL, 0);
+	assert_int_equal(last_status, 403);
+	/* Unknown paths are 404 for everyone: 403 would confirm nothing. */
+	call(API_GET, "/nope", NULL, NULL, 0);
+	assert_int_equal(last_status, 404);
+}
+
+static void
+test_upload_form(void **state)
+{
+	/* '+' sent raw arrives as ' ': the keystore repairs it, not us. */
+	call(API_POST, "/v1/certificates", "application/x-www-form-urlencoded",
+	    "domainsuffix=ex.com&name=root&id=1&certificate=-----BEGIN+"
+	    "CERTIFICATE-----%0AAB+C%2BD%0A", 1);
+	assert_int_equal(last_status, 200);
+	assert_int_equal(up.called, 1);
+	assert_string_equal(up.domain, "ex.com");
+	assert_string_equal(up.name, "root");
+	assert_int_equal(up.seq, 1);
+	assert_string_equal(up.cert, "-----BEGIN CERTIFICATE-----\nAB C+D\n");
+	assert_int_equal(up.has_key, 0);
+	assert_non_null(strstr(last_body, "\"staged\":1"));
+	assert_non_null(strstr(last_body, "\"committed\":false"));
+}
+
+static void
+test_upload_json(void **state)
+{
+	call(API_POST, "/v1/certificates", "application/json",
+	    "{\"domainsuffix\":\"ex.com\",\"name\":\"server\",\"id\":3,"
+	    "\"certificate\":\"C\",\"privatekey\":\"K\"}", 1);
+	assert_int_equal(last_status, 200);
+	assert_int_equal(up.seq, 3);
+	assert_int_equal(up.has_key, 1);
+	assert_string_equal(up.key, "K");
+	/* An empty privatekey is no key. */
+	call(API_POST, "/v1/certificates", NULL, "domainsuffix=ex.com&name=x&"
+	    "id=2&certificate=C&privatekey=", 1);
+	assert_int_equal(up.has_key, 0);
+}
+
+static void
+test_upload_bad(void **state)
+{
+	call(API_POST, "/v1/certificates", "application/json", "{\"a\":", 1);
+	assert_int_equal(last_status, 400);
+	assert_non_null(strstr(last_body, "not valid JSON"));
+	call(API_POST, "/v1/certificates", NULL, "name=root&certificate=C", 1);
+	assert_int_equal(last_status, 400);
+	assert_non_null(strstr(last_body, "domainsuffix"));
+	call(API_POST, "/v1/certificates", NULL,
+	    "domainsuffix=ex.com&name=root&id=x1&certificate=C", 1);
+	assert_int_equal(last_status, 400);
+	call(API_POST, "/v1/certificates", NULL,
+	    "domainsuffix=ex.com&name=a%2Fb&id=1&certificate=C", 1);
+	assert_int_equal(last_status, 400);
+	call(API_POST, "/v1/certificates", NULL,
+	    "domainsuffix=ex.com&name=root&id=1", 1);
+	assert_int_equal(last_status, 400);
+	assert_non_null(strstr(last_body, "certificate"));
+	assert_int_equal(up.called, 0);
+	call(API_POST, "/v1/domains/ex.com/rollback", "application/json",
+	    "{\"generation\":-2}", 1);
+	assert_int_equal(last_status, 400);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_form_decode),
+		cmocka_unit_test(test_form_get),
+		cmocka_unit_test(test_split_and_time),
+		cmocka_unit_test_setup_teardown(test_routes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forbidden, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upload_form, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upload_json, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upload_bad, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
