@@ -863,14 +863,26 @@ h_metrics(struct ctl_req *creq, const struct api_call *call,
 		}
 	}
 	fprintf(f, "# HELP certd_domain_generation Current generation per "
-	    "domain.\n# TYPE certd_domain_generation gauge\n");
+	    "domain.\n# TYPE certd_domain_generation gauge\n"
+	    "# HELP certd_domain_days_left Days until the server certificate "
+	    "expires (negative: expired).\n"
+	    "# TYPE certd_domain_days_left gauge\n");
 	for (i = 0; i < n; i++) {
+		const struct ks_item	*srv;
+
 		kd = NULL;
 		if (keystore_domain(certd->ks, names[i], &kd, &err) == -1)
 			continue;
 		fprintf(f, "certd_domain_generation{domain=\"");
 		prom_label(f, kd->name);
 		fprintf(f, "\"} %lld\n", (long long)kd->generation);
+		if ((srv = server_item(kd)) != NULL) {
+			fprintf(f, "certd_domain_days_left{domain=\"");
+			prom_label(f, kd->name);
+			fprintf(f, "\",state=\"%s\"} %d\n",
+			    domain_state(kd, srv, now),
+			    certd_days_left(srv->not_after, now));
+		}
 		keystore_domain_free(kd);
 	}
 	keystore_names_free(names, n);

@@ -270,6 +270,7 @@ finish(struct commit_ctx *ctx)
 	if (ctx->domain[0] != '\0')
 		remember_domain(ctx->domain, rep);
 	inflight = NULL;
+	certd_update_status();
 	if (ctx->done != NULL)
 		ctx->done(ctx->arg, &ctx->res, NULL);
 	free(ctx);
