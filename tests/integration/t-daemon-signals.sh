@@ -92,8 +92,12 @@ assert n >= 10, n
 PY
 cmp -s "$CERTD_STATE/domains/$D/current/cert.pem" "$T/s2.pem" || fail "current/cert.pem is not generation 2's"
 
-say "restart: repairs nothing, serves generation 2"
+say "restart with current/ gone: re-rendered from the DB, serves generation 2"
+rm "$CERTD_STATE/domains/$D/current"
+rm -rf "$CERTD_STATE/domains/$D/gen-2"
 start_certd "[dependent slow]
 exec = /bin/true"
 assert_eq "$(api GET /v1/status | json_get 'j["domains"][0]["generation"]')" 2
+assert_eq "$(readlink "$CERTD_STATE/domains/$D/current")" gen-2 "current after repair"
+cmp -s "$CERTD_STATE/domains/$D/current/cert.pem" "$T/s2.pem" || fail "repaired cert.pem is not generation 2's"
 echo "signals: ok"
