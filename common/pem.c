@@ -780,44 +780,8 @@ pem_cert_der(X509 *x, size_t *len)
 	return der;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 char *
 pem_url_decode(const char *s, size_t len, size_t *outlen)
 {
-	char	*out;
-	size_t	 i, j = 0;
-	int	 hi, lo;
-
-	if ((out = malloc(len + 1)) == NULL)
-		return NULL;
-	for (i = 0; i < len; i++) {
-		if (s[i] == '+')
-			out[j++] = ' ';
-		else if (s[i] == '%') {
-			if (i + 2 >= len || (hi = hexval((unsigned char)s[i + 1]))
-			    == -1 || (lo = hexval((unsigned char)s[i + 2])) == -1) {
-				OPENSSL_cleanse(out, len + 1);
-				free(out);
-				return NULL;
-			}
-			out[j++] = (char)(hi << 4 | lo);
-			i += 2;
-		} else
-			out[j++] = s[i];
-	}
-	out[j] = '\0';
-	if (outlen != NULL)
-		*outlen = j;
-	return out;
+	return url_decode(s, len, outlen, 1);
 }

@@ -128,6 +128,49 @@ sha256_hex(const void *buf, size_t len, char out[65])
 	hex_encode(md, 32, out);
 }
 
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+char *
+url_decode(const char *s, size_t len, size_t *outlen, int strict)
+{
+	char	*out;
+	size_t	 i, o = 0;
+	int	 hi, lo;
+
+	if ((out = malloc(len + 1)) == NULL)
+		return NULL;
+	for (i = 0; i < len; i++) {
+		if (s[i] == '+')
+			out[o++] = ' ';
+		else if (s[i] == '%' && i + 2 < len &&
+		    (hi = hexval((unsigned char)s[i + 1])) != -1 &&
+		    (lo = hexval((unsigned char)s[i + 2])) != -1) {
+			out[o++] = (char)(hi << 4 | lo);
+			i += 2;
+		} else if (s[i] == '%' && strict) {
+			/* The value may be a key: wipe what was decoded. */
+			OPENSSL_cleanse(out, len + 1);
+			free(out);
+			return NULL;
+		} else
+			out[o++] = s[i];
+	}
+	out[o] = '\0';
+	if (outlen != NULL)
+		*outlen = o;
+	return out;
+}
+
 int64_t
 now_ms(void)
 {

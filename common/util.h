@@ -25,6 +25,12 @@ int	fsync_dir(const char *path);
 void	sha256_hex(const void *buf, size_t len, char out[65]);
 /* Lowercase hex of len bytes into out (2*len+1 bytes). */
 void	hex_encode(const unsigned char *, size_t, char *out);
+/*
+ * Percent-decoding as HTML forms encode ('+' is a space).  strict: a '%'
+ * not followed by two hex digits fails (NULL); otherwise it stays as is.
+ * The result is NUL-terminated; *outlen (may be NULL) excludes the NUL.
+ */
+char	*url_decode(const char *, size_t, size_t *outlen, int strict);
 /* Milliseconds on the monotonic clock. */
 int64_t	now_ms(void);
 

@@ -89,41 +89,11 @@ api_time(time_t t, char out[32])
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
+/* A stray '%' in a form value stays as it is, as browsers leave it. */
 char *
 api_form_decode(const char *s, size_t len, size_t *outlen)
 {
-	char	*out;
-	size_t	 i, o = 0;
-	int	 h, l;
-
-	if ((out = malloc(len + 1)) == NULL)
-		return NULL;
-	for (i = 0; i < len; i++) {
-		if (s[i] == '+')
-			out[o++] = ' ';
-		else if (s[i] == '%' && i + 2 < len &&
-		    (h = hexval((unsigned char)s[i + 1])) != -1 &&
-		    (l = hexval((unsigned char)s[i + 2])) != -1) {
-			out[o++] = (char)(h << 4 | l);
-			i += 2;
-		} else
-			out[o++] = s[i];	/* a stray '%' stays as is */
-	}
-	out[o] = '\0';
-	if (outlen != NULL)
-		*outlen = o;
-	return out;
+	return url_decode(s, len, outlen, 0);
 }
 
 char *
