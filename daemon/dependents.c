@@ -161,7 +161,8 @@ run_load_expected(struct dep_run *run)
 	unsigned char		*der;
 	int			 len;
 
-	if (run->domain == NULL || run->generation <= 0 || chain_free == NULL)
+	if (run->ks == NULL || run->domain == NULL || run->generation <= 0 ||
+	    chain_free == NULL)
 		return;
 	if (keystore_generation(run->ks, run->domain, run->generation, &chain,
 	    &err) == -1) {
