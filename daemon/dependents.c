@@ -90,11 +90,6 @@ struct dep_run {
 
 static int	runs_in_flight;
 
-/*
- * TEMPORARY until common/chain.c lands: a weak reference keeps certd
- * linking against its placeholder.  Remove with the placeholder.
- */
-#pragma weak chain_free
 
 static void	step_done(struct dep_run *, int ok, const char *fmt, ...)
 		    __attribute__((format(printf, 3, 4)));
@@ -161,8 +156,7 @@ run_load_expected(struct dep_run *run)
 	unsigned char		*der;
 	int			 len;
 
-	if (run->ks == NULL || run->domain == NULL || run->generation <= 0 ||
-	    chain_free == NULL)
+	if (run->ks == NULL || run->domain == NULL || run->generation <= 0)
 		return;
 	if (keystore_generation(run->ks, run->domain, run->generation, &chain,
 	    &err) == -1) {
