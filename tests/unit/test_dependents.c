@@ -29,6 +29,7 @@
 
 #include "conf.h"
 #include "dependents.h"
+#include "keystore.h"
 #include "testpki.h"
 #include "util.h"
 
@@ -77,14 +78,15 @@ conf_text(const char *fmt, ...)
 
 /* Run the dependents for req and wait (at most 20 s) for the outcome. */
 static void
-run(struct certd_conf *c, const struct dep_request *req, struct outcome *o)
+run_ks(struct certd_conf *c, struct keystore *ks,
+    const struct dep_request *req, struct outcome *o)
 {
 	struct cert_error	 err;
 	struct timeval		 tv = { 20, 0 };
 
 	memset(o, 0, sizeof(*o));
 	assert_non_null(o->base = event_base_new());
-	if (dependents_run(o->base, c, NULL, req, done_cb, o, &err) == -1)
+	if (dependents_run(o->base, c, ks, req, done_cb, o, &err) == -1)
 		fail_msg("dependents_run: %s", err.message);
 	assert_true(dependents_busy());
 	event_base_loopexit(o->base, &tv);
@@ -92,6 +94,12 @@ run(struct certd_conf *c, const struct dep_request *req, struct outcome *o)
 	assert_int_equal(o->called, 1);
 	assert_false(dependents_busy());
 	event_base_free(o->base);
+}
+
+static void
+run(struct certd_conf *c, const struct dep_request *req, struct outcome *o)
+{
+	run_ks(c, NULL, req, o);
 }
 
 static int
@@ -482,6 +490,86 @@ test_verify_nothing_listening(void **state)
 	conf_free(c);
 }
 
+/*
+ * With the keystore, verify also wants the generation's intermediates in
+ * the served chain: a server sending the new leaf alone fails at once (no
+ * retry can fix a config without the chain file), and every step is in the
+ * event log.
+ */
+static void
+test_verify_needs_intermediate(void **state)
+{
+	struct certd_conf	*c;
+	struct outcome		 o;
+	struct dep_request	 req = req_example;
+	struct keystore		*ks;
+	struct cert_error	 err;
+	struct upload_result	 res;
+	struct ks_event		*ev;
+	char			 sha[65], path[128], *certs, *key;
+	char			*p1, *p2, *p3;
+	size_t			 n;
+	int			 port;
+	pid_t			 pid;
+
+	snprintf(path, sizeof(path), "%s/certd.db", dir);
+	if ((ks = keystore_open(path, &err)) == NULL)
+		fail_msg("keystore_open: %s", err.message);
+	p1 = tpki_cert_pem(new_chain.leaf);
+	p2 = tpki_cert_pem(new_chain.inter[0]);
+	key = tpki_key_pem(new_chain.leaf_key, TPKI_KEY_PKCS8);
+	p3 = tpki_cert_pem(new_chain.root);
+	assert_true(asprintf(&certs, "%s%s%s", p1, p2, p3) != -1);
+	if (keystore_bundle(ks, "example.com", certs, strlen(certs), key,
+	    strlen(key), time(NULL), &res, &err) == -1)
+		fail_msg("keystore_bundle: %s", err.message);
+	assert_true(res.committed);
+
+	leaf_sha(&new_chain, sha);
+	req.expect_sha256 = sha;
+	req.verify = 1;
+	req.generation = res.generation;
+	pid = tls_server(&new_chain, 0, NULL, 0, &port);
+	c = conf_text("[dependent web]\nexec = /bin/true\n"
+	    "verify = 127.0.0.1:%d\nverify_timeout = 5s\n", port);
+	run_ks(c, ks, &req, &o);
+	stop(pid);
+	assert_false(o.ok);
+	assert_false(o.r[1].ok);
+	assert_non_null(strstr(o.r[1].message, "without its intermediate"));
+	assert_non_null(strstr(o.r[1].message, "(1 attempt)"));
+	assert_true(o.r[1].duration_ms < 2000);
+
+	/* The same server with the intermediate passes. */
+	pid = tls_server(&new_chain, 1, NULL, 0, &port);
+	conf_free(c);
+	c = conf_text("[dependent web]\nexec = /bin/true\n"
+	    "verify = 127.0.0.1:%d\nverify_timeout = 5s\n", port);
+	run_ks(c, ks, &req, &o);
+	stop(pid);
+	assert_true(o.ok);
+
+	assert_int_equal(keystore_events(ks, "example.com", "reload", 10, &ev,
+	    &n), 0);
+	assert_int_equal(n, 4);		/* newest first */
+	assert_string_equal(ev[0].step, "verify");
+	assert_string_equal(ev[0].result, "ok");
+	assert_string_equal(ev[0].dependent, "web");
+	assert_int_equal(ev[0].generation, res.generation);
+	assert_string_equal(ev[2].step, "verify");
+	assert_string_equal(ev[2].result, "failed");
+	assert_non_null(strstr(ev[2].message, "intermediate"));
+	assert_string_equal(ev[3].step, "reload");
+	keystore_events_free(ev, n);
+	conf_free(c);
+	keystore_close(ks);
+	free(p1);
+	free(p2);
+	free(p3);
+	free(certs);
+	free(key);
+}
+
 /* --- unit = over D-Bus (needs the mock from t-systemd-dbusmock.sh) -------- */
 
 static void
@@ -580,6 +668,7 @@ main(void)
 		cmocka_unit_test(test_verify_waits_for_switch),
 		cmocka_unit_test(test_verify_old_leaf_fails),
 		cmocka_unit_test(test_verify_nothing_listening),
+		cmocka_unit_test(test_verify_needs_intermediate),
 		cmocka_unit_test(test_unit_results),
 		cmocka_unit_test(test_unit_no_bus),
 	};
