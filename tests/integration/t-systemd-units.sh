@@ -21,6 +21,7 @@ assert_contains "$(line ExecStart)" "/certd -f /"
 assert_contains "$(line ExecStart)" "/certd/certd.conf"
 assert_eq "$(line ExecReload)" 'ExecReload=/bin/kill -HUP $MAINPID'
 assert_eq "$(line StateDirectory)" "StateDirectory=certd"
+assert_eq "$(line StateDirectoryMode)" "StateDirectoryMode=0755"
 assert_eq "$(line RuntimeDirectory)" "RuntimeDirectory=certd"
 assert_contains "$(line WatchdogSec)" "WatchdogSec="
 
@@ -62,6 +63,8 @@ say "tmpfiles: state and runtime directories"
 mkdir "$T/root"
 systemd-tmpfiles --root="$T/root" --create "$top_srcdir/systemd/certd.tmpfiles" ||
 	fail "systemd-tmpfiles"
-assert_eq "$(stat -c %a "$T/root/var/lib/certd")" "700" "state dir mode"
+# 0755: services reading the published trust stores traverse it; the DB
+# (0600) and the key files (0640 root:ssl-cert) protect themselves.
+assert_eq "$(stat -c %a "$T/root/var/lib/certd")" "755" "state dir mode"
 assert_eq "$(stat -c %a "$T/root/run/certd")" "755" "runtime dir mode"
 echo "ok"
