@@ -182,6 +182,8 @@ test_errors_name_file_and_line(void **state)
 	assert_non_null(strstr(e, "needs exactly one of unit = or exec ="));
 	e = load_err("[domain bad..name]\npublish_cert = /x\n");
 	assert_non_null(strstr(e, "not a valid domain name"));
+	e = load_err("[certd]\nlisten = 0.0.0.0:8443\n");
+	assert_non_null(strstr(e, "not supported by this version"));
 	e = load_err("x = 1\n");
 	assert_non_null(strstr(e, ":1: \"x\" outside a section"));
 	e = load_err("[certd\n");
