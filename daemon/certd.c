@@ -119,91 +119,100 @@ load_conf(const char *path, const char *dir, char *err, size_t errlen)
 	return conf;
 }
 
+/*
+ * Call fn for the current server certificate of every domain; returns how
+ * many domains there are (committed or not).
+ */
+static size_t
+foreach_server(void (*fn)(const struct ks_domain *, const struct ks_item *,
+    void *), void *arg)
+{
+	struct ks_domain	*kd;
+	struct cert_error	 err;
+	char			**names = NULL;
+	size_t			 n = 0, i, k;
+
+	if (keystore_domains(certd->ks, &names, &n) == -1)
+		return 0;
+	for (i = 0; i < n; i++) {
+		kd = NULL;
+		if (keystore_domain(certd->ks, names[i], &kd, &err) == -1)
+			continue;
+		for (k = 0; k < kd->nitems; k++)
+			if (kd->items[k].kind == KIND_SERVER)
+				fn(kd, &kd->items[k], arg);
+		keystore_domain_free(kd);
+	}
+	keystore_names_free(names, n);
+	return n;
+}
+
+struct soonest {
+	time_t	 not_after;
+	char	 domain[DOMAIN_MAX + 1];
+};
+
+static void
+find_soonest(const struct ks_domain *kd, const struct ks_item *it, void *arg)
+{
+	struct soonest	*s = arg;
+
+	if (s->domain[0] == '\0' || it->not_after < s->not_after) {
+		s->not_after = it->not_after;
+		strlcpy(s->domain, kd->name, sizeof(s->domain));
+	}
+}
+
 /* STATUS= line: "N domains, next expiry DOMAIN in D days". */
 void
 certd_update_status(void)
 {
-	struct ks_domain	*kd;
-	struct cert_error	 err;
-	char			**names = NULL, line[512], next[DOMAIN_MAX + 1];
-	size_t			 n = 0, i, k;
-	time_t			 now = time(NULL), soonest = 0, na;
+	struct soonest	 s = { 0, "" };
+	char		 line[512];
+	size_t		 n;
 
-	next[0] = '\0';
-	if (keystore_domains(certd->ks, &names, &n) == -1)
-		return;
-	for (i = 0; i < n; i++) {
-		kd = NULL;
-		if (keystore_domain(certd->ks, names[i], &kd, &err) == -1)
-			continue;
-		for (k = 0; k < kd->nitems; k++) {
-			if (kd->items[k].kind != KIND_SERVER)
-				continue;
-			na = kd->items[k].not_after;
-			if (soonest == 0 || na < soonest) {
-				soonest = na;
-				strlcpy(next, kd->name, sizeof(next));
-			}
-		}
-		keystore_domain_free(kd);
-	}
-	keystore_names_free(names, n);
-	if (next[0] == '\0')
+	n = foreach_server(find_soonest, &s);
+	if (s.domain[0] == '\0')
 		snprintf(line, sizeof(line), "%zu domain%s, none committed", n,
 		    n == 1 ? "" : "s");
 	else
 		snprintf(line, sizeof(line), "%zu domain%s, next expiry %s in "
-		    "%d days", n, n == 1 ? "" : "s", next,
-		    certd_days_left(soonest, now));
+		    "%d days", n, n == 1 ? "" : "s", s.domain,
+		    certd_days_left(s.not_after, time(NULL)));
 	sysd_status(line);
 }
 
-/* Log each domain whose server certificate is within 30 days of expiry. */
+/* Log a server certificate within 30 days of expiry, or expired. */
+static void
+warn_expiry(const struct ks_domain *kd, const struct ks_item *it, void *arg)
+{
+	static const int	 thresholds[] = { 1, 7, 14, 30 };
+	struct log_fields	 f = { kd->name, kd->generation, NULL };
+	time_t			 now = time(NULL);
+	size_t			 t;
+	int			 days;
+
+	days = certd_days_left(it->not_after, now);
+	if (it->not_after <= now) {
+		f.code = "expired";
+		log_fields(LOG_ERR, &f, "%s: the server certificate has "
+		    "expired (%d days ago)", kd->name, -days);
+		return;
+	}
+	for (t = 0; t < nitems(thresholds); t++)
+		if (days < thresholds[t])
+			break;
+	if (t == nitems(thresholds))
+		return;
+	f.code = "expiring";
+	log_fields(LOG_WARNING, &f, "%s: the server certificate expires in "
+	    "%d days (under %d)", kd->name, days, thresholds[t]);
+}
+
 static void
 expiry_check(void)
 {
-	static const int	 thresholds[] = { 1, 7, 14, 30 };
-	struct ks_domain	*kd;
-	struct cert_error	 err;
-	struct log_fields	 f;
-	char			**names = NULL;
-	size_t			 n = 0, i, k, t;
-	time_t			 now = time(NULL);
-	int			 days;
-
-	if (keystore_domains(certd->ks, &names, &n) == -1)
-		return;
-	for (i = 0; i < n; i++) {
-		kd = NULL;
-		if (keystore_domain(certd->ks, names[i], &kd, &err) == -1)
-			continue;
-		for (k = 0; k < kd->nitems; k++) {
-			if (kd->items[k].kind != KIND_SERVER)
-				continue;
-			memset(&f, 0, sizeof(f));
-			f.domain = kd->name;
-			f.generation = kd->generation;
-			days = certd_days_left(kd->items[k].not_after, now);
-			if (kd->items[k].not_after <= now) {
-				f.code = "expired";
-				log_fields(LOG_ERR, &f, "%s: the server "
-				    "certificate has expired (%d days ago)",
-				    kd->name, -days);
-				continue;
-			}
-			for (t = 0; t < nitems(thresholds); t++)
-				if (days < thresholds[t])
-					break;
-			if (t == nitems(thresholds))
-				continue;
-			f.code = "expiring";
-			log_fields(LOG_WARNING, &f, "%s: the server certificate "
-			    "expires in %d days (under %d)", kd->name, days,
-			    thresholds[t]);
-		}
-		keystore_domain_free(kd);
-	}
-	keystore_names_free(names, n);
+	foreach_server(warn_expiry, NULL);
 	certd_update_status();
 }
 
