@@ -670,8 +670,9 @@ check_server(const struct chain_item *it, const char *domain,
 	}
 	if (nsan == 0)
 		cert_warn_add(warns, W_CN_ONLY, it->name, it->seq,
-		    "%s is only in the subject CN; Java and browsers need it "
-		    "in subjectAltName", domain);
+		    "%s is only in the subject CN: curl and Java accept that, "
+		    "but browsers refuse it; put the name in subjectAltName",
+		    domain);
 	if (key != NULL && EVP_PKEY_eq(X509_get0_pubkey(x), key) != 1) {
 		ERR_clear_error();
 		return cert_error_set(err, E_KEY_MISMATCH, it->name, it->seq,
