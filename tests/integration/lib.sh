@@ -20,6 +20,13 @@ _cleanup() {
 	rc=$?
 	trap - EXIT INT TERM
 	eval "$_exit_cmds"
+	# A sanitizer report from the private certd fails the test even if
+	# everything it checked passed (the sanitizer build runs these too).
+	if [ -f "$T/certd.log" ] && grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$T/certd.log"; then
+		echo "FAIL: certd's log has a sanitizer report:"
+		grep -E -A 30 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$T/certd.log" | head -n 60
+		rc=1
+	fi
 	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ -f "$T/certd.log" ]; then
 		echo "--- certd log (last 30 lines)"
 		tail -n 30 "$T/certd.log"

@@ -76,13 +76,15 @@ assert_contains "$out" "CN=example.test"
 say "openssl reads them: SHA-256 MAC, AES-256-CBC, no RC2"
 info=$(openssl pkcs12 -info -in "$T/keystore.p12" -passin "pass:$PW" -noout 2>&1) ||
 	fail "openssl pkcs12 keystore: $info"
+# Only the structure lines: a certificate's base64 may spell "RC2" by chance.
+nopem() { printf '%s\n' "$1" | sed '/-----BEGIN/,/-----END/d'; }
 assert_contains "$info" "MAC: sha256"
 assert_contains "$info" "AES-256-CBC"
-assert_not_contains "$info" "RC2"
+assert_not_contains "$(nopem "$info")" "RC2"
 info=$(openssl pkcs12 -info -in "$T/truststore.p12" -passin "pass:$PW" -nokeys 2>&1) ||
 	fail "openssl pkcs12 truststore: $info"
 assert_contains "$info" "MAC: sha256"
-assert_not_contains "$info" "RC2"
+assert_not_contains "$(nopem "$info")" "RC2"
 # OpenSSL 3.0 names the attribute but cannot print its OID value ("Unsupported
 # tag 6"); test_pkcs12 checks the value, Java's anchor count below its effect.
 assert_eq "$(printf '%s\n' "$info" | grep -c '^ *2.16.840.1.113894.746875.1.1: ')" 3 \
