@@ -495,12 +495,10 @@ proc_exited(struct proc *pr, int status)
 	if (pr->dropped > 0)
 		snprintf(trunc, sizeof(trunc), " [%zu more bytes dropped]",
 		    pr->dropped);
-	if (pr->timed_out) {
+	if (pr->timed_out)
 		snprintf(how, sizeof(how), "timed out after %d ms, killed",
 		    pr->timeout_ms);
-		/* Anything it left behind in its process group goes too. */
-		kill(-pr->pid, SIGKILL);
-	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+	else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		ok = 1;
 		snprintf(how, sizeof(how), "exit 0");
 	} else if (WIFEXITED(status))
@@ -526,6 +524,19 @@ proc_exit_cb(evutil_socket_t fd, short what, void *arg)
 	pid_t		 r;
 	struct timeval	 tv = { 0, 20 * 1000 };
 
+	/*
+	 * After a timeout, whatever the command left in its process group
+	 * goes too.  Kill the group while the leader is still a zombie:
+	 * once reaped, its pid (the group's id) may be given to a stranger.
+	 */
+	if (pr->timed_out) {
+		siginfo_t	 si;
+
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_PID, pr->pid, &si, WEXITED | WNOHANG | WNOWAIT)
+		    == 0 && si.si_pid == pr->pid)
+			kill(-pr->pid, SIGKILL);
+	}
 	r = waitpid(pr->pid, &status, WNOHANG);
 	if (r == 0) {
 		if (pr->pidfd == -1)

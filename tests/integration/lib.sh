@@ -31,7 +31,11 @@ _cleanup() {
 		echo "--- certd log (last 30 lines)"
 		tail -n 30 "$T/certd.log"
 	fi
-	rm -rf "$T"
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ -n "${CERTD_TEST_KEEP:-}" ]; then
+		echo "--- kept $T (CERTD_TEST_KEEP)"
+	else
+		rm -rf "$T"
+	fi
 	exit "$rc"
 }
 trap _cleanup EXIT
