@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -87,6 +88,78 @@ db_prepare(struct db *db, const char *sql, struct cert_error *err)
 	return st;
 }
 
+/*
+ * Prepare SQL and bind its parameters from the arguments, in order, as
+ * TYPES says: 't' a string (NULL binds NULL), 'i' an int64_t.
+ */
+static sqlite3_stmt *
+db_vprepare(struct db *db, struct cert_error *err, const char *sql,
+    const char *types, va_list ap)
+{
+	sqlite3_stmt	*st;
+	int		 i;
+
+	if ((st = db_prepare(db, sql, err)) == NULL)
+		return NULL;
+	for (i = 1; *types != '\0'; types++, i++) {
+		if (*types == 't')
+			sqlite3_bind_text(st, i, va_arg(ap, const char *), -1,
+			    SQLITE_STATIC);
+		else
+			sqlite3_bind_int64(st, i, va_arg(ap, int64_t));
+	}
+	return st;
+}
+
+/*
+ * Run one statement that returns no rows; WHAT names it in an error.
+ * Returns the number of rows it changed, or -1.
+ */
+static int
+db_run(struct db *db, struct cert_error *err, const char *what,
+    const char *sql, const char *types, ...)
+{
+	sqlite3_stmt	*st;
+	va_list		 ap;
+	int		 r;
+
+	va_start(ap, types);
+	st = db_vprepare(db, err, sql, types, ap);
+	va_end(ap);
+	if (st == NULL)
+		return -1;
+	r = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (r != SQLITE_DONE)
+		return db_error(db, err, what);
+	return sqlite3_changes(db->h);
+}
+
+/*
+ * Run a query for one integer.  No row leaves *OUT as it was and is not
+ * an error.  Returns 0 or -1.
+ */
+static int
+db_int(struct db *db, struct cert_error *err, int64_t *out, const char *sql,
+    const char *types, ...)
+{
+	sqlite3_stmt	*st;
+	va_list		 ap;
+	int		 r;
+
+	va_start(ap, types);
+	st = db_vprepare(db, err, sql, types, ap);
+	va_end(ap);
+	if (st == NULL)
+		return -1;
+	if ((r = sqlite3_step(st)) == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		return db_error(db, err, sql);
+	return 0;
+}
+
 static int
 db_begin(struct db *db, struct cert_error *err)
 {
@@ -102,26 +175,6 @@ db_end(struct db *db, int rc, struct cert_error *err)
 		return 0;
 	sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
 	return -1;
-}
-
-/* Run a one-row query returning one integer. */
-static int
-db_int(struct db *db, const char *sql, int64_t *out, struct cert_error *err)
-{
-	sqlite3_stmt	*st;
-	int		 rc = -1;
-
-	if ((st = db_prepare(db, sql, err)) == NULL)
-		return -1;
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		db_error(db, err, sql);
-		goto out;
-	}
-	*out = sqlite3_column_int64(st, 0);
-	rc = 0;
-out:
-	sqlite3_finalize(st);
-	return rc;
 }
 
 static char *
@@ -183,7 +236,8 @@ db_check(struct db *db, int64_t *version, struct cert_error *err)
 	const char	*res;
 	int		 rc = -1, r;
 
-	if (db_int(db, "PRAGMA user_version", version, NULL) == -1) {
+	*version = 0;
+	if (db_int(db, NULL, version, "PRAGMA user_version", "") == -1) {
 		r = sqlite3_errcode(db->h);
 		if (r == SQLITE_NOTADB || r == SQLITE_CORRUPT)
 			return cert_error_set(err, E_INTERNAL, NULL, 0,
@@ -303,9 +357,9 @@ db_close(struct db *db)
 int
 db_user_version(struct db *db)
 {
-	int64_t	 v;
+	int64_t	 v = 0;
 
-	if (db_int(db, "PRAGMA user_version", &v, NULL) == -1)
+	if (db_int(db, NULL, &v, "PRAGMA user_version", "") == -1)
 		return -1;
 	return (int)v;
 }
@@ -349,21 +403,9 @@ int
 db_current(struct db *db, const char *domain, int64_t *gen,
     struct cert_error *err)
 {
-	sqlite3_stmt	*st;
-	int		 r;
-
-	*gen = 0;
-	st = db_prepare(db, "SELECT current FROM domains WHERE name = ?", err);
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
-	r = sqlite3_step(st);
-	if (r == SQLITE_ROW)
-		*gen = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	if (r != SQLITE_ROW && r != SQLITE_DONE)
-		return db_error(db, err, "read current generation");
-	return 0;
+	*gen = 0;	/* no domain row, or current NULL */
+	return db_int(db, err, gen, "SELECT coalesce(current, 0) FROM domains "
+	    "WHERE name = ?", "t", domain);
 }
 
 /* Columns shared by keystore and staged, in the order read_item expects. */
@@ -461,20 +503,8 @@ static int
 ensure_domain(struct db *db, const char *domain, int64_t now,
     struct cert_error *err)
 {
-	sqlite3_stmt	*st;
-	int		 r;
-
-	st = db_prepare(db, "INSERT OR IGNORE INTO domains (name, created) "
-	    "VALUES (?, ?)", err);
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, now);
-	r = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (r != SQLITE_DONE)
-		return db_error(db, err, "insert domain");
-	return 0;
+	return db_run(db, err, "insert domain", "INSERT OR IGNORE INTO domains "
+	    "(name, created) VALUES (?, ?)", "ti", domain, now) == -1 ? -1 : 0;
 }
 
 /* Bind the columns of ITEM_COLS from position 1. */
@@ -542,40 +572,23 @@ out:
 static int
 drop_empty_domain(struct db *db, const char *domain, struct cert_error *err)
 {
-	sqlite3_stmt	*st;
-	int		 r;
-
-	st = db_prepare(db, "DELETE FROM domains WHERE name = ? AND "
-	    "current IS NULL AND NOT EXISTS (SELECT 1 FROM staged WHERE "
-	    "domain_suffix = ?)", err);
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, domain, -1, SQLITE_STATIC);
-	r = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (r != SQLITE_DONE)
-		return db_error(db, err, "drop domain");
-	return 0;
+	return db_run(db, err, "drop domain", "DELETE FROM domains WHERE "
+	    "name = ?1 AND current IS NULL AND NOT EXISTS (SELECT 1 FROM staged "
+	    "WHERE domain_suffix = ?1)", "t", domain) == -1 ? -1 : 0;
 }
 
 static int
 delete_staged(struct db *db, const char *domain, int *n,
     struct cert_error *err)
 {
-	sqlite3_stmt	*st;
-	int		 r;
+	int	 r;
 
-	st = db_prepare(db, "DELETE FROM staged WHERE domain_suffix = ?", err);
-	if (st == NULL)
+	r = db_run(db, err, "delete staged items", "DELETE FROM staged WHERE "
+	    "domain_suffix = ?", "t", domain);
+	if (r == -1)
 		return -1;
-	sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
-	r = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (r != SQLITE_DONE)
-		return db_error(db, err, "delete staged items");
 	if (n != NULL)
-		*n = sqlite3_changes(db->h);
+		*n = r;
 	return 0;
 }
 
@@ -655,30 +668,13 @@ db_commit_generation(struct db *db, const char *domain,
 		return -1;
 	if (ensure_domain(db, domain, now, err) == -1)
 		goto out;
-	st = db_prepare(db, "SELECT coalesce(max(generation), 0) + 1 FROM "
-	    "generations WHERE domain = ?", err);
-	if (st == NULL)
+	gen = 0;
+	if (db_int(db, err, &gen, "SELECT coalesce(max(generation), 0) + 1 "
+	    "FROM generations WHERE domain = ?", "t", domain) == -1 ||
+	    db_run(db, err, "insert generation", "INSERT INTO generations "
+	    "(domain, generation, created) VALUES (?, ?, ?)", "tii", domain,
+	    gen, now) == -1)
 		goto out;
-	sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		db_error(db, err, "next generation");
-		goto out;
-	}
-	gen = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-
-	st = db_prepare(db, "INSERT INTO generations (domain, generation, "
-	    "created) VALUES (?, ?, ?)", err);
-	if (st == NULL)
-		goto out;
-	sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, gen);
-	sqlite3_bind_int64(st, 3, now);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		db_error(db, err, "insert generation");
-		goto out;
-	}
-	sqlite3_finalize(st);
 
 	st = db_prepare(db, "INSERT INTO keystore (" ITEM_COLS ", "
 	    "domain_suffix, updated, generation, key) VALUES (?, ?, ?, ?, ?, "
@@ -701,17 +697,11 @@ db_commit_generation(struct db *db, const char *domain,
 		}
 	}
 	sqlite3_finalize(st);
+	st = NULL;
 
-	st = db_prepare(db, "UPDATE domains SET current = ? WHERE name = ?",
-	    err);
-	if (st == NULL)
+	if (db_run(db, err, "set current generation", "UPDATE domains SET "
+	    "current = ? WHERE name = ?", "it", gen, domain) == -1)
 		goto out;
-	sqlite3_bind_int64(st, 1, gen);
-	sqlite3_bind_text(st, 2, domain, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		db_error(db, err, "set current generation");
-		goto out;
-	}
 	if (delete_staged(db, domain, NULL, err) == -1)
 		goto out;
 	event_init(&ev, domain, gen, "commit", "ok", now, message);
@@ -728,7 +718,6 @@ int
 db_set_current(struct db *db, const char *domain, int64_t gen,
     const char *reason, int64_t now, struct cert_error *err)
 {
-	sqlite3_stmt	*st = NULL;
 	struct ks_event	 ev;
 	int64_t		 cur = 0;
 	int		 rc = -1, r;
@@ -742,48 +731,29 @@ db_set_current(struct db *db, const char *domain, int64_t gen,
 		    "domain %s has no committed generation", domain);
 		goto out;
 	}
-	st = db_prepare(db, "UPDATE domains SET current = ? WHERE name = ? "
-	    "AND EXISTS (SELECT 1 FROM generations WHERE domain = ? AND "
-	    "generation = ?)", err);
-	if (st == NULL)
+	r = db_run(db, err, "set current generation", "UPDATE domains SET "
+	    "current = ?1 WHERE name = ?2 AND EXISTS (SELECT 1 FROM generations "
+	    "WHERE domain = ?2 AND generation = ?1)", "it", gen, domain);
+	if (r == -1)
 		goto out;
-	sqlite3_bind_int64(st, 1, gen);
-	sqlite3_bind_text(st, 2, domain, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, domain, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, gen);
-	if ((r = sqlite3_step(st)) != SQLITE_DONE) {
-		db_error(db, err, "set current generation");
-		goto out;
-	}
-	if (sqlite3_changes(db->h) != 1) {
+	if (r != 1) {
 		cert_error_set(err, E_NOT_FOUND, NULL, 0,
 		    "domain %s has no generation %lld", domain, (long long)gen);
 		goto out;
 	}
-	sqlite3_finalize(st);
 	/* The generation moved away from is the one that failed or was
 	 * undone; the target is committed (again). */
-	st = db_prepare(db, "UPDATE generations SET state = CASE "
-	    "WHEN generation = ? THEN 'committed' ELSE 'rolled-back' END "
-	    "WHERE domain = ? AND (generation = ? OR (generation = ? AND "
-	    "generation > ?))", err);
-	if (st == NULL)
+	if (db_run(db, err, "mark generations", "UPDATE generations SET "
+	    "state = CASE WHEN generation = ?1 THEN 'committed' ELSE "
+	    "'rolled-back' END WHERE domain = ?2 AND (generation = ?1 OR "
+	    "(generation = ?3 AND generation > ?1))", "iti", gen, domain,
+	    cur) == -1)
 		goto out;
-	sqlite3_bind_int64(st, 1, gen);
-	sqlite3_bind_text(st, 2, domain, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, gen);
-	sqlite3_bind_int64(st, 4, cur);
-	sqlite3_bind_int64(st, 5, gen);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		db_error(db, err, "mark generations");
-		goto out;
-	}
 	event_init(&ev, domain, gen, "rollback", "ok", now, reason);
 	if (add_event(db, &ev, err) == -1)
 		goto out;
 	rc = 0;
 out:
-	sqlite3_finalize(st);
 	return db_end(db, rc, err);
 }
 
@@ -872,31 +842,19 @@ db_domains(struct db *db, char ***out, size_t *n, struct cert_error *err)
 int
 db_prune(struct db *db, const char *domain, int keep, struct cert_error *err)
 {
-	sqlite3_stmt	*st = NULL;
-	int		 rc = -1;
+	int	 rc = -1;
 
 	if (keep < 1)
 		keep = 1;
 	if (db_begin(db, err) == -1)
 		return -1;
 	/* keystore rows go with their generation (ON DELETE CASCADE). */
-	st = db_prepare(db, "DELETE FROM generations WHERE domain = ? AND "
-	    "generation NOT IN (SELECT generation FROM generations WHERE "
-	    "domain = ? ORDER BY generation DESC LIMIT ?) AND generation "
-	    "IS NOT (SELECT current FROM domains WHERE name = ?)", err);
-	if (st == NULL)
-		goto out;
-	sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, domain, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 3, keep);
-	sqlite3_bind_text(st, 4, domain, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		db_error(db, err, "prune generations");
-		goto out;
-	}
-	rc = 0;
-out:
-	sqlite3_finalize(st);
+	if (db_run(db, err, "prune generations", "DELETE FROM generations "
+	    "WHERE domain = ?1 AND generation NOT IN (SELECT generation FROM "
+	    "generations WHERE domain = ?1 ORDER BY generation DESC LIMIT ?2) "
+	    "AND generation IS NOT (SELECT current FROM domains WHERE "
+	    "name = ?1)", "ti", domain, (int64_t)keep) != -1)
+		rc = 0;
 	return db_end(db, rc, err);
 }
 
