@@ -8,6 +8,7 @@
 # Env: top_builddir (default: cwd), BENCH_RUNS.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../integration/apache.sh"
 : "${top_builddir:=$(pwd)}"
 : "${BENCH_RUNS:=20}"
 CERTD=$top_builddir/certd
@@ -23,7 +24,7 @@ chmod 755 "$T"
 A=$T/apache
 cleanup() {
 	[ -n "${CERTD_PID:-}" ] && kill "$CERTD_PID" 2>/dev/null && wait "$CERTD_PID" 2>/dev/null
-	[ -f "$A/run/httpd.pid" ] && kill "$(cat "$A/run/httpd.pid")" 2>/dev/null && sleep 0.5
+	apache_stop "$A"
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -32,8 +33,6 @@ trap 'exit 130' INT TERM
 port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 D=bench.test
 PORT=$(port)
-mkdir -p "$A/htdocs" "$A/run"
-chmod 755 "$A" "$A/htdocs"
 "$TESTPKI" chain "$T/pki" --domain $D --inter 1 --key ec >/dev/null
 i=1
 while [ "$i" -le "$BENCH_RUNS" ]; do
@@ -44,25 +43,8 @@ while [ "$i" -le "$BENCH_RUNS" ]; do
 done
 
 STATE=$T/state
-M=/usr/lib/apache2/modules
-cat > "$A/httpd.conf" <<EOC
-ServerRoot /etc/apache2
-DefaultRuntimeDir $A/run
-PidFile $A/run/httpd.pid
-ErrorLog $A/error.log
-LoadModule mpm_event_module $M/mod_mpm_event.so
-LoadModule authz_core_module $M/mod_authz_core.so
-LoadModule ssl_module $M/mod_ssl.so
-LoadModule socache_shmcb_module $M/mod_socache_shmcb.so
-LoadModule mime_module $M/mod_mime.so
-LoadModule dir_module $M/mod_dir.so
-TypesConfig /etc/mime.types
-User www-data
-Group www-data
-ServerName localhost
-Listen 127.0.0.1:$PORT
-SSLSessionCache shmcb:$A/run/scache(512000)
-DocumentRoot $A/htdocs
+apache_conf "$A" $PORT
+cat >> "$A/httpd.conf" <<EOC
 <VirtualHost 127.0.0.1:$PORT>
 	ServerName $D
 	SSLEngine on

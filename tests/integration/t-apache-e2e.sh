@@ -9,6 +9,7 @@
 # intermediate; a renewal changes the served leaf on both vhosts; a failed
 # verify rolls back and Apache serves the previous leaf again.
 . "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/apache.sh"
 need apache2 openssl curl
 [ "$(id -u)" -eq 0 ] || skip "needs root to start apache2"
 [ -x "$CERTD" ] || skip "certd not built"
@@ -19,10 +20,7 @@ PORT=$(free_port)
 PORT_CS=$(free_port)
 PORT_OTHER=$(free_port)
 A=$T/apache
-mkdir -p "$A/htdocs" "$A/run" "$T/etc/ssl/certs" "$T/etc/ssl/private"
-chmod 755 "$A" "$A/htdocs"
-echo "hello from apache" > "$A/htdocs/index.html"
-chmod 644 "$A/htdocs/index.html"
+mkdir -p "$T/etc/ssl/certs" "$T/etc/ssl/private"
 
 pki chain "$T/a" --domain $D --inter 1 --key ec >/dev/null || fail "testpki"
 pki chain "$T/other" --domain $D --inter 0 --key ec >/dev/null || fail "testpki other"
@@ -35,30 +33,8 @@ leaf b; leaf c
 
 CUR=$CERTD_STATE/domains/$D/current
 CONF=$A/httpd.conf
-M=/usr/lib/apache2/modules
-cat > "$CONF" <<EOC
-ServerRoot /etc/apache2
-DefaultRuntimeDir $A/run
-PidFile $A/run/httpd.pid
-ErrorLog $A/error.log
-LogLevel info
-LoadModule mpm_event_module $M/mod_mpm_event.so
-LoadModule authz_core_module $M/mod_authz_core.so
-LoadModule ssl_module $M/mod_ssl.so
-LoadModule socache_shmcb_module $M/mod_socache_shmcb.so
-LoadModule mime_module $M/mod_mime.so
-LoadModule dir_module $M/mod_dir.so
-TypesConfig /etc/mime.types
-User www-data
-Group www-data
-ServerName localhost
-Listen 127.0.0.1:$PORT
-Listen 127.0.0.1:$PORT_CS
-SSLSessionCache shmcb:$A/run/scache(512000)
-DocumentRoot $A/htdocs
-<Directory $A/htdocs>
-	Require all granted
-</Directory>
+apache_conf "$A" $PORT $PORT_CS
+cat >> "$CONF" <<EOC
 # Until certd's first commit the ports answer plain HTTP; the TLS vhosts
 # appear with the first generation, on the dependent's graceful.
 <IfFile $CUR/apache-ssl.conf>
@@ -76,13 +52,7 @@ DocumentRoot $A/htdocs
 </VirtualHost>
 </IfFile>
 EOC
-stop_apache() {
-	[ -f "$A/run/httpd.pid" ] || return 0
-	_p=$(cat "$A/run/httpd.pid")
-	kill -TERM "$_p" 2>/dev/null
-	_n=50; while [ $_n -gt 0 ] && kill -0 "$_p" 2>/dev/null; do sleep 0.1; _n=$((_n - 1)); done
-}
-on_exit stop_apache
+on_exit 'apache_stop "$A"'
 
 # Another server on another port: a verify pointed there must fail.
 openssl s_server -quiet -accept "127.0.0.1:$PORT_OTHER" -cert "$T/other/server.pem" \

@@ -121,34 +121,19 @@ fi
 # A real Apache that Includes apache-ssl.conf serves the rendered chain.
 if command -v apache2 >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
 	say "apache2 with Include apache-ssl.conf"
-	M=/usr/lib/apache2/modules
+	. "$top_srcdir/tests/integration/apache.sh"
 	port=$(free_port)
-	mkdir -p "$T/www"
-	chmod 755 "$T/www"
-	cat > "$T/httpd.conf" <<-EOF
-	ServerRoot "$T"
-	PidFile "$T/httpd.pid"
-	ErrorLog "$T/httpd-error.log"
-	LoadModule mpm_event_module $M/mod_mpm_event.so
-	LoadModule authz_core_module $M/mod_authz_core.so
-	LoadModule socache_shmcb_module $M/mod_socache_shmcb.so
-	LoadModule ssl_module $M/mod_ssl.so
-	LoadModule mime_module $M/mod_mime.so
-	TypesConfig /etc/mime.types
-	User www-data
-	Group www-data
-	ServerName localhost
-	Listen 127.0.0.1:$port
-	DocumentRoot "$T/www"
+	apache_conf "$T/apache" $port
+	cat >> "$T/apache/httpd.conf" <<-EOF
 	<VirtualHost 127.0.0.1:$port>
 	  SSLEngine on
 	  Include "$T/state/domains/www.example.com/current/apache-ssl.conf"
 	</VirtualHost>
 	EOF
-	apache2 -f "$T/httpd.conf" -k start || fail "apache2 does not start with the rendered files"
-	on_exit 'apache2 -f "$T/httpd.conf" -k stop 2>/dev/null; sleep 0.3'
+	apache2 -f "$T/apache/httpd.conf" -k start || fail "apache2 does not start with the rendered files"
+	on_exit 'apache_stop "$T/apache"'
 	wait_for 10 sh -c "echo | openssl s_client -connect 127.0.0.1:$port" ||
-	    fail "apache2 does not answer on $port: $(tail -n 5 "$T/httpd-error.log")"
+	    fail "apache2 does not answer on $port: $(tail -n 5 "$T/apache/error.log")"
 	g=$T/state/domains/www.example.com/current
 	out=$(echo | openssl s_client -connect "127.0.0.1:$port" -servername www.example.com \
 	    -CAfile "$g/root.pem" -verify_return_error -verify_hostname www.example.com \
