@@ -26,6 +26,7 @@ extern const size_t sql_migrations_count;
 
 struct db {
 	sqlite3	*h;
+	int64_t	 events_keep;
 	char	 path[4096];
 };
 
@@ -317,6 +318,7 @@ db_open(const char *path, struct cert_error *err)
 		return NULL;
 	}
 	strlcpy(db->path, path, sizeof(db->path));
+	db->events_keep = DB_EVENTS_KEEP;
 	if (db_create_file(path, err) == -1)
 		goto fail;
 
@@ -605,39 +607,43 @@ db_unstage(struct db *db, const char *domain, int *n, struct cert_error *err)
 	return db_end(db, rc, err);
 }
 
+/* Inside a transaction: the event, its count, and the log trimmed. */
 static int
 add_event(struct db *db, const struct ks_event *ev, struct cert_error *err)
 {
-	sqlite3_stmt	*st;
-	int		 r;
+	int64_t	 at, id;
 
-	st = db_prepare(db, "INSERT INTO events (at, domain, generation, type, "
-	    "result, step, dependent, duration_ms, message) "
-	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", err);
-	if (st == NULL)
+	at = ev->at != 0 ? (int64_t)ev->at : (int64_t)time(NULL);
+	if (db_run(db, err, "record event", "INSERT INTO events (at, domain, "
+	    "generation, type, result, step, dependent, duration_ms, message) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", "itittttit", at, ev->domain,
+	    ev->generation, ev->type, ev->result, ev->step, ev->dependent,
+	    ev->duration_ms, ev->message != NULL ? ev->message : "") == -1)
 		return -1;
-	sqlite3_bind_int64(st, 1, ev->at != 0 ? (int64_t)ev->at :
-	    (int64_t)time(NULL));
-	sqlite3_bind_text(st, 2, ev->domain, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, ev->generation);
-	sqlite3_bind_text(st, 4, ev->type, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, ev->result, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, ev->step, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 7, ev->dependent, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 8, ev->duration_ms);
-	sqlite3_bind_text(st, 9, ev->message != NULL ? ev->message : "", -1,
-	    SQLITE_STATIC);
-	r = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (r != SQLITE_DONE)
-		return db_error(db, err, "record event");
+	id = sqlite3_last_insert_rowid(db->h);
+	if (db_run(db, err, "count event", "INSERT INTO event_counts (type, "
+	    "domain, result, dependent, n) VALUES (?, ?, ?, ?, 1) ON CONFLICT "
+	    "(type, domain, result, dependent) DO UPDATE SET n = n + 1",
+	    "tttt", ev->type, ev->domain, ev->result, ev->dependent) == -1)
+		return -1;
+	if (db_run(db, err, "trim events", "DELETE FROM events WHERE id <= ?",
+	    "i", id - db->events_keep) == -1)
+		return -1;
 	return 0;
 }
 
 int
 db_event_add(struct db *db, const struct ks_event *ev, struct cert_error *err)
 {
-	return add_event(db, ev, err);
+	if (db_begin(db, err) == -1)
+		return -1;
+	return db_end(db, add_event(db, ev, err), err);
+}
+
+void
+db_set_events_keep(struct db *db, int64_t keep)
+{
+	db->events_keep = keep > 0 ? keep : 1;
 }
 
 static void
@@ -945,7 +951,7 @@ db_count(struct db *db, const char *type, const char *group_by,
 	if (i == nitems(groups))
 		return cert_error_set(err, E_INTERNAL, NULL, 0,
 		    "unknown event grouping '%s'", group_by ? group_by : "");
-	snprintf(sql, sizeof(sql), "SELECT %s AS k, count(*) FROM events "
+	snprintf(sql, sizeof(sql), "SELECT %s AS k, sum(n) FROM event_counts "
 	    "WHERE (?1 IS NULL OR type = ?1) GROUP BY k ORDER BY k",
 	    groups[i].expr);
 	if ((st = db_prepare(db, sql, err)) == NULL)

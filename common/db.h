@@ -75,11 +75,19 @@ int	db_domains(struct db *, char ***names, size_t *n, struct cert_error *);
 int	db_prune(struct db *, const char *domain, int keep,
 	    struct cert_error *);
 
+/*
+ * Record an event and count it.  The log keeps its newest DB_EVENTS_KEEP
+ * rows (db_set_events_keep changes that, for tests); the counts are never
+ * trimmed.
+ */
+#define DB_EVENTS_KEEP	10000
 int	db_event_add(struct db *, const struct ks_event *, struct cert_error *);
+void	db_set_events_keep(struct db *, int64_t keep);
 int	db_events(struct db *, const char *domain, const char *type,
 	    size_t max, struct ks_event **, size_t *n, struct cert_error *);
-/* group_by: "domain", "result", "dependent" or "dependent,result" (the key
- * is then "dependent\tresult"). */
+/* Totals of every event ever recorded, trimmed or not.  group_by:
+ * "domain", "result", "dependent" or "dependent,result" (the key is then
+ * "dependent\tresult"). */
 int	db_count(struct db *, const char *type, const char *group_by,
 	    struct ks_count **, size_t *n, struct cert_error *);
 

@@ -73,7 +73,20 @@ assert_eq "$(echo "$show" | json_get '[i["name"] for i in j["items"]]')" '["root
 say "another rejected upload after the commit leaves current and the DB alone"
 before=$(ks_dump)
 API_OK_CODES=422 form_upload $D server 3 "$T/p/root.pem" "$T/p/server.key" >/dev/null && fail "root as server accepted"
+code=$(json_get 'j["error"]["code"]' < "$T/api.body")
 assert_eq "$(ks_dump)" "$before" "keystore tables after a rejected commit"
 assert_eq "$(readlink "$CUR")" gen-1
 assert_eq "$(api GET /v1/status | json_get 'j["domains"][0]["generation"]')" 1
+
+say "metrics count the commit and the rejections, and keep counting across a restart"
+metric() { api GET /metrics | sed -n "s/^$1 //p"; }
+assert_eq "$(metric "certd_commits_total{domain=\"$D\"}")" 1
+m=$(api GET /metrics)
+assert_contains "$m" 'certd_rejections_total{code="E_ORDER"} 1'
+rej=$(metric "certd_rejections_total{code=\"$code\"}")
+[ "$rej" -ge 1 ] || fail "no rejection counted for $code"
+stop_certd
+start_certd
+assert_eq "$(metric "certd_commits_total{domain=\"$D\"}")" 1 "commits after a restart"
+assert_eq "$(metric "certd_rejections_total{code=\"$code\"}")" "$rej" "rejections after a restart"
 echo "CloudStack sequence over the socket: ok"

@@ -231,6 +231,8 @@ test_v1_database_migrates(void **state)
 	struct cert_error	 err;
 	struct db		*db;
 	sqlite3			*h;
+	struct ks_count		*c;
+	size_t			 n;
 	int64_t			 gen;
 
 	/* A DB exactly as schema version 1 left it, with one commit. */
@@ -245,7 +247,11 @@ test_v1_database_migrates(void **state)
 	    "kind, fingerprint, subject, issuer, serial, not_before, not_after, "
 	    "generation, created, updated) VALUES ('root', 'PEM', NULL, "
 	    "'old.example', 1, 'root', 'ff', 'CN=r', 'CN=r', '01', 1, 2, 1, 10, "
-	    "10);", NULL, NULL, NULL), SQLITE_OK);
+	    "10);"
+	    "INSERT INTO events (at, domain, type, result) VALUES "
+	    "(10, 'old.example', 'reject', 'E_ORDER'), "
+	    "(11, 'old.example', 'reject', 'E_ORDER'), "
+	    "(12, 'old.example', 'commit', 'ok');", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(h);
 	assert_string_equal(query1(fx->path, "SELECT count(*) FROM "
 	    "sqlite_master WHERE name = 'events_domain'"), "0");
@@ -261,6 +267,15 @@ test_v1_database_migrates(void **state)
 	assert_string_equal(query1(fx->path, "SELECT name FROM "
 	    "keystore_current WHERE domain_suffix = 'old.example'"), "root");
 	assert_int_equal(commit_fake(db, "old.example", "root2"), 2);
+	/* 003 counted the events recorded before it. */
+	assert_int_equal(db_count(db, "reject", "result", &c, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(c[0].key, "E_ORDER");
+	assert_int_equal(c[0].n, 2);
+	free(c);
+	assert_int_equal(db_count(db, "commit", "domain", &c, &n, &err), 0);
+	assert_int_equal(c[0].n, 2);	/* the old one and root2's */
+	free(c);
 	db_close(db);
 }
 
@@ -516,6 +531,45 @@ test_events_and_counts(void **state)
 	db_close(db);
 }
 
+/* The log keeps its newest rows; the totals keep counting. */
+static void
+test_events_trimmed_counts_kept(void **state)
+{
+	struct fx		*fx = *state;
+	struct cert_error	 err;
+	struct db		*db;
+	struct ks_event		 e, *ev;
+	struct ks_count		*c;
+	size_t			 n;
+	int			 i;
+
+	assert_non_null(db = db_open(fx->path, &err));
+	db_set_events_keep(db, 5);
+	memset(&e, 0, sizeof(e));
+	strcpy(e.domain, "a.example");
+	strcpy(e.type, "reject");
+	for (i = 0; i < 12; i++) {
+		strcpy(e.result, i % 3 == 0 ? "E_EXPIRED" : "E_ORDER");
+		e.at = 1000 + i;
+		assert_int_equal(db_event_add(db, &e, &err), 0);
+	}
+	assert_string_equal(query1(fx->path, "SELECT count(*) FROM events"),
+	    "5");
+	assert_int_equal(db_events(db, NULL, NULL, 10, &ev, &n, &err), 0);
+	assert_int_equal(n, 5);
+	assert_int_equal(ev[0].at, 1011);	/* the newest five */
+	assert_int_equal(ev[4].at, 1007);
+	events_free(ev, n);
+	assert_int_equal(db_count(db, "reject", "result", &c, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(c[0].key, "E_EXPIRED");
+	assert_int_equal(c[0].n, 4);
+	assert_string_equal(c[1].key, "E_ORDER");
+	assert_int_equal(c[1].n, 8);
+	free(c);
+	db_close(db);
+}
+
 static void
 test_failed_commit_changes_nothing(void **state)
 {
@@ -562,6 +616,7 @@ main(void)
 		T(test_loose_mode_is_tightened),
 		T(test_reopen_keeps_data),
 		T(test_v1_database_migrates),
+		T(test_events_trimmed_counts_kept),
 		T(test_newer_schema_refuses),
 		T(test_garbage_file_refuses),
 		T(test_corrupt_database_refuses),
