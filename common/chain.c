@@ -534,6 +534,25 @@ name_covers(const char *pat, const char *domain)
 	return strcmp(pat + 2, dot + 1) == 0 && strchr(pat + 2, '.') != NULL;
 }
 
+/* One name from a certificate against the normalised domain D. */
+static void
+name_match(ASN1_STRING *s, const char *d, int *found, int *wild)
+{
+	char	 n[512];
+	int	 r;
+
+	/* "example.com\0.evil.org" must not pass as example.com. */
+	if (memchr(ASN1_STRING_get0_data(s), '\0',
+	    (size_t)ASN1_STRING_length(s)) != NULL)
+		return;
+	norm_name((const char *)ASN1_STRING_get0_data(s),
+	    (size_t)ASN1_STRING_length(s), n, sizeof(n));
+	if ((r = name_covers(n, d)) == 1)
+		*found = 1;
+	else if (r == 2)
+		*wild = 1;
+}
+
 /*
  * 0 covered (*via_wildcard set if only "*.D" covers it), -1 not.  *nsan is
  * the number of SAN DNS names.
@@ -544,9 +563,8 @@ covers_domain(X509 *x, const char *domain, int *nsan, int *via_wildcard)
 	GENERAL_NAMES	*gens;
 	GENERAL_NAME	*g;
 	X509_NAME	*subj;
-	ASN1_STRING	*s;
-	char		 d[DOMAIN_MAX + 2], n[512];
-	int		 i, r, found = 0, wild = 0;
+	char		 d[DOMAIN_MAX + 2];
+	int		 i, found = 0, wild = 0;
 
 	norm_name(domain, strlen(domain), d, sizeof(d));
 	*nsan = 0;
@@ -556,36 +574,16 @@ covers_domain(X509 *x, const char *domain, int *nsan, int *via_wildcard)
 		if (g->type != GEN_DNS)
 			continue;
 		(*nsan)++;
-		s = g->d.dNSName;
-		/* "example.com\0.evil.org" must not pass as example.com. */
-		if (memchr(ASN1_STRING_get0_data(s), '\0',
-		    (size_t)ASN1_STRING_length(s)) != NULL)
-			continue;
-		norm_name((const char *)ASN1_STRING_get0_data(s),
-		    (size_t)ASN1_STRING_length(s), n, sizeof(n));
-		if ((r = name_covers(n, d)) == 1)
-			found = 1;
-		else if (r == 2)
-			wild = 1;
+		name_match(g->d.dNSName, d, &found, &wild);
 	}
 	GENERAL_NAMES_free(gens);
 	if (*nsan == 0) {
 		subj = X509_get_subject_name(x);
 		i = -1;
 		while ((i = X509_NAME_get_index_by_NID(subj, NID_commonName,
-		    i)) >= 0) {
-			s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj,
-			    i));
-			if (memchr(ASN1_STRING_get0_data(s), '\0',
-			    (size_t)ASN1_STRING_length(s)) != NULL)
-				continue;
-			norm_name((const char *)ASN1_STRING_get0_data(s),
-			    (size_t)ASN1_STRING_length(s), n, sizeof(n));
-			if ((r = name_covers(n, d)) == 1)
-				found = 1;
-			else if (r == 2)
-				wild = 1;
-		}
+		    i)) >= 0)
+			name_match(X509_NAME_ENTRY_get_data(
+			    X509_NAME_get_entry(subj, i)), d, &found, &wild);
 	}
 	*via_wildcard = !found && wild;
 	return found || wild ? 0 : -1;
