@@ -3,7 +3,8 @@
 # It makes $T (a private temp dir, removed on exit), and offers: fail, skip,
 # need, on_exit, free_port, wait_for, start_certd, stop_certd, ctl (certctl on
 # the private socket), api (curl on the private socket), pki (tests/testpki),
-# assert_eq, assert_contains, assert_not_contains.
+# pki_leaf, run, form_upload, ks_dump, json_get, assert_eq, assert_contains,
+# assert_not_contains.
 set -u
 : "${top_srcdir:?run me through tests/integration/run or make check}"
 : "${top_builddir:=$top_srcdir}"
@@ -119,6 +120,25 @@ ks_dump() {
 	for _t in keystore generations staged; do
 		sqlite3 "$CERTD_STATE/certd.db" ".dump $_t" 2>/dev/null
 	done
+}
+# pki_leaf CA_DIR OUT DOMAIN: another server certificate OUT.pem (EC key
+# OUT.key) for DOMAIN from CA_DIR's inter1, as `pki chain` left it: one
+# upload renews the domain with it.
+pki_leaf() {
+	pki cert "$2.pem" --issuer "$1/inter1.pem" --issuer-key "$1/inter1.key" \
+	    --cn "$3" --dns "$3" --eku server --key ec --key-out "$2.key" >/dev/null ||
+	    fail "testpki cert $2"
+}
+# run EXPECTED_RC CMD...: run CMD, its stdout and stderr in $out and $err;
+# fail unless it exits EXPECTED_RC.
+run() {
+	_want=$1; shift
+	"$@" >"$T/out" 2>"$T/err"
+	_rc=$?
+	out=$(cat "$T/out") err=$(cat "$T/err")
+	[ "$_rc" -eq "$_want" ] || fail "$* exited $_rc, expected $_want;
+stdout: $out
+stderr: $err"
 }
 # form_upload DOMAIN NAME SEQ CERTFILE [KEYFILE]: a CloudStack-style
 # x-www-form-urlencoded upload with curl's own (correct) encoding.

@@ -24,11 +24,7 @@ mkdir -p "$T/etc/ssl/certs" "$T/etc/ssl/private"
 
 pki chain "$T/a" --domain $D --inter 1 --key ec >/dev/null || fail "testpki"
 pki chain "$T/other" --domain $D --inter 0 --key ec >/dev/null || fail "testpki other"
-leaf() {
-	pki cert "$T/$1.pem" --issuer "$T/a/inter1.pem" --issuer-key "$T/a/inter1.key" \
-	    --cn $D --dns $D --eku server --key ec --key-out "$T/$1.key" >/dev/null ||
-	    fail "testpki cert $1"
-}
+leaf() { pki_leaf "$T/a" "$T/$1" $D; }
 leaf b; leaf c
 
 CUR=$CERTD_STATE/domains/$D/current
@@ -76,12 +72,7 @@ verify_timeout = ${2:-5s}
 timeout = 20s
 EOC
 }
-up() {	# up NAME SEQ CERT [KEY]
-	set -- --data-urlencode "domainsuffix=$D" --data-urlencode "name=$1" \
-	    --data-urlencode "id=$2" --data-urlencode "certificate@$3" \
-	    ${4:+--data-urlencode "privatekey@$4"}
-	api POST /v1/certificates "$@"
-}
+up() { form_upload $D "$@"; }	# up NAME SEQ CERT [KEY]
 fp() { openssl x509 -noout -fingerprint -sha256 -in "$1" | cut -d= -f2; }
 # The leaf a server presents on port $1 (SNI $D), as a fingerprint.
 served() {

@@ -5,16 +5,6 @@
 . "$top_srcdir/tests/integration/lib.sh"
 need python3 openssl
 
-# run EXPECTED_RC CMD...: run, keep stdout/stderr in $out/$err, check rc.
-run() {
-	_want=$1; shift
-	"$@" >"$T/out" 2>"$T/err"
-	_rc=$?
-	out=$(cat "$T/out") err=$(cat "$T/err")
-	[ "$_rc" -eq "$_want" ] || fail "$* exited $_rc, expected $_want;
-stdout: $out
-stderr: $err"
-}
 
 say "usage errors exit 2"
 run 2 "$CERTCTL"

@@ -6,15 +6,6 @@
 . "$top_srcdir/tests/integration/lib.sh"
 need python3 openssl
 
-run() {
-	_want=$1; shift
-	"$@" >"$T/out" 2>"$T/err"
-	_rc=$?
-	out=$(cat "$T/out") err=$(cat "$T/err")
-	[ "$_rc" -eq "$_want" ] || fail "$* exited $_rc, expected $_want;
-stdout: $out
-stderr: $err"
-}
 # openssl's SHA-256 fingerprint, AB:CD:.. as keytool and certctl show print it
 fp() { openssl x509 -in "$1" -noout -fingerprint -sha256 | sed 's/.*=//'; }
 # the status row of a domain: "GEN STATE"

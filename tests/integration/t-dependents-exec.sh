@@ -11,18 +11,9 @@ need curl pgrep
 
 D=example.test
 pki chain "$T/a" --domain $D --inter 1 --key ec >/dev/null || fail "testpki"
-leaf() {
-	pki cert "$T/$1.pem" --issuer "$T/a/inter1.pem" --issuer-key "$T/a/inter1.key" \
-	    --cn $D --dns $D --eku server --key ec --key-out "$T/$1.key" >/dev/null ||
-	    fail "testpki cert $1"
-}
+leaf() { pki_leaf "$T/a" "$T/$1" $D; }
 leaf b; leaf c; leaf d
-up() {	# up NAME SEQ CERT [KEY]
-	set -- --data-urlencode "domainsuffix=$D" --data-urlencode "name=$1" \
-	    --data-urlencode "id=$2" --data-urlencode "certificate@$3" \
-	    ${4:+--data-urlencode "privatekey@$4"}
-	api POST /v1/certificates "$@"
-}
+up() { form_upload $D "$@"; }	# up NAME SEQ CERT [KEY]
 current() { readlink "$CERTD_STATE/domains/$D/current"; }
 marks() { [ -f "$T/marker" ] && wc -l < "$T/marker" | tr -d ' ' || echo 0; }
 # A unique sleep so pgrep finds only ours.
