@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <setjmp.h>
@@ -28,6 +29,7 @@
 #include "chain.h"
 #include "pem.h"
 #include "testpki.h"
+#include "util.h"
 
 extern char **environ;
 
@@ -275,20 +277,27 @@ run(const char *dir, const char *const argv[])
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
+/* DIR/FILE's bytes; the test fails if it cannot be read. */
+static char *
+slurp(const char *dir, const char *file, size_t *len)
+{
+	char	 path[PATH_MAX], *buf;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	if (read_file(path, PEM_ITEM_MAX, &buf, len) == -1)
+		fail_msg("%s: %s", path, strerror(errno));
+	return buf;
+}
+
 static X509 *
 load_cert(const char *dir, const char *file)
 {
-	char			 path[PATH_MAX], *buf;
+	char			*buf;
 	size_t			 len;
-	FILE			*f;
 	X509			*x = NULL;
 	struct cert_error	 err;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	assert_non_null(f = fopen(path, "r"));
-	buf = calloc(1, PEM_ITEM_MAX);
-	len = fread(buf, 1, PEM_ITEM_MAX, f);
-	fclose(f);
+	buf = slurp(dir, file, &len);
 	if (pem_decode_cert(buf, len, file, 0, &x, &err) != 0)
 		fail_msg("%s: %s", file, err.message);
 	free(buf);
@@ -298,17 +307,12 @@ load_cert(const char *dir, const char *file)
 static EVP_PKEY *
 load_key(const char *dir, const char *file)
 {
-	char			 path[PATH_MAX], *buf;
+	char			*buf;
 	size_t			 len;
-	FILE			*f;
 	EVP_PKEY		*k = NULL;
 	struct cert_error	 err;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	assert_non_null(f = fopen(path, "r"));
-	buf = calloc(1, PEM_ITEM_MAX);
-	len = fread(buf, 1, PEM_ITEM_MAX, f);
-	fclose(f);
+	buf = slurp(dir, file, &len);
 	if (pem_decode_key(buf, len, file, 0, &k, &err) != 0)
 		fail_msg("%s: %s", file, err.message);
 	free(buf);
