@@ -28,6 +28,19 @@ _cleanup() {
 		grep -E -A 30 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$T/certd.log" | head -n 60
 		rc=1
 	fi
+	# Every process a test starts names $T in its arguments; none may
+	# outlive the test (a leaked certd or Apache would hold ports and
+	# pollute the next test).
+	_n=30
+	while [ $_n -gt 0 ] && pgrep -f -- "$T/" >/dev/null; do
+		sleep 0.1; _n=$((_n - 1))
+	done
+	if pgrep -f -- "$T/" >/dev/null; then
+		echo "FAIL: processes outlive the test:"
+		pgrep -af -- "$T/"
+		pkill -KILL -f -- "$T/"
+		rc=1
+	fi
 	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ -f "$T/certd.log" ]; then
 		echo "--- certd log (last 30 lines)"
 		tail -n 30 "$T/certd.log"

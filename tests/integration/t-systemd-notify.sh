@@ -33,7 +33,8 @@ EOC
 say "WATCHDOG_USEC=400000: a ping about every 200 ms"
 NOTIFY_SOCKET=$NOTIFY WATCHDOG_USEC=400000 "$CERTD" -d -f "$T/c.conf" >> "$T/certd.log" 2>&1 &
 cpid=$!
-on_exit "kill -TERM $cpid 2>/dev/null; wait $cpid 2>/dev/null"
+# Whichever certd runs when the test ends goes too.
+on_exit '[ -n "$cpid" ] && kill -TERM $cpid 2>/dev/null && wait $cpid 2>/dev/null'
 wait_for 10 grep -q ' READY=1$' "$T/notify.log" || fail "no READY=1: $(cat "$T/notify.log")"
 n0=$(grep -c ' WATCHDOG=1$' "$T/notify.log")
 [ "$n0" -ge 1 ] || wait_for 2 grep -q ' WATCHDOG=1$' "$T/notify.log" || fail "no WATCHDOG=1"
@@ -56,7 +57,7 @@ mono=$(sed -n 's/.* MONOTONIC_USEC=//p' "$T/notify.log" | tail -n 1)
 now=$(python3 -c 'import time; print(int(time.clock_gettime(time.CLOCK_MONOTONIC) * 1e6))')
 [ $((now - mono)) -ge 0 ] && [ $((now - mono)) -lt 5000000 ] ||
 	fail "MONOTONIC_USEC $mono is not near now ($now)"
-kill -TERM $cpid; wait $cpid 2>/dev/null
+kill -TERM $cpid; wait $cpid 2>/dev/null; cpid=
 
 say "WATCHDOG_PID of another process: no pings"
 : > "$T/notify.log"
