@@ -90,18 +90,20 @@ db_prepare(struct db *db, const char *sql, struct cert_error *err)
 }
 
 /*
- * Prepare SQL and bind its parameters from the arguments, in order, as
- * TYPES says: 't' a string (NULL binds NULL), 'i' an int64_t.
+ * Prepare SQL, bind its parameters from AP in order as TYPES says ('t' a
+ * string, 'i' an int64_t), and step it once.  A row is stored in *OUT
+ * (its first column) when OUT is given, and is an error otherwise; no row
+ * leaves *OUT as it was.  WHAT names the statement in an error.
  */
-static sqlite3_stmt *
-db_vprepare(struct db *db, struct cert_error *err, const char *sql,
-    const char *types, va_list ap)
+static int
+db_vrun(struct db *db, struct cert_error *err, const char *what,
+    int64_t *out, const char *sql, const char *types, va_list ap)
 {
 	sqlite3_stmt	*st;
-	int		 i;
+	int		 i, r;
 
 	if ((st = db_prepare(db, sql, err)) == NULL)
-		return NULL;
+		return -1;
 	for (i = 1; *types != '\0'; types++, i++) {
 		if (*types == 't')
 			sqlite3_bind_text(st, i, va_arg(ap, const char *), -1,
@@ -109,56 +111,40 @@ db_vprepare(struct db *db, struct cert_error *err, const char *sql,
 		else
 			sqlite3_bind_int64(st, i, va_arg(ap, int64_t));
 	}
-	return st;
+	if ((r = sqlite3_step(st)) == SQLITE_ROW && out != NULL) {
+		*out = sqlite3_column_int64(st, 0);
+		r = SQLITE_DONE;
+	}
+	sqlite3_finalize(st);
+	return r == SQLITE_DONE ? 0 : db_error(db, err, what);
 }
 
-/*
- * Run one statement that returns no rows; WHAT names it in an error.
- * Returns the number of rows it changed, or -1.
- */
+/* A statement that returns no rows: the number of rows changed, or -1. */
 static int
 db_run(struct db *db, struct cert_error *err, const char *what,
     const char *sql, const char *types, ...)
 {
-	sqlite3_stmt	*st;
-	va_list		 ap;
-	int		 r;
+	va_list	 ap;
+	int	 r;
 
 	va_start(ap, types);
-	st = db_vprepare(db, err, sql, types, ap);
+	r = db_vrun(db, err, what, NULL, sql, types, ap);
 	va_end(ap);
-	if (st == NULL)
-		return -1;
-	r = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (r != SQLITE_DONE)
-		return db_error(db, err, what);
-	return sqlite3_changes(db->h);
+	return r == -1 ? -1 : sqlite3_changes(db->h);
 }
 
-/*
- * Run a query for one integer.  No row leaves *OUT as it was and is not
- * an error.  Returns 0 or -1.
- */
+/* A query for one integer into *OUT (left as it was if no row): 0 or -1. */
 static int
 db_int(struct db *db, struct cert_error *err, int64_t *out, const char *sql,
     const char *types, ...)
 {
-	sqlite3_stmt	*st;
-	va_list		 ap;
-	int		 r;
+	va_list	 ap;
+	int	 r;
 
 	va_start(ap, types);
-	st = db_vprepare(db, err, sql, types, ap);
+	r = db_vrun(db, err, sql, out, sql, types, ap);
 	va_end(ap);
-	if (st == NULL)
-		return -1;
-	if ((r = sqlite3_step(st)) == SQLITE_ROW)
-		*out = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	if (r != SQLITE_ROW && r != SQLITE_DONE)
-		return db_error(db, err, sql);
-	return 0;
+	return r;
 }
 
 static int
