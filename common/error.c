@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "proto.h"
+#include "error.h"
 #include "util.h"
 
 static const struct {

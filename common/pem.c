@@ -1,6 +1,7 @@
 /*
- * pem.c: decoding of uploaded certificates and keys in every encoding SPEC §4
- * accepts, strictly (no silent repairs that change bits), and PEM output.
+ * pem.c: the armour of uploaded items in every encoding certd accepts,
+ * decoded strictly (no silent repairs that change bits); certificates in,
+ * certificates out.  Keys are key.c's: it reads their armour with pem_read.
  *
  * Text rules: a UTF-8 BOM and surrounding whitespace are dropped, CRLF is a
  * line break, explanatory text before a BEGIN line is ignored (RFC 7468 §2,
@@ -31,53 +32,14 @@
 #include "pem.h"
 #include "util.h"
 
-#define LABEL_MAX	64
-
-struct pem_block {
-	char		 label[LABEL_MAX];
-	unsigned char	*der;
-	size_t		 len;
-	int		 encrypted;	/* Proc-Type: 4,ENCRYPTED */
-	int		 headers;	/* RFC 1421 headers present */
-	int		 line;		/* of its BEGIN line */
-};
-
-struct pem_input {
-	int			 is_key;
-	const char		*what;	/* "certificate", "private key" */
-	enum cert_code		 bad;	/* E_ENCODING or E_KEY_ENCODING */
-	const char		*name;
-	int			 seq;
-	struct cert_error	*err;
-	/* Output: either raw DER or PEM blocks. */
-	unsigned char		*der;
-	size_t			 derlen;
-	struct pem_block	*blocks;
-	size_t			 nblocks;
-};
-
-static const char key_encrypted_msg[] =
-    "the private key is protected by a passphrase; certd needs it "
-    "unencrypted because services start unattended. Remove the passphrase "
-    "with: openssl pkey -in key.pem -out key-nopass.pem";
-
-static void
-cleanse_free(void *p, size_t len)
-{
-	if (p == NULL)
-		return;
-	OPENSSL_cleanse(p, len);
-	free(p);
-}
-
-static void
+void
 pem_input_clear(struct pem_input *in)
 {
 	size_t	 i;
 
-	cleanse_free(in->der, in->derlen);
+	freezero(in->der, in->derlen);
 	for (i = 0; i < in->nblocks; i++)
-		cleanse_free(in->blocks[i].der, in->blocks[i].len);
+		freezero(in->blocks[i].der, in->blocks[i].len);
 	free(in->blocks);
 	in->der = NULL;
 	in->blocks = NULL;
@@ -85,8 +47,8 @@ pem_input_clear(struct pem_input *in)
 }
 
 /* The length of the DER object at der, 0 if malformed or indefinite-length. */
-static size_t
-der_object_len(const unsigned char *der, size_t len)
+size_t
+pem_der_len(const unsigned char *der, size_t len)
 {
 	const unsigned char	*p = der;
 	long			 clen;
@@ -145,8 +107,7 @@ b64_decode(const char *s, size_t n, unsigned char **out, size_t *outlen,
 	}
 	if (n == 0 || n % 4 != 0 || pad > 2)
 		return -2;
-	if ((o = malloc(n / 4 * 3)) == NULL)
-		return -2;
+	o = xmalloc(n / 4 * 3);
 	for (i = 0; i < n; i++) {
 		v = s[i] == '=' ? 0 : b64_value((unsigned char)s[i]);
 		acc = (acc << 6) | (unsigned int)v;
@@ -189,9 +150,7 @@ pem_body(struct pem_input *in, const char *text, const char *body,
 	unsigned char	*der;
 	int		 variant, r, lastr = -2, ret = -1;
 
-	if ((s = malloc(n + 1)) == NULL)
-		return cert_error_set(in->err, E_INTERNAL, in->name, in->seq,
-		    "out of memory");
+	s = xmalloc(n + 1);
 	for (variant = 0; variant < 3; variant++) {
 		k = 0;
 		for (line = body; line < body + n; line = eol + 1) {
@@ -231,14 +190,14 @@ pem_body(struct pem_input *in, const char *text, const char *body,
 					break;
 				}
 		}
-		if (r == 0 && der_object_len(der, dlen) == dlen) {
+		if (r == 0 && pem_der_len(der, dlen) == dlen) {
 			b->der = der;
 			b->len = dlen;
 			ret = 0;
 			goto out;
 		}
 		if (r == 0)
-			cleanse_free(der, dlen);
+			freezero(der, dlen);
 		if (variant == 2)
 			lastr = r;
 	}
@@ -289,8 +248,8 @@ pem_split(struct pem_input *in, const char *text)
 {
 	const char		*p = text, *begin, *label, *lend, *body, *end;
 	const char		*next, *hdr, *eol;
-	struct pem_block	*b, *nb;
-	char			 endmark[LABEL_MAX + 16];
+	struct pem_block	*b;
+	char			 endmark[PEM_LABEL_MAX + 16];
 	size_t			 llen;
 	int			 blockno;
 
@@ -300,7 +259,7 @@ pem_split(struct pem_input *in, const char *text)
 		blockno = (int)in->nblocks + 1;
 		label = begin + 11;
 		if ((lend = strstr(label, "-----")) == NULL ||
-		    (llen = (size_t)(lend - label)) == 0 || llen >= LABEL_MAX ||
+		    (llen = (size_t)(lend - label)) == 0 || llen >= PEM_LABEL_MAX ||
 		    !label_ok(label, llen))
 			return cert_error_set(in->err, in->bad, in->name,
 			    in->seq, "malformed BEGIN line on line %d",
@@ -308,11 +267,8 @@ pem_split(struct pem_input *in, const char *text)
 		if (in->nblocks >= 4 * CHAIN_MAX)
 			return cert_error_set(in->err, E_TOO_LARGE, in->name,
 			    in->seq, "too many PEM blocks");
-		nb = reallocarray(in->blocks, in->nblocks + 1, sizeof(*nb));
-		if (nb == NULL)
-			return cert_error_set(in->err, E_INTERNAL, in->name,
-			    in->seq, "out of memory");
-		in->blocks = nb;
+		in->blocks = xreallocarray(in->blocks, in->nblocks + 1,
+		    sizeof(*in->blocks));
 		b = &in->blocks[in->nblocks++];
 		memset(b, 0, sizeof(*b));
 		memcpy(b->label, label, llen);
@@ -388,8 +344,8 @@ has_escape(const char *s, size_t len)
 /*
  * Turn the upload into raw DER or PEM blocks, whatever its encoding.
  */
-static int
-pem_input_decode(struct pem_input *in, const char *buf, size_t len)
+int
+pem_read(struct pem_input *in, const char *buf, size_t len)
 {
 	char		*text = NULL, *dec = NULL;
 	const char	*s = buf;
@@ -402,9 +358,7 @@ pem_input_decode(struct pem_input *in, const char *buf, size_t len)
 		    len, PEM_ITEM_MAX);
 	/* DER starts with a SEQUENCE tag; no text does. */
 	if (len > 0 && (unsigned char)buf[0] == 0x30) {
-		if ((in->der = malloc(len)) == NULL)
-			return cert_error_set(in->err, E_INTERNAL, in->name,
-			    in->seq, "out of memory");
+		in->der = xmalloc(len);
 		memcpy(in->der, buf, len);
 		in->derlen = len;
 		return 0;
@@ -423,7 +377,7 @@ pem_input_decode(struct pem_input *in, const char *buf, size_t len)
 		return cert_error_set(in->err, in->bad, in->name, in->seq,
 		    "the %s is empty", in->what);
 	if (memchr(s, '\n', n) == NULL && has_escape(s, n)) {
-		if ((dec = pem_url_decode(s, n, &declen)) == NULL)
+		if ((dec = url_decode(s, n, &declen, 1)) == NULL)
 			return cert_error_set(in->err, in->bad, in->name,
 			    in->seq, "bad percent-encoding");
 		s = dec;
@@ -441,19 +395,15 @@ pem_input_decode(struct pem_input *in, const char *buf, size_t len)
 		    in->what);
 		goto out;
 	}
-	if ((text = malloc(n + 1)) == NULL) {
-		cert_error_set(in->err, E_INTERNAL, in->name, in->seq,
-		    "out of memory");
-		goto out;
-	}
+	text = xmalloc(n + 1);
 	memcpy(text, s, n);
 	text[n] = '\0';
 	ret = pem_split(in, text);
 out:
 	if (text != NULL)
-		cleanse_free(text, n + 1);
+		freezero(text, n + 1);
 	if (dec != NULL)
-		cleanse_free(dec, declen + 1);
+		freezero(dec, declen + 1);
 	return ret;
 }
 
@@ -465,8 +415,8 @@ is_cert_label(const char *l)
 	    strcmp(l, "TRUSTED CERTIFICATE") == 0;
 }
 
-static int
-is_key_label(const char *l)
+int
+pem_is_key_label(const char *l)
 {
 	return strcmp(l, "PRIVATE KEY") == 0 ||
 	    strcmp(l, "RSA PRIVATE KEY") == 0 ||
@@ -508,16 +458,16 @@ pem_decode_certs(const char *buf, size_t len, const char *name, int seq,
 	in.name = name;
 	in.seq = seq;
 	in.err = err;
-	if (pem_input_decode(&in, buf, len) == -1)
+	if (pem_read(&in, buf, len) == -1)
 		goto out;
 	if ((sk = sk_X509_new_null()) == NULL) {
-		cert_error_set(err, E_INTERNAL, name, seq, "out of memory");
+		cert_error_set(err, E_INTERNAL, name, seq, "sk_X509_new failed");
 		goto out;
 	}
 	if (in.der != NULL) {
 		/* DER: one or more certificates back to back. */
 		for (off = 0; off < in.derlen; off += olen) {
-			olen = der_object_len(in.der + off, in.derlen - off);
+			olen = pem_der_len(in.der + off, in.derlen - off);
 			if (olen == 0 || (x = der_cert(in.der + off, olen,
 			    0)) == NULL) {
 				cert_error_set(err, E_ENCODING, name, seq,
@@ -542,7 +492,7 @@ pem_decode_certs(const char *buf, size_t len, const char *name, int seq,
 				    "PEM block %zu is \"%s\", expected "
 				    "\"CERTIFICATE\"%s", i + 1,
 				    in.blocks[i].label,
-				    is_key_label(in.blocks[i].label) ?
+				    pem_is_key_label(in.blocks[i].label) ?
 				    " (a private key goes in the key field)" :
 				    "");
 				goto out;
@@ -601,187 +551,20 @@ pem_decode_cert(const char *buf, size_t len, const char *name, int seq,
 	return 0;
 }
 
-/* A private key from exactly len bytes of DER (PKCS#8, PKCS#1 or SEC1). */
-static EVP_PKEY *
-der_key(const unsigned char *der, size_t len, int *encrypted)
-{
-	static const int	 types[] = { EVP_PKEY_RSA, EVP_PKEY_EC };
-	const unsigned char	*p;
-	PKCS8_PRIV_KEY_INFO	*p8;
-	X509_SIG		*sig;
-	EVP_PKEY		*k = NULL;
-	size_t			 i;
-
-	*encrypted = 0;
-	p = der;
-	if ((p8 = d2i_PKCS8_PRIV_KEY_INFO(NULL, &p, (long)len)) != NULL) {
-		if (p == der + len)
-			k = EVP_PKCS82PKEY(p8);
-		PKCS8_PRIV_KEY_INFO_free(p8);
-		goto out;
-	}
-	p = der;
-	if ((sig = d2i_X509_SIG(NULL, &p, (long)len)) != NULL) {
-		*encrypted = p == der + len;
-		X509_SIG_free(sig);
-		goto out;
-	}
-	for (i = 0; i < nitems(types) && k == NULL; i++) {
-		p = der;
-		k = d2i_PrivateKey(types[i], NULL, &p, (long)len);
-		if (k != NULL && p != der + len) {
-			EVP_PKEY_free(k);
-			k = NULL;
-		}
-	}
-out:
-	ERR_clear_error();
-	return k;
-}
-
-int
-pem_decode_key(const char *buf, size_t len, const char *name, int seq,
-    EVP_PKEY **out, struct cert_error *err)
-{
-	struct pem_input	 in;
-	struct pem_block	*b = NULL;
-	EVP_PKEY		*k = NULL;
-	size_t			 i;
-	int			 encrypted = 0, ret = -1;
-
-	*out = NULL;
-	memset(&in, 0, sizeof(in));
-	in.is_key = 1;
-	in.what = "private key";
-	in.bad = E_KEY_ENCODING;
-	in.name = name;
-	in.seq = seq;
-	in.err = err;
-	if (pem_input_decode(&in, buf, len) == -1)
-		goto out;
-	if (in.der != NULL) {
-		if (der_object_len(in.der, in.derlen) != in.derlen) {
-			cert_error_set(err, E_KEY_ENCODING, name, seq,
-			    "not a valid DER private key (truncated, corrupt "
-			    "or trailing data)");
-			goto out;
-		}
-		k = der_key(in.der, in.derlen, &encrypted);
-	} else {
-		for (i = 0; i < in.nblocks; i++) {
-			/* `openssl ecparam -genkey` writes the curve first. */
-			if (strcmp(in.blocks[i].label, "EC PARAMETERS") == 0)
-				continue;
-			if (!is_key_label(in.blocks[i].label)) {
-				cert_error_set(err, E_KEY_ENCODING, name, seq,
-				    "PEM block %zu is \"%s\", expected a "
-				    "private key (\"PRIVATE KEY\", \"RSA "
-				    "PRIVATE KEY\" or \"EC PRIVATE KEY\")",
-				    i + 1, in.blocks[i].label);
-				goto out;
-			}
-			if (b != NULL) {
-				cert_error_set(err, E_KEY_ENCODING, name, seq,
-				    "more than one private key");
-				goto out;
-			}
-			b = &in.blocks[i];
-		}
-		if (b == NULL) {
-			cert_error_set(err, E_KEY_ENCODING, name, seq,
-			    "no private key found");
-			goto out;
-		}
-		if (b->encrypted || strcmp(b->label,
-		    "ENCRYPTED PRIVATE KEY") == 0)
-			encrypted = 1;
-		else
-			k = der_key(b->der, b->len, &encrypted);
-	}
-	if (encrypted) {
-		cert_error_set(err, E_KEY_ENCRYPTED, name, seq, "%s",
-		    key_encrypted_msg);
-		goto out;
-	}
-	if (k == NULL) {
-		cert_error_set(err, E_KEY_ENCODING, name, seq,
-		    "unreadable private key: not PKCS#8, PKCS#1 (RSA) or "
-		    "SEC1 (EC)");
-		goto out;
-	}
-	*out = k;
-	k = NULL;
-	ret = 0;
-out:
-	EVP_PKEY_free(k);
-	pem_input_clear(&in);
-	return ret;
-}
-
-static char *
-bio_copy(BIO *b, size_t *lenp)
-{
-	char	*data, *out;
-	long	 len;
-
-	len = BIO_get_mem_data(b, &data);
-	if (len < 0 || (out = malloc((size_t)len + 1)) == NULL)
-		return NULL;
-	memcpy(out, data, (size_t)len);
-	out[len] = '\0';
-	if (lenp != NULL)
-		*lenp = (size_t)len;
-	return out;
-}
-
 char *
 pem_encode_cert(X509 *x, size_t *len)
 {
 	BIO	*b;
-	char	*out = NULL;
+	char	*data, *out = NULL;
+	long	 n;
 
 	if ((b = BIO_new(BIO_s_mem())) == NULL)
 		return NULL;
-	if (PEM_write_bio_X509(b, x))
-		out = bio_copy(b, len);
-	BIO_free(b);
-	return out;
-}
-
-char *
-pem_encode_key(EVP_PKEY *k, size_t *len)
-{
-	BIO	*b;
-	char	*out = NULL;
-
-	/* A secure-memory BIO is cleansed when freed. */
-	if ((b = BIO_new(BIO_s_secmem())) == NULL)
-		return NULL;
-	if (PEM_write_bio_PKCS8PrivateKey(b, k, NULL, NULL, 0, NULL, NULL))
-		out = bio_copy(b, len);
-	BIO_free(b);
-	return out;
-}
-
-unsigned char *
-pem_cert_der(X509 *x, size_t *len)
-{
-	unsigned char	*der, *p;
-	int		 n;
-
-	if ((n = i2d_X509(x, NULL)) <= 0 || (der = malloc((size_t)n)) == NULL)
-		return NULL;
-	p = der;
-	if (i2d_X509(x, &p) != n) {
-		free(der);
-		return NULL;
+	if (PEM_write_bio_X509(b, x) && (n = BIO_get_mem_data(b, &data)) >= 0) {
+		out = xstrndup(data, (size_t)n);
+		if (len != NULL)
+			*len = (size_t)n;
 	}
-	*len = (size_t)n;
-	return der;
-}
-
-char *
-pem_url_decode(const char *s, size_t len, size_t *outlen)
-{
-	return url_decode(s, len, outlen, 1);
+	BIO_free(b);
+	return out;
 }

@@ -1,19 +1,16 @@
 /*
- * pem.h: decoding of uploaded items in every encoding SPEC §4 accepts (PEM
- * with CRLF/whitespace/BOM, DER, percent-encoded PEM, PEM whose '+' became
- * ' ' in form decoding) and PEM output.
+ * pem.h: the armour of an uploaded item in every encoding certd accepts:
+ * PEM (CRLF, surrounding whitespace, a UTF-8 BOM, explanatory text before
+ * BEGIN), DER, percent-encoded PEM, and PEM whose '+' became ' ' in form
+ * decoding.  Certificates are decoded here; keys in key.c.
  */
 #ifndef CERTD_PEM_H
 #define CERTD_PEM_H
 
 #include <stddef.h>
-#include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include "proto.h"
-
-#define PEM_ITEM_MAX	(64 * 1024)	/* bytes per uploaded item */
-#define CHAIN_MAX	16		/* certificates per chain */
+#include "error.h"
 
 /*
  * Decode one or more certificates from buf.  On error fills err with
@@ -25,21 +22,42 @@ int	pem_decode_certs(const char *buf, size_t len, const char *name, int seq,
 /* Exactly one certificate (E_ENCODING if there are more). */
 int	pem_decode_cert(const char *buf, size_t len, const char *name, int seq,
 	    X509 **out, struct cert_error *err);
-/*
- * Decode a private key: PKCS#8, PKCS#1 (RSA), SEC1 (EC), Ed25519, PEM or DER.
- * E_KEY_ENCRYPTED for a passphrase-protected key (message says how to remove
- * it), E_KEY_ENCODING otherwise.  Never puts key bytes in the message.
- */
-int	pem_decode_key(const char *buf, size_t len, const char *name, int seq,
-	    EVP_PKEY **out, struct cert_error *err);
-
-/* PEM text of a certificate / PKCS#8 unencrypted key; malloc'd, NUL-ended. */
+/* PEM text of a certificate; malloc'd, NUL-ended, NULL if it cannot. */
 char	*pem_encode_cert(X509 *, size_t *len);
-char	*pem_encode_key(EVP_PKEY *, size_t *len);	/* caller cleanses */
-/* DER of a certificate; malloc'd. */
-unsigned char *pem_cert_der(X509 *, size_t *len);
 
-/* Percent-decoding of a form value ('+' is a space, as forms send it). */
-char	*pem_url_decode(const char *s, size_t len, size_t *outlen);
+/* --- the armour reader, for key.c ---------------------------------------- */
+
+#define PEM_LABEL_MAX	64
+
+struct pem_block {
+	char		 label[PEM_LABEL_MAX];
+	unsigned char	*der;		/* NULL when encrypted */
+	size_t		 len;
+	int		 encrypted;	/* Proc-Type: 4,ENCRYPTED */
+	int		 headers;	/* RFC 1421 headers present */
+	int		 line;		/* of its BEGIN line */
+};
+
+struct pem_input {
+	/* What is read, for messages: */
+	int			 is_key;
+	const char		*what;	/* "certificate", "private key" */
+	enum cert_code		 bad;	/* E_ENCODING or E_KEY_ENCODING */
+	const char		*name;
+	int			 seq;
+	struct cert_error	*err;
+	/* What it decoded to: raw DER, or PEM blocks.  Cleared (the bytes
+	 * may be a key) by pem_input_clear. */
+	unsigned char		*der;
+	size_t			 derlen;
+	struct pem_block	*blocks;
+	size_t			 nblocks;
+};
+
+int	pem_read(struct pem_input *, const char *buf, size_t len);
+void	pem_input_clear(struct pem_input *);
+/* The length of the DER object at der, 0 if malformed or indefinite. */
+size_t	pem_der_len(const unsigned char *der, size_t len);
+int	pem_is_key_label(const char *);
 
 #endif

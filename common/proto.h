@@ -1,13 +1,13 @@
 /*
- * proto.h: everything the control socket speaks, in one place: the stable
- * error codes (SPEC §4), the error and warning records every module fills,
- * and the API paths.
+ * proto.h: the wire contract between certd and its clients, compiled into
+ * both: the API paths, the stable error codes, the limits and certctl's exit
+ * statuses.  docs/api.md describes the same for people.
  */
 #ifndef CERTD_PROTO_H
 #define CERTD_PROTO_H
 
-#include <stddef.h>
-
+/* Stable error codes; their names ("E_ORDER") and HTTP statuses are in
+ * error.c.  Append only: scripts parse the names. */
 enum cert_code {
 	E_OK = 0,
 	E_ENCODING,
@@ -35,21 +35,7 @@ enum cert_code {
 	E_CODE_MAX
 };
 
-#define ITEM_NAME_MAX	64	/* CloudStack's keystore.name is varchar(64) */
-#define DOMAIN_MAX	253
-
-/*
- * An error: the code, the item it concerns (name and seq; "" and 0 when it
- * concerns the request as a whole) and a sentence for a person.  Never holds
- * key material.
- */
-struct cert_error {
-	enum cert_code	code;
-	char		name[ITEM_NAME_MAX + 1];
-	int		seq;
-	char		message[512];
-};
-
+/* Warnings: returned with an accepted upload, never fatal. */
 enum cert_warn {
 	W_EXPIRES_SOON,		/* not_after within 30 days */
 	W_CN_ONLY,		/* server name only in the subject CN, no SAN */
@@ -58,46 +44,31 @@ enum cert_warn {
 	W_CODE_MAX
 };
 
-#define CERT_WARNINGS_MAX 8
-struct cert_warnings {
-	size_t n;
-	struct {
-		enum cert_warn	code;
-		char		name[ITEM_NAME_MAX + 1];
-		int		seq;
-		char		message[256];
-	} w[CERT_WARNINGS_MAX];
-};
-
-const char	*cert_code_name(enum cert_code);	/* "E_ORDER" */
-int		 cert_code_from_name(const char *);	/* -1 if unknown */
-int		 cert_code_http_status(enum cert_code);	/* 422, 404, ... */
-const char	*cert_warn_name(enum cert_warn);	/* "W_EXPIRES_SOON" */
-
-/* Fill err (if not NULL) and return -1, so callers can `return cert_error_set(...)`. */
-int	cert_error_set(struct cert_error *, enum cert_code, const char *name,
-	    int seq, const char *fmt, ...)
-	    __attribute__((format(printf, 5, 6)));
-void	cert_error_clear(struct cert_error *);
-void	cert_warn_add(struct cert_warnings *, enum cert_warn, const char *name,
-	    int seq, const char *fmt, ...)
-	    __attribute__((format(printf, 5, 6)));
-
-/* Control socket paths (SPEC §7). */
+/* Paths.  A domain's resources are API_DOMAINS + name + one suffix. */
 #define API_STATUS		"/v1/status"
-#define API_DOMAINS		"/v1/domains/"	/* + {d}[/bundle|/staged|/rollback|/render] */
+#define API_METRICS		"/metrics"
 #define API_CERTIFICATES	"/v1/certificates"
 #define API_RELOAD		"/v1/reload"
-#define API_METRICS		"/metrics"
+#define API_DOMAINS		"/v1/domains/"
+#define API_D_BUNDLE		"/bundle"
+#define API_D_STAGED		"/staged"
+#define API_D_ROLLBACK		"/rollback"
+#define API_D_RENDER		"/render"
 
+/* Limits. */
+#define DOMAIN_MAX		253		/* a DNS name */
+#define ITEM_NAME_MAX		64	/* CloudStack's keystore.name, varchar(64) */
+#define ITEM_SEQ_MAX		1000		/* the `id` of an upload */
+#define PEM_ITEM_MAX		(64 * 1024)	/* bytes per uploaded item */
+#define CHAIN_MAX		16		/* certificates per chain */
 #define API_MAX_HEADERS		(8 * 1024)
 #define API_MAX_BODY		(1024 * 1024)
 #define API_REQUEST_TIMEOUT	10	/* seconds to send a whole request */
 
-/* certctl exit codes (SPEC §8). */
-#define EXIT_REJECTED	1
-#define EXIT_USAGE	2
-#define EXIT_UNREACHABLE 3
-#define EXIT_DAEMON	4
+/* certctl's exit statuses. */
+#define EXIT_REJECTED		1	/* the error code is printed */
+#define EXIT_USAGE		2
+#define EXIT_UNREACHABLE	3
+#define EXIT_DAEMON		4
 
 #endif

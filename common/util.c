@@ -1,6 +1,11 @@
-/* util.c: small helpers shared by every module (strings, files, digests). */
+/* util.c: small helpers shared by every module (see util.h). */
+#include "config.h"
+
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -10,6 +15,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "log.h"
 #include "util.h"
 
 #ifndef HAVE_STRLCPY
@@ -26,6 +32,126 @@ strlcpy(char *dst, const char *src, size_t size)
 	return n;
 }
 #endif
+
+static void __attribute__((noreturn))
+oom(void)
+{
+	fatalx("out of memory");
+}
+
+void *
+xmalloc(size_t n)
+{
+	void	*p;
+
+	if ((p = malloc(n != 0 ? n : 1)) == NULL)
+		oom();
+	return p;
+}
+
+void *
+xcalloc(size_t n, size_t size)
+{
+	void	*p;
+
+	if ((p = calloc(n != 0 ? n : 1, size != 0 ? size : 1)) == NULL)
+		oom();
+	return p;
+}
+
+void *
+xreallocarray(void *p, size_t n, size_t size)
+{
+	void	*q;
+
+	if ((q = reallocarray(p, n != 0 ? n : 1, size != 0 ? size : 1)) == NULL)
+		oom();
+	return q;
+}
+
+char *
+xstrdup(const char *s)
+{
+	char	*p;
+
+	if (s == NULL)
+		return NULL;
+	if ((p = strdup(s)) == NULL)
+		oom();
+	return p;
+}
+
+char *
+xstrndup(const char *s, size_t n)
+{
+	char	*p;
+
+	if ((p = strndup(s, n)) == NULL)
+		oom();
+	return p;
+}
+
+int
+xasprintf(char **out, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 n;
+
+	va_start(ap, fmt);
+	n = vasprintf(out, fmt, ap);
+	va_end(ap);
+	if (n == -1)
+		oom();
+	return n;
+}
+
+void
+msgprintf(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}
+
+void
+freezero(void *p, size_t len)
+{
+	if (p == NULL)
+		return;
+	OPENSSL_cleanse(p, len);
+	free(p);
+}
+
+/* The block size sits before the block, so secure_free knows what to clear. */
+union secure_hdr {
+	size_t		 n;
+	max_align_t	 align;
+};
+
+void *
+secure_malloc(size_t n)
+{
+	union secure_hdr	*h;
+
+	if (n > SIZE_MAX - sizeof(*h))
+		oom();
+	h = xmalloc(sizeof(*h) + n);
+	h->n = n;
+	return h + 1;
+}
+
+void
+secure_free(void *p)
+{
+	union secure_hdr	*h;
+
+	if (p == NULL)
+		return;
+	h = (union secure_hdr *)p - 1;
+	freezero(h, sizeof(*h) + h->n);
+}
 
 int
 read_file(const char *path, size_t max, char **bufp, size_t *lenp)
@@ -44,8 +170,7 @@ read_file(const char *path, size_t max, char **bufp, size_t *lenp)
 		errno = EFBIG;
 		goto fail;
 	}
-	if ((buf = malloc(max + 1)) == NULL)
-		goto fail;
+	buf = xmalloc(max + 1);
 	while ((r = read(fd, buf + len, max + 1 - len)) != 0) {
 		if (r == -1) {
 			if (errno == EINTR)
@@ -65,9 +190,7 @@ read_file(const char *path, size_t max, char **bufp, size_t *lenp)
 	return 0;
 fail:
 	saved = errno;
-	if (buf != NULL)	/* it may have held part of a key file */
-		OPENSSL_cleanse(buf, len < max + 1 ? len : max + 1);
-	free(buf);
+	freezero(buf, buf != NULL ? max + 1 : 0); /* it may hold part of a key */
 	close(fd);
 	errno = saved;
 	return -1;
@@ -147,8 +270,7 @@ url_decode(const char *s, size_t len, size_t *outlen, int strict)
 	size_t	 i, o = 0;
 	int	 hi, lo;
 
-	if ((out = malloc(len + 1)) == NULL)
-		return NULL;
+	out = xmalloc(len + 1);
 	for (i = 0; i < len; i++) {
 		if (s[i] == '+')
 			out[o++] = ' ';
@@ -159,8 +281,7 @@ url_decode(const char *s, size_t len, size_t *outlen, int strict)
 			i += 2;
 		} else if (s[i] == '%' && strict) {
 			/* The value may be a key: wipe what was decoded. */
-			OPENSSL_cleanse(out, len + 1);
-			free(out);
+			freezero(out, len + 1);
 			return NULL;
 		} else
 			out[o++] = s[i];
@@ -178,4 +299,24 @@ now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+days_left(time_t t, time_t now)
+{
+	long long	 s = (long long)t - (long long)now;
+
+	return (int)(s >= 0 ? s / 86400 : -((-s + 86399) / 86400));
+}
+
+void
+iso_time(time_t t, char out[32])
+{
+	struct tm	 tm;
+
+	if (t <= 0 || gmtime_r(&t, &tm) == NULL) {
+		out[0] = '\0';
+		return;
+	}
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }

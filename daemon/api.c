@@ -1,7 +1,7 @@
 /*
- * api.c: the control socket's endpoints (SPEC §7, api.md) in one table of
- * routes.  Handlers parse the request, call a plain function (keystore,
- * commit.c) and reply; JSON shapes live here and nowhere else.
+ * api.c: the control API's routes (docs/api.md) in one table.  Handlers
+ * parse the request, call the work (commit.c, keystore.c, status.c) and
+ * answer; a commit answers later, from commit.c's callback.
  */
 #include "config.h"
 
@@ -12,57 +12,81 @@
 #include <string.h>
 #include <strings.h>
 #include <syslog.h>
-#include <time.h>
 
 #include <openssl/crypto.h>
 
-#include "certd.h"
+#include "api.h"
 #include "commit.h"
-#include "control.h"
-#include "dependents.h"
-#include "keystore.h"
 #include "log.h"
+#include "names.h"
+#include "status.h"
 #include "util.h"
 
-#define API_EVENTS_SHOWN	20
+static struct keystore		*ks;
+static struct certd_conf	*conf;
+static time_t			 started;
 
-typedef void (*api_fn)(struct ctl_req *, const struct api_call *,
+typedef void (*api_fn)(struct control_req *, const struct control_call *,
     const char *domain);
 
-static void	h_status(struct ctl_req *, const struct api_call *, const char *);
-static void	h_metrics(struct ctl_req *, const struct api_call *, const char *);
-static void	h_upload(struct ctl_req *, const struct api_call *, const char *);
-static void	h_domain(struct ctl_req *, const struct api_call *, const char *);
-static void	h_bundle(struct ctl_req *, const struct api_call *, const char *);
-static void	h_discard(struct ctl_req *, const struct api_call *, const char *);
-static void	h_rollback(struct ctl_req *, const struct api_call *, const char *);
-static void	h_render(struct ctl_req *, const struct api_call *, const char *);
-static void	h_reload(struct ctl_req *, const struct api_call *, const char *);
+static void	h_status(struct control_req *, const struct control_call *,
+		    const char *);
+static void	h_metrics(struct control_req *, const struct control_call *,
+		    const char *);
+static void	h_upload(struct control_req *, const struct control_call *,
+		    const char *);
+static void	h_domain(struct control_req *, const struct control_call *,
+		    const char *);
+static void	h_bundle(struct control_req *, const struct control_call *,
+		    const char *);
+static void	h_discard(struct control_req *, const struct control_call *,
+		    const char *);
+static void	h_rollback(struct control_req *, const struct control_call *,
+		    const char *);
+static void	h_render(struct control_req *, const struct control_call *,
+		    const char *);
+static void	h_reload(struct control_req *, const struct control_call *,
+		    const char *);
 
-/* "*" in a path matches one domain segment. */
+/* With a suffix, the path is API_DOMAINS + a domain + the suffix. */
 static const struct route {
-	enum api_method	 method;
-	const char	*path;
-	int		 admin;		/* only uid 0 / admin_group */
-	api_fn		 fn;
+	enum control_method	 method;
+	const char		*path;		/* or the suffix, below */
+	const char		*suffix;	/* NULL: path is the whole path */
+	int			 admin;		/* only uid 0 / admin_group */
+	api_fn			 fn;
 } routes[] = {
-	{ API_GET,	"/v1/status",			0, h_status },
-	{ API_GET,	"/metrics",			0, h_metrics },
-	{ API_POST,	"/v1/certificates",		1, h_upload },
-	{ API_GET,	"/v1/domains/*",		1, h_domain },
-	{ API_POST,	"/v1/domains/*/bundle",		1, h_bundle },
-	{ API_DELETE,	"/v1/domains/*/staged",		1, h_discard },
-	{ API_POST,	"/v1/domains/*/rollback",	1, h_rollback },
-	{ API_POST,	"/v1/domains/*/render",		1, h_render },
-	{ API_POST,	"/v1/reload",			1, h_reload },
+	{ METHOD_GET,	 API_STATUS,	   NULL,	   0, h_status },
+	{ METHOD_GET,	 API_METRICS,	   NULL,	   0, h_metrics },
+	{ METHOD_POST,	 API_CERTIFICATES, NULL,	   1, h_upload },
+	{ METHOD_POST,	 API_RELOAD,	   NULL,	   1, h_reload },
+	{ METHOD_GET,	 API_DOMAINS,	   "",		   1, h_domain },
+	{ METHOD_POST,	 API_DOMAINS,	   API_D_BUNDLE,   1, h_bundle },
+	{ METHOD_DELETE, API_DOMAINS,	   API_D_STAGED,   1, h_discard },
+	{ METHOD_POST,	 API_DOMAINS,	   API_D_ROLLBACK, 1, h_rollback },
+	{ METHOD_POST,	 API_DOMAINS,	   API_D_RENDER,   1, h_render },
 };
 
+void
+api_init(struct keystore *k, struct certd_conf *c, time_t t)
+{
+	ks = k;
+	conf = c;
+	started = t;
+}
+
+void
+api_set_conf(struct certd_conf *c)
+{
+	conf = c;
+}
+
 static void
-reply_err(struct ctl_req *creq, enum cert_code code, const char *fmt, ...)
+reply_err(struct control_req *creq, enum cert_code code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static void
-reply_err(struct ctl_req *creq, enum cert_code code, const char *fmt, ...)
+reply_err(struct control_req *creq, enum cert_code code, const char *fmt, ...)
 {
 	struct cert_error	 err;
 	va_list			 ap;
@@ -72,60 +96,42 @@ reply_err(struct ctl_req *creq, enum cert_code code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err.message, sizeof(err.message), fmt, ap);
 	va_end(ap);
-	ctl_reply_error(creq, &err);
+	control_reply_error(creq, &err);
 }
 
 /* --- plain helpers (unit-tested) ----------------------------------------- */
-
-void
-api_time(time_t t, char out[32])
-{
-	struct tm	 tm;
-
-	if (t <= 0 || gmtime_r(&t, &tm) == NULL) {
-		out[0] = '\0';
-		return;
-	}
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-/* A stray '%' in a form value stays as it is, as browsers leave it. */
-char *
-api_form_decode(const char *s, size_t len, size_t *outlen)
-{
-	return url_decode(s, len, outlen, 0);
-}
 
 char *
 api_form_get(const char *body, size_t len, const char *field, size_t *outlen)
 {
 	const char	*p = body, *end = body + len, *amp, *eq;
-	char		*key, *val;
+	char		*key;
 	size_t		 klen;
+	int		 match;
 
 	while (p < end) {
 		if ((amp = memchr(p, '&', end - p)) == NULL)
 			amp = end;
 		if ((eq = memchr(p, '=', amp - p)) == NULL)
 			eq = amp;
-		if ((key = api_form_decode(p, eq - p, &klen)) == NULL)
-			return NULL;
-		if (klen == strlen(field) && strcmp(key, field) == 0) {
-			free(key);
-			val = api_form_decode(eq < amp ? eq + 1 : amp,
-			    eq < amp ? (size_t)(amp - eq - 1) : 0, outlen);
-			return val;
-		}
+		/* A stray '%' in a form value stays as it is, as browsers
+		 * leave it. */
+		key = url_decode(p, eq - p, &klen, 0);
+		match = klen == strlen(field) && strcmp(key, field) == 0;
 		free(key);
+		if (match)
+			return url_decode(eq < amp ? eq + 1 : amp, eq < amp ?
+			    (size_t)(amp - eq - 1) : 0, outlen, 0);
 		p = amp + 1;
 	}
 	return NULL;
 }
 
 int
-api_split_domain_path(const char *path, char *domain, size_t dlen,
+api_split_domain_path(const char *path, char domain[DOMAIN_MAX + 1],
     const char **rest)
 {
+	char		 raw[DOMAIN_MAX + 2];
 	const char	*p, *slash;
 	size_t		 n;
 
@@ -135,102 +141,20 @@ api_split_domain_path(const char *path, char *domain, size_t dlen,
 	if ((slash = strchr(p, '/')) == NULL)
 		slash = p + strlen(p);
 	n = slash - p;
-	if (n == 0 || n >= dlen)
+	if (n == 0 || n >= sizeof(raw))
 		return -1;
-	memcpy(domain, p, n);
-	domain[n] = '\0';
+	memcpy(raw, p, n);
+	raw[n] = '\0';
+	if (domain_fold(raw, domain) == -1)
+		return -1;
 	*rest = slash;
 	return 0;
-}
-
-/* Does path match the route pattern?  Fills domain for a "*". */
-static int
-route_match(const char *pattern, const char *path, char *domain, size_t dlen)
-{
-	const char	*star, *rest;
-
-	if ((star = strchr(pattern, '*')) == NULL)
-		return strcmp(pattern, path) == 0;
-	if (api_split_domain_path(path, domain, dlen, &rest) == -1)
-		return 0;
-	return strcmp(star + 1, rest) == 0;
-}
-
-/* --- JSON shapes --------------------------------------------------------- */
-
-static json_t *
-j_time(time_t t)
-{
-	char	 buf[32];
-
-	api_time(t, buf);
-	return buf[0] != '\0' ? json_string(buf) : json_null();
-}
-
-static json_t *
-j_str(const char *s)
-{
-	return json_string(s != NULL ? s : "");
-}
-
-static json_t *
-j_item(const struct ks_item *it)
-{
-	return json_pack("{s:s, s:i, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:s, "
-	    "s:b}", "name", it->name, "seq", it->seq,
-	    "kind", chain_kind_name(it->kind),
-	    "subject", j_str(it->subject), "issuer", j_str(it->issuer),
-	    "serial", j_str(it->serial), "san", j_str(it->san),
-	    "not_before", j_time(it->not_before),
-	    "not_after", j_time(it->not_after), "sha256", it->sha256,
-	    "has_key", it->has_key);
-}
-
-static json_t *
-j_warnings(const struct cert_warnings *w)
-{
-	json_t	*a = json_array(), *o;
-	size_t	 i;
-
-	for (i = 0; i < w->n; i++) {
-		o = json_pack("{s:s, s:s}", "code", cert_warn_name(w->w[i].code),
-		    "message", w->w[i].message);
-		if (w->w[i].name[0] != '\0')
-			json_object_set_new(o, "item", json_pack("{s:s, s:i}",
-			    "name", w->w[i].name, "seq", w->w[i].seq));
-		json_array_append_new(a, o);
-	}
-	return a;
-}
-
-static json_t *
-j_step(const struct dep_result *s)
-{
-	return json_pack("{s:s, s:s, s:b, s:I, s:s}", "dependent",
-	    s->dependent, "step", s->step, "ok", s->ok, "duration_ms",
-	    (json_int_t)s->duration_ms, "message", s->message);
-}
-
-static json_t *
-j_reload(const struct reload_report *r, int with_at)
-{
-	json_t	*o, *steps = json_array();
-	size_t	 i;
-
-	for (i = 0; i < r->nsteps; i++)
-		json_array_append_new(steps, j_step(&r->steps[i]));
-	o = json_pack("{s:s, s:s, s:I, s:o}", "result", r->result,
-	    "message", r->message, "generation", (json_int_t)r->generation,
-	    "steps", steps);
-	if (with_at)
-		json_object_set_new(o, "at", j_time(r->at));
-	return o;
 }
 
 /* --- request bodies ------------------------------------------------------ */
 
 static int
-is_form(const struct api_call *call)
+is_form(const struct control_call *call)
 {
 	const char	*p;
 
@@ -248,7 +172,7 @@ is_form(const struct api_call *call)
 
 /* The body as a JSON object ({} when empty); replies 400 on failure. */
 static json_t *
-body_json(struct ctl_req *creq, const struct api_call *call)
+body_json(struct control_req *creq, const struct control_call *call)
 {
 	json_error_t	 je;
 	json_t		*j;
@@ -281,31 +205,63 @@ json_str_mut(json_t *o, const char *k, size_t *len)
 	return (char *)json_string_value(v);
 }
 
+/* Clear the members that may hold a key, then drop the object. */
 static void
-json_cleanse_member(json_t *o, const char *k)
+json_free_secret(json_t *o)
 {
 	char	*s;
 	size_t	 len;
 
-	if ((s = json_str_mut(o, k, &len)) != NULL)
+	if (o != NULL && (s = json_str_mut(o, "privatekey", &len)) != NULL)
 		OPENSSL_cleanse(s, len);
+	json_decref(o);
 }
 
 /* --- answers to commits -------------------------------------------------- */
 
+enum answer { ANSWER_UPLOAD, ANSWER_ROLLBACK, ANSWER_RELOAD };
+
 struct api_pending {
-	struct ctl_req	*creq;
-	int		 kind;		/* 0 upload/bundle, 1 rollback, 2 reload */
-	char		 name[ITEM_NAME_MAX + 1];
+	struct control_req	*creq;
+	enum answer		 kind;
+	char			 name[ITEM_NAME_MAX + 1];
 };
 
 static json_t *
-j_upload(const struct commit_result *res, const char *name)
+j_warnings(const struct cert_warnings *w)
+{
+	json_t	*a = json_array(), *o;
+	size_t	 i;
+
+	for (i = 0; i < w->n; i++) {
+		o = json_pack("{s:s, s:s}", "code", cert_warn_name(w->w[i].code),
+		    "message", w->w[i].message);
+		if (w->w[i].name[0] != '\0')
+			json_object_set_new(o, "item", json_pack("{s:s, s:i}",
+			    "name", w->w[i].name, "seq", w->w[i].seq));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+static json_t *
+j_answer(const struct api_pending *p, const struct commit_result *res)
 {
 	json_t	*o;
 
+	switch (p->kind) {
+	case ANSWER_ROLLBACK:
+		return json_pack("{s:s, s:I, s:o}", "domain", res->domain,
+		    "generation", (json_int_t)res->reload.generation,
+		    "reload", status_reload_json(&res->reload, 0));
+	case ANSWER_RELOAD:
+		return json_pack("{s:o}", "reload",
+		    status_reload_json(&res->reload, 0));
+	case ANSWER_UPLOAD:
+		break;
+	}
 	o = json_pack("{s:s, s:s, s:i, s:s, s:b, s:i, s:o}", "domain",
-	    res->domain, "name", name, "seq", res->up.seq, "kind",
+	    res->domain, "name", p->name, "seq", res->up.seq, "kind",
 	    res->up.kind ? chain_kind_name(res->up.kind) : "server",
 	    "committed", res->up.committed, "staged", res->staged,
 	    "warnings", j_warnings(&res->up.warnings));
@@ -313,22 +269,9 @@ j_upload(const struct commit_result *res, const char *name)
 		json_object_set_new(o, "generation",
 		    json_integer(res->up.generation));
 	if (res->has_reload)
-		json_object_set_new(o, "reload", j_reload(&res->reload, 0));
+		json_object_set_new(o, "reload",
+		    status_reload_json(&res->reload, 0));
 	return o;
-}
-
-static json_t *
-j_answer(const struct api_pending *p, const struct commit_result *res)
-{
-	switch (p->kind) {
-	case 1:
-		return json_pack("{s:s, s:I, s:o}", "domain", res->domain,
-		    "generation", (json_int_t)res->reload.generation,
-		    "reload", j_reload(&res->reload, 0));
-	case 2:
-		return json_pack("{s:o}", "reload", j_reload(&res->reload, 0));
-	}
-	return j_upload(res, p->name);
 }
 
 static void
@@ -338,36 +281,18 @@ api_commit_done(void *arg, const struct commit_result *res,
 	struct api_pending	*p = arg;
 
 	if (err != NULL)
-		ctl_reply_error(p->creq, err);
+		control_reply_error(p->creq, err);
 	else
-		ctl_reply_json(p->creq, 200, j_answer(p, res));
-	free(p);
-}
-
-/*
- * Finish a commit_* call: -1 error, 0 answered now, 1 answered by
- * api_commit_done later (the loop keeps serving others meanwhile).
- */
-static void
-api_commit_reply(struct ctl_req *creq, int rv, struct api_pending *p,
-    const struct commit_result *res, const struct cert_error *err)
-{
-	if (rv == 1)
-		return;
-	if (rv == -1)
-		ctl_reply_error(creq, err);
-	else
-		ctl_reply_json(creq, 200, j_answer(p, res));
+		control_reply_json(p->creq, 200, j_answer(p, res));
 	free(p);
 }
 
 static struct api_pending *
-pending_new(struct ctl_req *creq, int kind, const char *name)
+pending_new(struct control_req *creq, enum answer kind, const char *name)
 {
 	struct api_pending	*p;
 
-	if ((p = calloc(1, sizeof(*p))) == NULL)
-		return NULL;
+	p = xcalloc(1, sizeof(*p));
 	p->creq = creq;
 	p->kind = kind;
 	if (name != NULL)
@@ -375,116 +300,152 @@ pending_new(struct ctl_req *creq, int kind, const char *name)
 	return p;
 }
 
+/*
+ * Finish a commit_* call: -1 error, 0 answered now, 1 answered by
+ * api_commit_done later (the loop keeps serving others meanwhile).
+ */
+static void
+api_commit_reply(int rv, struct api_pending *p,
+    const struct commit_result *res, const struct cert_error *err)
+{
+	if (rv == 1)
+		return;
+	api_commit_done(p, res, rv == -1 ? err : NULL);
+}
+
 /* --- handlers ------------------------------------------------------------ */
 
-static void
-h_upload(struct ctl_req *creq, const struct api_call *call, const char *unused)
-{
-	struct upload		 u;
-	struct commit_result	 res;
-	struct cert_error	 err;
-	struct api_pending	*p = NULL;
-	json_t			*j = NULL, *v;
-	char			*f_domain = NULL, *f_name = NULL, *f_id = NULL;
-	char			*f_cert = NULL, *f_key = NULL, *end;
-	const char		*domain, *name, *id = NULL;
-	size_t			 cert_len = 0, key_len = 0, n;
-	long			 seq = 0;
-	int			 rv;
+/* The fields of an upload, from a form or a JSON body. */
+struct upload_fields {
+	char	*domain, *name, *id, *cert, *key;	/* form: malloc'd */
+	size_t	 cert_len, key_len;
+	json_t	*j;					/* JSON: owns them */
+	long	 seq;
+	int	 seq_set;
+};
 
-	memset(&u, 0, sizeof(u));
+static void
+fields_free(struct upload_fields *f)
+{
+	if (f->j == NULL) {
+		free(f->domain);
+		free(f->name);
+		free(f->id);
+		free(f->cert);
+		freezero(f->key, f->key_len);
+	}
+	json_free_secret(f->j);
+}
+
+static int
+fields_read(struct control_req *creq, const struct control_call *call,
+    struct upload_fields *f)
+{
+	const char	*b = call->body;
+	size_t		 n, bl = call->body_len;
+	json_t		*v;
+
+	memset(f, 0, sizeof(*f));
 	if (is_form(call)) {
 		/* CloudStack's parameter names. */
-		f_domain = api_form_get(call->body, call->body_len,
-		    "domainsuffix", &n);
-		f_name = api_form_get(call->body, call->body_len, "name", &n);
-		f_id = api_form_get(call->body, call->body_len, "id", &n);
-		f_cert = api_form_get(call->body, call->body_len,
-		    "certificate", &cert_len);
-		f_key = api_form_get(call->body, call->body_len,
-		    "privatekey", &key_len);
-		domain = f_domain;
-		name = f_name;
-		id = f_id;
-		u.cert = f_cert;
-		u.key = f_key;
-	} else {
-		if ((j = body_json(creq, call)) == NULL)
-			return;
-		domain = json_string_value(json_object_get(j, "domainsuffix"));
-		if (domain == NULL)
-			domain = json_string_value(json_object_get(j,
-			    "domain"));
-		name = json_string_value(json_object_get(j, "name"));
-		if ((v = json_object_get(j, "id")) == NULL)
-			v = json_object_get(j, "seq");
-		if (json_is_integer(v))
-			seq = (long)json_integer_value(v);
-		else
-			id = json_string_value(v);
-		u.cert = json_str_mut(j, "certificate", &cert_len);
-		u.key = json_str_mut(j, "privatekey", &key_len);
+		f->domain = api_form_get(b, bl, "domainsuffix", &n);
+		f->name = api_form_get(b, bl, "name", &n);
+		f->id = api_form_get(b, bl, "id", &n);
+		f->cert = api_form_get(b, bl, "certificate", &f->cert_len);
+		f->key = api_form_get(b, bl, "privatekey", &f->key_len);
+		return 0;
 	}
-	if (domain == NULL || *domain == '\0') {
-		reply_err(creq, E_BAD_REQUEST, "missing domainsuffix");
-		goto out;
-	}
-	if (!conf_valid_domain(domain)) {
-		reply_err(creq, E_BAD_REQUEST, "domainsuffix \"%.*s\" is not a "
-		    "valid domain name", DOMAIN_MAX, domain);
-		goto out;
-	}
-	if (name == NULL || *name == '\0') {
-		reply_err(creq, E_BAD_REQUEST, "missing name");
-		goto out;
-	}
-	if (!conf_valid_name(name)) {
-		reply_err(creq, E_BAD_REQUEST, "name \"%.*s\" is not valid "
-		    "(letters, digits, '-', '_', '.', at most %d)", ITEM_NAME_MAX,
-		    name, ITEM_NAME_MAX);
-		goto out;
-	}
-	if (id != NULL && *id != '\0') {
-		seq = strtol(id, &end, 10);
-		if (*end != '\0' || seq < 0 || seq > 1000) {
-			reply_err(creq, E_BAD_REQUEST, "id \"%.16s\" is not a "
-			    "sequence number", id);
-			goto out;
-		}
-	}
-	if (u.cert == NULL || cert_len == 0) {
-		reply_err(creq, E_BAD_REQUEST, "missing certificate");
-		goto out;
-	}
-	u.domain = domain;
-	u.name = name;
-	u.seq = (int)seq;
-	u.cert_len = cert_len;
-	if (u.key != NULL && key_len == 0)
-		u.key = NULL;
-	u.key_len = u.key != NULL ? key_len : 0;
-	if ((p = pending_new(creq, 0, name)) == NULL) {
-		reply_err(creq, E_INTERNAL, "out of memory");
-		goto out;
-	}
-	rv = commit_upload(&u, &res, api_commit_done, p, &err);
-	api_commit_reply(creq, rv, p, &res, &err);
-out:
-	if (f_key != NULL) {
-		OPENSSL_cleanse(f_key, key_len);
-		free(f_key);
-	}
-	if (j != NULL)
-		json_cleanse_member(j, "privatekey");
-	json_decref(j);
-	free(f_domain);
-	free(f_name);
-	free(f_id);
-	free(f_cert);
+	if ((f->j = body_json(creq, call)) == NULL)
+		return -1;
+	f->domain = (char *)json_string_value(json_object_get(f->j,
+	    "domainsuffix"));
+	if (f->domain == NULL)
+		f->domain = (char *)json_string_value(json_object_get(f->j,
+		    "domain"));
+	f->name = (char *)json_string_value(json_object_get(f->j, "name"));
+	if ((v = json_object_get(f->j, "id")) == NULL)
+		v = json_object_get(f->j, "seq");
+	if (json_is_integer(v)) {
+		f->seq_set = 1;
+		f->seq = json_integer_value(v) < 0 ? -1 :
+		    json_integer_value(v) > ITEM_SEQ_MAX ? ITEM_SEQ_MAX + 1 :
+		    (long)json_integer_value(v);
+	} else
+		f->id = (char *)json_string_value(v);
+	f->cert = json_str_mut(f->j, "certificate", &f->cert_len);
+	f->key = json_str_mut(f->j, "privatekey", &f->key_len);
+	return 0;
 }
 
 static void
-h_bundle(struct ctl_req *creq, const struct api_call *call, const char *domain)
+h_upload(struct control_req *creq, const struct control_call *call,
+    const char *unused)
+{
+	struct upload_fields	 f;
+	struct upload		 u;
+	struct commit_result	 res;
+	struct cert_error	 err;
+	struct api_pending	*p;
+	char			 domain[DOMAIN_MAX + 1], *end;
+	int			 rv;
+
+	if (fields_read(creq, call, &f) == -1)
+		return;
+	if (f.domain == NULL || *f.domain == '\0') {
+		reply_err(creq, E_BAD_REQUEST, "missing domainsuffix");
+		goto out;
+	}
+	if (domain_fold(f.domain, domain) == -1) {
+		reply_err(creq, E_BAD_REQUEST, "domainsuffix \"%.*s\" is not a "
+		    "valid domain name", DOMAIN_MAX, f.domain);
+		goto out;
+	}
+	if (f.name == NULL || *f.name == '\0') {
+		reply_err(creq, E_BAD_REQUEST, "missing name");
+		goto out;
+	}
+	if (!item_name_valid(f.name)) {
+		reply_err(creq, E_BAD_REQUEST, "name \"%.*s\" is not valid "
+		    "(1 to %d printable characters, no '/')", ITEM_NAME_MAX,
+		    f.name, ITEM_NAME_MAX);
+		goto out;
+	}
+	if (f.id != NULL && *f.id != '\0') {
+		f.seq = strtol(f.id, &end, 10);
+		f.seq_set = *end == '\0';
+	}
+	if ((f.id != NULL && *f.id != '\0' && !f.seq_set) ||
+	    (f.seq_set && (f.seq < 0 || f.seq > ITEM_SEQ_MAX))) {
+		reply_err(creq, E_BAD_REQUEST, "id must be a sequence number "
+		    "from 0 to %d", ITEM_SEQ_MAX);
+		goto out;
+	}
+	/* An empty certificate is the keystore's E_ENCODING, as certctl
+	 * says for an empty file. */
+	if (f.cert == NULL) {
+		reply_err(creq, E_BAD_REQUEST, "missing certificate");
+		goto out;
+	}
+	memset(&u, 0, sizeof(u));
+	u.domain = domain;
+	u.name = f.name;
+	u.seq = (int)f.seq;
+	u.cert = f.cert;
+	u.cert_len = f.cert_len;
+	if (f.key != NULL && f.key_len > 0) {
+		u.key = f.key;
+		u.key_len = f.key_len;
+	}
+	p = pending_new(creq, ANSWER_UPLOAD, f.name);
+	rv = commit_upload(&u, &res, api_commit_done, p, &err);
+	api_commit_reply(rv, p, &res, &err);
+out:
+	fields_free(&f);
+}
+
+static void
+h_bundle(struct control_req *creq, const struct control_call *call,
+    const char *domain)
 {
 	struct commit_result	 res;
 	struct cert_error	 err;
@@ -502,40 +463,34 @@ h_bundle(struct ctl_req *creq, const struct api_call *call, const char *domain)
 		reply_err(creq, E_BAD_REQUEST, "missing certificates");
 	else if (key == NULL || key_len == 0)
 		reply_err(creq, E_BAD_REQUEST, "missing privatekey");
-	else if ((p = pending_new(creq, 0, "server")) == NULL)
-		reply_err(creq, E_INTERNAL, "out of memory");
 	else {
+		p = pending_new(creq, ANSWER_UPLOAD, "server");
 		rv = commit_bundle(domain, certs, certs_len, key, key_len, &res,
 		    api_commit_done, p, &err);
-		api_commit_reply(creq, rv, p, &res, &err);
+		api_commit_reply(rv, p, &res, &err);
 	}
-	json_cleanse_member(j, "privatekey");
-	json_decref(j);
+	json_free_secret(j);
 }
 
 static void
-h_discard(struct ctl_req *creq, const struct api_call *call,
+h_discard(struct control_req *creq, const struct control_call *call,
     const char *domain)
 {
 	struct cert_error	 err;
-	struct ks_domain	*kd = NULL;
-	size_t			 n = 0;
+	int			 n;
 
-	if (keystore_domain(certd->ks, domain, &kd, &err) == 0)
-		n = kd->nstaged;
-	keystore_domain_free(kd);
-	if (keystore_discard(certd->ks, domain, &err) == -1) {
-		ctl_reply_error(creq, &err);
+	if ((n = keystore_discard(ks, domain, &err)) == -1) {
+		control_reply_error(creq, &err);
 		return;
 	}
 	log_fields(LOG_INFO, &(struct log_fields){ .domain = domain },
-	    "%s: %zu staged items discarded", domain, n);
-	ctl_reply_json(creq, 200, json_pack("{s:s, s:I}", "domain", domain,
-	    "discarded", (json_int_t)n));
+	    "%s: %d staged items discarded", domain, n);
+	control_reply_json(creq, 200, json_pack("{s:s, s:i}", "domain", domain,
+	    "discarded", n));
 }
 
 static void
-h_rollback(struct ctl_req *creq, const struct api_call *call,
+h_rollback(struct control_req *creq, const struct control_call *call,
     const char *domain)
 {
 	struct commit_result	 res;
@@ -548,39 +503,37 @@ h_rollback(struct ctl_req *creq, const struct api_call *call,
 	if ((j = body_json(creq, call)) == NULL)
 		return;
 	v = json_object_get(j, "generation");
-	if (v != NULL && !json_is_null(v)) {
-		if (!json_is_integer(v) || (gen = json_integer_value(v)) <= 0) {
-			json_decref(j);
-			reply_err(creq, E_BAD_REQUEST, "generation must be a "
-			    "positive integer");
-			return;
-		}
-	}
-	json_decref(j);
-	if ((p = pending_new(creq, 1, NULL)) == NULL) {
-		reply_err(creq, E_INTERNAL, "out of memory");
+	if (v != NULL && !json_is_null(v) &&
+	    (!json_is_integer(v) || (gen = json_integer_value(v)) <= 0)) {
+		json_decref(j);
+		reply_err(creq, E_BAD_REQUEST, "generation must be a positive "
+		    "integer");
 		return;
 	}
+	json_decref(j);
+	p = pending_new(creq, ANSWER_ROLLBACK, NULL);
 	rv = commit_rollback(domain, gen, &res, api_commit_done, p, &err);
-	api_commit_reply(creq, rv, p, &res, &err);
+	api_commit_reply(rv, p, &res, &err);
 }
 
 static void
-h_render(struct ctl_req *creq, const struct api_call *call, const char *domain)
+h_render(struct control_req *creq, const struct control_call *call,
+    const char *domain)
 {
 	struct cert_error	 err;
 	int64_t			 gen = 0;
 
 	if (commit_render(domain, &gen, &err) == -1) {
-		ctl_reply_error(creq, &err);
+		control_reply_error(creq, &err);
 		return;
 	}
-	ctl_reply_json(creq, 200, json_pack("{s:s, s:I}", "domain", domain,
+	control_reply_json(creq, 200, json_pack("{s:s, s:I}", "domain", domain,
 	    "generation", (json_int_t)gen));
 }
 
 static void
-h_reload(struct ctl_req *creq, const struct api_call *call, const char *unused)
+h_reload(struct control_req *creq, const struct control_call *call,
+    const char *unused)
 {
 	struct commit_result	 res;
 	struct cert_error	 err;
@@ -595,324 +548,88 @@ h_reload(struct ctl_req *creq, const struct api_call *call, const char *unused)
 	if (json_is_string(v))
 		strlcpy(only, json_string_value(v), sizeof(only));
 	json_decref(j);
-	if ((p = pending_new(creq, 2, NULL)) == NULL) {
-		reply_err(creq, E_INTERNAL, "out of memory");
-		return;
-	}
+	p = pending_new(creq, ANSWER_RELOAD, NULL);
 	rv = commit_reload(only[0] ? only : NULL, &res, api_commit_done, p,
 	    &err);
-	api_commit_reply(creq, rv, p, &res, &err);
-}
-
-static const struct ks_item *
-server_item(const struct ks_domain *kd)
-{
-	size_t	 i;
-
-	for (i = kd->nitems; i > 0; i--)
-		if (kd->items[i - 1].kind == KIND_SERVER)
-			return &kd->items[i - 1];
-	return NULL;
-}
-
-/* The last reload of a domain: this run's, else the newest recorded. */
-static json_t *
-j_last_reload(const char *domain)
-{
-	const struct reload_report	*r;
-	struct ks_event			*ev = NULL;
-	size_t				 n = 0;
-	json_t				*o = json_null();
-
-	if ((r = commit_last_reload(domain)) != NULL)
-		return j_reload(r, 1);
-	if (keystore_events(certd->ks, domain, "reload", 1, &ev, &n) == 0 &&
-	    n > 0)
-		o = json_pack("{s:s, s:o, s:s, s:I}", "result", ev[0].result,
-		    "at", j_time(ev[0].at), "message", ev[0].message ?
-		    ev[0].message : "", "generation",
-		    (json_int_t)ev[0].generation);
-	keystore_events_free(ev, n);
-	return o;
-}
-
-static const char *
-domain_state(const struct ks_domain *kd, const struct ks_item *srv,
-    time_t now)
-{
-	const struct reload_report	*r;
-	int				 days;
-
-	if (srv != NULL) {
-		days = certd_days_left(srv->not_after, now);
-		if (srv->not_after <= now)
-			return "expired";
-		r = commit_last_reload(kd->name);
-		if (r != NULL && (strcmp(r->result, "failed") == 0 ||
-		    strcmp(r->result, "rolled-back") == 0))
-			return "failed";
-		if (days < 30)
-			return "expiring";
-	}
-	if (kd->nstaged > 0)
-		return "staged";
-	return srv != NULL ? "ok" : "staged";
+	api_commit_reply(rv, p, &res, &err);
 }
 
 static void
-h_status(struct ctl_req *creq, const struct api_call *call, const char *unused)
-{
-	json_t			*o, *domains, *deps, *d, *last;
-	struct ks_domain	*kd;
-	const struct ks_item	*srv;
-	const struct dep_last	*dl;
-	struct dependent_conf	*pc;
-	struct cert_error	 err;
-	char			**names = NULL;
-	size_t			 n = 0, i;
-	time_t			 now = time(NULL);
-
-	domains = json_array();
-	if (keystore_domains(certd->ks, &names, &n) == -1) {
-		json_decref(domains);
-		reply_err(creq, E_INTERNAL, "cannot list domains");
-		return;
-	}
-	for (i = 0; i < n; i++) {
-		kd = NULL;
-		if (keystore_domain(certd->ks, names[i], &kd, &err) == -1)
-			continue;
-		srv = server_item(kd);
-		d = json_pack("{s:s, s:I, s:s, s:o, s:I, s:I, s:o}",
-		    "domain", kd->name, "generation", (json_int_t)kd->generation,
-		    "state", domain_state(kd, srv, now),
-		    "server", srv == NULL ? json_null() :
-		    json_pack("{s:o, s:o, s:o, s:i, s:s}",
-		    "subject", j_str(srv->subject), "san", j_str(srv->san),
-		    "not_after", j_time(srv->not_after),
-		    "days_left", certd_days_left(srv->not_after, now),
-		    "sha256", srv->sha256),
-		    "chain_length", (json_int_t)kd->nitems,
-		    "staged", (json_int_t)kd->nstaged,
-		    "last_reload", j_last_reload(kd->name));
-		json_array_append_new(domains, d);
-		keystore_domain_free(kd);
-	}
-	keystore_names_free(names, n);
-
-	deps = json_array();
-	TAILQ_FOREACH(pc, &certd->conf->dependents, entry) {
-		if ((dl = commit_dependent_last(pc->name)) == NULL)
-			last = json_null();
-		else
-			last = json_pack("{s:s, s:o, s:s, s:I, s:s}", "result",
-			    dl->r.ok ? "ok" : "failed", "at", j_time(dl->at),
-			    "step", dl->r.step, "duration_ms",
-			    (json_int_t)dl->r.duration_ms, "message",
-			    dl->r.message);
-		json_array_append_new(deps, json_pack("{s:s, s:o}", "name",
-		    pc->name, "last", last));
-	}
-	o = json_pack("{s:s, s:I, s:b, s:o, s:o}", "version", PACKAGE_VERSION,
-	    "uptime", (json_int_t)(now - certd->started), "busy",
-	    commit_busy(), "domains", domains, "dependents", deps);
-	ctl_reply_json(creq, 200, o);
-}
-
-static void
-h_domain(struct ctl_req *creq, const struct api_call *call, const char *domain)
-{
-	struct ks_domain	*kd = NULL;
-	struct ks_event		*ev = NULL;
-	struct cert_error	 err;
-	json_t			*items, *staged, *gens, *events, *o;
-	size_t			 i, n = 0;
-
-	if (keystore_domain(certd->ks, domain, &kd, &err) == -1) {
-		ctl_reply_error(creq, &err);
-		return;
-	}
-	items = json_array();
-	for (i = 0; i < kd->nitems; i++)
-		json_array_append_new(items, j_item(&kd->items[i]));
-	staged = json_array();
-	for (i = 0; i < kd->nstaged; i++)
-		json_array_append_new(staged, j_item(&kd->staged[i]));
-	gens = json_array();
-	for (i = 0; i < kd->ngens; i++)
-		json_array_append_new(gens, json_pack("{s:I, s:o, s:b, s:s}",
-		    "generation", (json_int_t)kd->gens[i].generation,
-		    "created", j_time(kd->gens[i].created),
-		    "current", kd->gens[i].current,
-		    "state", kd->gens[i].state));
-	events = json_array();
-	if (keystore_events(certd->ks, domain, NULL, API_EVENTS_SHOWN, &ev,
-	    &n) == 0) {
-		for (i = 0; i < n; i++) {
-			o = json_pack("{s:o, s:s, s:s, s:I, s:s}", "at",
-			    j_time(ev[i].at), "type", ev[i].type, "result",
-			    ev[i].result, "generation",
-			    (json_int_t)ev[i].generation, "message",
-			    ev[i].message != NULL ? ev[i].message : "");
-			if (ev[i].dependent[0] != '\0') {
-				json_object_set_new(o, "dependent",
-				    json_string(ev[i].dependent));
-				json_object_set_new(o, "step",
-				    json_string(ev[i].step));
-			}
-			json_array_append_new(events, o);
-		}
-		keystore_events_free(ev, n);
-	}
-	o = json_pack("{s:s, s:I, s:o, s:o, s:o, s:o}", "domain", kd->name,
-	    "generation", (json_int_t)kd->generation, "items", items,
-	    "staged", staged, "generations", gens, "events", events);
-	keystore_domain_free(kd);
-	ctl_reply_json(creq, 200, o);
-}
-
-/* Prometheus label values: backslash, quote and newline escaped. */
-static void
-prom_label(FILE *f, const char *s)
-{
-	for (; *s != '\0'; s++) {
-		if (*s == '\\' || *s == '"')
-			fputc('\\', f);
-		if (*s == '\n') {
-			fputs("\\n", f);
-			continue;
-		}
-		fputc(*s, f);
-	}
-}
-
-static void
-h_metrics(struct ctl_req *creq, const struct api_call *call,
+h_status(struct control_req *creq, const struct control_call *call,
     const char *unused)
 {
-	struct ks_domain	*kd;
-	struct ks_count		*c = NULL;
-	const struct dep_last	*dl;
 	struct cert_error	 err;
-	char			**names = NULL, *buf = NULL;
-	size_t			 n = 0, nc = 0, i, k, len = 0;
-	time_t			 now = time(NULL);
-	FILE			*f;
+	json_t			*j;
 
-	if ((f = open_memstream(&buf, &len)) == NULL) {
-		reply_err(creq, E_INTERNAL, "out of memory");
-		return;
-	}
-	fprintf(f, "# HELP certd_build_info certd version.\n"
-	    "# TYPE certd_build_info gauge\n"
-	    "certd_build_info{version=\"%s\"} 1\n", PACKAGE_VERSION);
-	fprintf(f, "# HELP certd_uptime_seconds Seconds since certd started.\n"
-	    "# TYPE certd_uptime_seconds gauge\n"
-	    "certd_uptime_seconds %lld\n", (long long)(now - certd->started));
+	if ((j = status_json(ks, conf, started, &err)) == NULL)
+		control_reply_error(creq, &err);
+	else
+		control_reply_json(creq, 200, j);
+}
 
-	fprintf(f, "# HELP certd_certificate_not_after_seconds Expiry of each "
-	    "certificate of the current generation (unix time).\n"
-	    "# TYPE certd_certificate_not_after_seconds gauge\n");
-	if (keystore_domains(certd->ks, &names, &n) == 0) {
-		for (i = 0; i < n; i++) {
-			kd = NULL;
-			if (keystore_domain(certd->ks, names[i], &kd,
-			    &err) == -1)
-				continue;
-			for (k = 0; k < kd->nitems; k++) {
-				fprintf(f, "certd_certificate_not_after_seconds"
-				    "{domain=\"");
-				prom_label(f, kd->name);
-				fprintf(f, "\",kind=\"%s\",name=\"",
-				    chain_kind_name(kd->items[k].kind));
-				prom_label(f, kd->items[k].name);
-				fprintf(f, "\"} %lld\n",
-				    (long long)kd->items[k].not_after);
-			}
-			keystore_domain_free(kd);
-		}
-	}
-	fprintf(f, "# HELP certd_domain_generation Current generation per "
-	    "domain.\n# TYPE certd_domain_generation gauge\n"
-	    "# HELP certd_domain_days_left Days until the server certificate "
-	    "expires (negative: expired).\n"
-	    "# TYPE certd_domain_days_left gauge\n");
-	for (i = 0; i < n; i++) {
-		const struct ks_item	*srv;
+static void
+h_domain(struct control_req *creq, const struct control_call *call,
+    const char *domain)
+{
+	struct cert_error	 err;
+	json_t			*j;
 
-		kd = NULL;
-		if (keystore_domain(certd->ks, names[i], &kd, &err) == -1)
-			continue;
-		fprintf(f, "certd_domain_generation{domain=\"");
-		prom_label(f, kd->name);
-		fprintf(f, "\"} %lld\n", (long long)kd->generation);
-		if ((srv = server_item(kd)) != NULL) {
-			fprintf(f, "certd_domain_days_left{domain=\"");
-			prom_label(f, kd->name);
-			fprintf(f, "\",state=\"%s\"} %d\n",
-			    domain_state(kd, srv, now),
-			    certd_days_left(srv->not_after, now));
-		}
-		keystore_domain_free(kd);
-	}
-	keystore_names_free(names, n);
+	if ((j = status_domain_json(ks, domain, &err)) == NULL)
+		control_reply_error(creq, &err);
+	else
+		control_reply_json(creq, 200, j);
+}
 
-	fprintf(f, "# HELP certd_commits_total Generations committed.\n"
-	    "# TYPE certd_commits_total counter\n");
-	if (keystore_count(certd->ks, "commit", "domain", &c, &nc) == 0) {
-		for (i = 0; i < nc; i++) {
-			fprintf(f, "certd_commits_total{domain=\"");
-			prom_label(f, c[i].key);
-			fprintf(f, "\"} %lld\n", (long long)c[i].n);
-		}
-		free(c);
-		c = NULL;
-	}
-	fprintf(f, "# HELP certd_rejections_total Uploads refused, by error "
-	    "code.\n# TYPE certd_rejections_total counter\n");
-	if (keystore_count(certd->ks, "reject", "result", &c, &nc) == 0) {
-		for (i = 0; i < nc; i++) {
-			fprintf(f, "certd_rejections_total{code=\"");
-			prom_label(f, c[i].key);
-			fprintf(f, "\"} %lld\n", (long long)c[i].n);
-		}
-		free(c);
-	}
-	fprintf(f, "# HELP certd_reloads_total Dependent runs since start, by "
-	    "result.\n# TYPE certd_reloads_total counter\n");
-	for (i = 0; (dl = commit_dependent_at(i)) != NULL; i++) {
-		fprintf(f, "certd_reloads_total{dependent=\"");
-		prom_label(f, dl->name);
-		fprintf(f, "\",result=\"ok\"} %lld\n", (long long)dl->ok);
-		fprintf(f, "certd_reloads_total{dependent=\"");
-		prom_label(f, dl->name);
-		fprintf(f, "\",result=\"failed\"} %lld\n",
-		    (long long)dl->failed);
-	}
-	fprintf(f, "# HELP certd_control_connections Open control socket "
-	    "connections.\n# TYPE certd_control_connections gauge\n"
-	    "certd_control_connections %zu\n",
-	    control_connections(certd->control));
-	fclose(f);
-	ctl_reply_text(creq, 200, "text/plain; version=0.0.4; charset=utf-8",
-	    buf, len);
+static void
+h_metrics(struct control_req *creq, const struct control_call *call,
+    const char *unused)
+{
+	char	*buf;
+	size_t	 len;
+
+	buf = status_metrics(ks, started, call->conns, &len);
+	control_reply_text(creq, 200,
+	    "text/plain; version=0.0.4; charset=utf-8", buf, len);
 	free(buf);
 }
 
 /* --- routing ------------------------------------------------------------- */
 
+/* Does path match route r?  Fills domain for a domain's resource; -1 when
+ * the path names a domain that is not a domain name. */
+static int
+route_match(const struct route *r, const char *path, char *domain)
+{
+	const char	*rest;
+
+	if (r->suffix == NULL)
+		return strcmp(r->path, path) == 0;
+	if (strncmp(path, r->path, strlen(r->path)) != 0 ||
+	    path[strlen(r->path)] == '\0')
+		return 0;
+	if (api_split_domain_path(path, domain, &rest) == -1)
+		return -1;
+	return strcmp(r->suffix, rest) == 0;
+}
+
 void
-api_handle(struct ctl_req *creq, const struct api_call *call)
+api_handle(struct control_req *creq, const struct control_call *call,
+    void *arg)
 {
 	const struct route	*r;
-	char			 domain[DOMAIN_MAX + 2];
+	char			 domain[DOMAIN_MAX + 1];
 	size_t			 i;
-	int			 path_known = 0;
+	int			 m, path_known = 0;
 
 	for (i = 0; i < nitems(routes); i++) {
 		r = &routes[i];
 		domain[0] = '\0';
-		if (!route_match(r->path, call->path, domain, sizeof(domain)))
+		if ((m = route_match(r, call->path, domain)) == -1) {
+			reply_err(creq, E_BAD_REQUEST, "\"%s\" does not name a "
+			    "valid domain", call->path);
+			return;
+		}
+		if (m == 0)
 			continue;
 		path_known = 1;
 		if (r->method != call->method)
@@ -920,27 +637,17 @@ api_handle(struct ctl_req *creq, const struct api_call *call)
 		if (r->admin && !call->admin) {
 			reply_err(creq, E_FORBIDDEN, "uid %d may only read "
 			    "status (needs uid 0 or group %s)", (int)call->uid,
-			    certd->conf->admin_group);
-			return;
-		}
-		if (domain[0] != '\0' && !conf_valid_domain(domain)) {
-			reply_err(creq, E_BAD_REQUEST, "\"%s\" is not a valid "
-			    "domain name", domain);
+			    conf->admin_group);
 			return;
 		}
 		r->fn(creq, call, domain);
 		return;
 	}
 	if (path_known) {
-		struct cert_error	 err;
-
-		memset(&err, 0, sizeof(err));
-		err.code = E_BAD_REQUEST;
-		snprintf(err.message, sizeof(err.message), "method not "
-		    "allowed on %s", call->path);
 		/* 405 is not one of our codes' statuses: answer it by hand. */
-		ctl_reply_json(creq, 405, json_pack("{s:{s:s, s:s}}", "error",
-		    "code", "E_BAD_REQUEST", "message", err.message));
+		control_reply_json(creq, 405, json_pack("{s:{s:s, s:s+}}",
+		    "error", "code", "E_BAD_REQUEST", "message",
+		    "method not allowed on ", call->path));
 		return;
 	}
 	reply_err(creq, E_NOT_FOUND, "no such endpoint: %s", call->path);

@@ -1,7 +1,8 @@
 /*
- * certd.c: the daemon's main: options, config, keystore open and repair,
- * the control socket, signals (SIGHUP reload, SIGTERM drain) and the daily
- * expiry check.
+ * certd.c: the daemon's main: options, config, keystore open and repair;
+ * it wires the transport (control.c) to the routes (api.c) and the work
+ * (commit.c), and handles signals (SIGHUP reload, SIGTERM drain) and the
+ * daily expiry check.
  */
 #include "config.h"
 
@@ -22,21 +23,29 @@
 #include <event2/event.h>
 #include <openssl/crypto.h>
 
-#include "certd.h"
+#include "api.h"
 #include "commit.h"
 #include "conf.h"
 #include "control.h"
 #include "keystore.h"
 #include "log.h"
-#include "render.h"
 #include "sysd.h"
 #include "util.h"
 
 #define EXPIRY_CHECK_SECS	(24 * 60 * 60)
 #define CREDENTIAL_MAX		4096
 
-struct certd		*certd;
-static struct certd	 the_certd;
+/* The daemon's state; the modules get what they need of it at init. */
+static struct certd {
+	struct event_base	*base;
+	struct certd_conf	*conf;
+	char			*conf_path;	/* NULL: built-in defaults */
+	char			*dir_override;	/* -D DIR */
+	struct keystore		*ks;
+	struct control		*control;
+	int			 stopping;	/* SIGTERM seen */
+	int			 reload_pending; /* SIGHUP during a commit */
+} the_certd, *certd = &the_certd;
 
 static void
 usage(FILE *f)
@@ -82,14 +91,6 @@ usage(FILE *f)
 	    SYSCONFDIR, SYSCONFDIR);
 }
 
-int
-certd_days_left(time_t not_after, time_t now)
-{
-	long long	 s = (long long)not_after - (long long)now;
-
-	return (int)(s >= 0 ? s / 86400 : -((-s + 86399) / 86400));
-}
-
 /* -D DIR and the parts of a config that cannot change while running. */
 static int
 apply_overrides(struct certd_conf *conf, const char *dir, char *err,
@@ -120,101 +121,79 @@ load_conf(const char *path, const char *dir, char *err, size_t errlen)
 	return conf;
 }
 
-/*
- * Call fn for the current server certificate of every domain; returns how
- * many domains there are (committed or not).
- */
-static size_t
-foreach_server(void (*fn)(const struct ks_domain *, const struct ks_item *,
-    void *), void *arg)
-{
-	struct ks_domain	*kd;
-	struct cert_error	 err;
-	char			**names = NULL;
-	size_t			 n = 0, i, k;
-
-	if (keystore_domains(certd->ks, &names, &n) == -1)
-		return 0;
-	for (i = 0; i < n; i++) {
-		kd = NULL;
-		if (keystore_domain(certd->ks, names[i], &kd, &err) == -1)
-			continue;
-		for (k = 0; k < kd->nitems; k++)
-			if (kd->items[k].kind == KIND_SERVER)
-				fn(kd, &kd->items[k], arg);
-		keystore_domain_free(kd);
-	}
-	keystore_names_free(names, n);
-	return n;
-}
-
 struct soonest {
+	size_t	 n;
 	time_t	 not_after;
 	char	 domain[DOMAIN_MAX + 1];
 };
 
-static void
-find_soonest(const struct ks_domain *kd, const struct ks_item *it, void *arg)
+static int
+find_soonest(const struct ks_summary *d, void *arg)
 {
 	struct soonest	*s = arg;
 
-	if (s->domain[0] == '\0' || it->not_after < s->not_after) {
-		s->not_after = it->not_after;
-		strlcpy(s->domain, kd->name, sizeof(s->domain));
+	s->n++;
+	if (d->has_server && (s->domain[0] == '\0' ||
+	    d->not_after < s->not_after)) {
+		s->not_after = d->not_after;
+		strlcpy(s->domain, d->name, sizeof(s->domain));
 	}
+	return 0;
 }
 
 /* STATUS= line: "N domains, next expiry DOMAIN in D days". */
-void
-certd_update_status(void)
+static void
+update_status(void)
 {
-	struct soonest	 s = { 0, "" };
+	struct soonest	 s = { 0, 0, "" };
 	char		 line[512];
-	size_t		 n;
 
-	n = foreach_server(find_soonest, &s);
+	keystore_walk(certd->ks, NULL, find_soonest, &s, NULL);
 	if (s.domain[0] == '\0')
-		snprintf(line, sizeof(line), "%zu domain%s, none committed", n,
-		    n == 1 ? "" : "s");
+		snprintf(line, sizeof(line), "%zu domain%s, none committed",
+		    s.n, s.n == 1 ? "" : "s");
 	else
 		snprintf(line, sizeof(line), "%zu domain%s, next expiry %s in "
-		    "%d days", n, n == 1 ? "" : "s", s.domain,
-		    certd_days_left(s.not_after, time(NULL)));
+		    "%d days", s.n, s.n == 1 ? "" : "s", s.domain,
+		    days_left(s.not_after, time(NULL)));
 	sysd_status(line);
 }
 
 /* Log a server certificate within 30 days of expiry, or expired. */
-static void
-warn_expiry(const struct ks_domain *kd, const struct ks_item *it, void *arg)
+static int
+warn_expiry(const struct ks_summary *d, void *arg)
 {
 	static const int	 thresholds[] = { 1, 7, 14, 30 };
-	struct log_fields	 f = { kd->name, kd->generation, NULL };
+	struct log_fields	 f = { d->name, d->generation, NULL };
 	time_t			 now = time(NULL);
 	size_t			 t;
 	int			 days;
 
-	days = certd_days_left(it->not_after, now);
-	if (it->not_after <= now) {
+	if (!d->has_server)
+		return 0;
+	days = days_left(d->not_after, now);
+	if (d->not_after <= now) {
 		f.code = "expired";
 		log_fields(LOG_ERR, &f, "%s: the server certificate has "
-		    "expired (%d days ago)", kd->name, -days);
-		return;
+		    "expired (%d days ago)", d->name, -days);
+		return 0;
 	}
 	for (t = 0; t < nitems(thresholds); t++)
 		if (days < thresholds[t])
 			break;
 	if (t == nitems(thresholds))
-		return;
+		return 0;
 	f.code = "expiring";
 	log_fields(LOG_WARNING, &f, "%s: the server certificate expires in "
-	    "%d days (under %d)", kd->name, days, thresholds[t]);
+	    "%d days (under %d)", d->name, days, thresholds[t]);
+	return 0;
 }
 
 static void
 expiry_check(void)
 {
-	foreach_server(warn_expiry, NULL);
-	certd_update_status();
+	keystore_walk(certd->ks, NULL, warn_expiry, NULL, NULL);
+	update_status();
 }
 
 static void
@@ -251,10 +230,13 @@ do_reload(void)
 	}
 	conf_free(certd->conf);
 	certd->conf = nc;
+	api_set_conf(nc);
+	commit_set_conf(nc);
+	control_set_admin_group(certd->control, nc->admin_group);
 	commit_publish_all();
 	log_info("configuration reloaded");
 	sysd_reloaded();
-	certd_update_status();
+	update_status();
 }
 
 static void
@@ -266,8 +248,9 @@ shutdown_now(void)
 	event_base_loopexit(certd->base, &tv);
 }
 
-void
-certd_commit_idle(void)
+/* commit.c's hook: nothing is in flight any more. */
+static void
+on_commit_idle(void)
 {
 	if (commit_busy())
 		return;
@@ -358,8 +341,7 @@ load_secret(struct keystore *ks)
 		return -1;
 	}
 	rv = keystore_set_secret(ks, buf, len, &err);
-	OPENSSL_cleanse(buf, len);
-	free(buf);
+	freezero(buf, len);
 	if (rv == -1)
 		log_warnx("%s: %s", path, err.message);
 	else
@@ -376,6 +358,8 @@ main(int argc, char *argv[])
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
+	static const struct commit_hooks hooks = { on_commit_idle,
+				    update_status };
 	struct cert_error	 err;
 	struct event		*ev_hup, *ev_term, *ev_int, *ev_expiry;
 	struct timeval		 day = { EXPIRY_CHECK_SECS, 0 };
@@ -424,9 +408,8 @@ main(int argc, char *argv[])
 			conf_path = defconf;
 	}
 
-	certd = &the_certd;
-	certd->conf_path = conf_path != NULL ? strdup(conf_path) : NULL;
-	certd->dir_override = dir != NULL ? strdup(dir) : NULL;
+	certd->conf_path = xstrdup(conf_path);
+	certd->dir_override = xstrdup(dir);
 	if ((certd->conf = load_conf(conf_path, dir, cerr, sizeof(cerr))) ==
 	    NULL) {
 		fprintf(stderr, "%s\n", cerr);
@@ -441,7 +424,7 @@ main(int argc, char *argv[])
 	sysd_log_init(foreground || isatty(STDERR_FILENO));
 	signal(SIGPIPE, SIG_IGN);
 	umask(022);
-	/* Room for CTL_MAX_CONNS clients plus the keystore and children. */
+	/* Room for CONTROL_MAX_CONNS clients plus the keystore and children. */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 4096) {
 		rl.rlim_cur = rl.rlim_max < 4096 ? rl.rlim_max : 4096;
 		setrlimit(RLIMIT_NOFILE, &rl);
@@ -465,10 +448,13 @@ main(int argc, char *argv[])
 
 	if ((certd->base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
-	certd->started = time(NULL);
+	commit_init(certd->base, certd->ks, certd->conf, &hooks);
+	api_init(certd->ks, certd->conf, time(NULL));
 	commit_repair_all();
 	commit_publish_all();
-	if (control_start(certd, &err) == -1)
+	if ((certd->control = control_start(certd->base, certd->conf->socket,
+	    certd->conf->socket_mode, certd->conf->admin_group, api_handle,
+	    NULL, &err)) == NULL)
 		fatalx("control socket: %s", err.message);
 
 	ev_hup = evsignal_new(certd->base, SIGHUP, sig_cb, NULL);

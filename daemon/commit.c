@@ -1,7 +1,8 @@
 /*
- * commit.c: stage -> validate -> store (keystore) -> render -> publish ->
- * dependents (configtest, reload, verify) -> on failure swap `current` back,
- * set the DB back and reload again.  One commit at a time per daemon.
+ * commit.c: the work behind a change: stage -> validate -> store
+ * (keystore) -> render -> publish -> dependents (configtest, reload,
+ * verify) -> on failure swap `current` back, set the DB back and reload
+ * again.  One commit at a time per daemon.
  */
 #include "config.h"
 
@@ -12,11 +13,13 @@
 #include <syslog.h>
 #include <time.h>
 
-#include "certd.h"
+#include "cert.h"
 #include "commit.h"
 #include "dependents.h"
 #include "keystore.h"
 #include "log.h"
+#include "gendir.h"
+#include "publish.h"
 #include "render.h"
 #include "util.h"
 
@@ -36,6 +39,26 @@ struct commit_ctx {
 };
 
 static struct commit_ctx	*inflight;
+static struct event_base	*base;
+static struct keystore		*ks;
+static struct certd_conf	*conf;
+static struct commit_hooks	 hooks;
+
+void
+commit_init(struct event_base *b, struct keystore *k, struct certd_conf *c,
+    const struct commit_hooks *h)
+{
+	base = b;
+	ks = k;
+	conf = c;
+	hooks = *h;
+}
+
+void
+commit_set_conf(struct certd_conf *c)
+{
+	conf = c;
+}
 
 /* Last results since start, shown in status and counted in metrics. */
 struct domain_last {
@@ -92,9 +115,7 @@ remember_domain(const char *domain, const struct reload_report *r)
 			dlast[i].r = *r;
 			return;
 		}
-	if ((p = reallocarray(dlast, ndlast + 1, sizeof(*p))) == NULL)
-		return;
-	dlast = p;
+	p = dlast = xreallocarray(dlast, ndlast + 1, sizeof(*p));
 	strlcpy(dlast[ndlast].domain, domain, sizeof(dlast[ndlast].domain));
 	dlast[ndlast].r = *r;
 	ndlast++;
@@ -110,10 +131,8 @@ remember_step(const struct dep_result *s, time_t at)
 		if (strcmp(deplast[i].name, s->dependent) == 0)
 			break;
 	if (i == ndeplast) {
-		if ((p = reallocarray(deplast, ndeplast + 1,
-		    sizeof(*p))) == NULL)
-			return;
-		deplast = p;
+		p = deplast = xreallocarray(deplast, ndeplast + 1,
+		    sizeof(*p));
 		memset(&deplast[i], 0, sizeof(deplast[i]));
 		strlcpy(deplast[i].name, s->dependent, sizeof(deplast[i].name));
 		ndeplast++;
@@ -143,30 +162,29 @@ add_steps(struct commit_ctx *ctx, const struct dep_result *r, size_t n)
 	}
 }
 
+static int
+summary_of(const struct ks_summary *d, void *arg)
+{
+	*(struct ks_summary *)arg = *d;
+	return 1;
+}
+
 static int64_t
 current_generation(const char *domain)
 {
-	struct ks_domain	*kd = NULL;
-	struct cert_error	 err;
-	int64_t			 gen = 0;
+	struct ks_summary	 d = { .generation = 0 };
 
-	if (keystore_domain(certd->ks, domain, &kd, &err) == 0)
-		gen = kd->generation;
-	keystore_domain_free(kd);
-	return gen;
+	keystore_walk(ks, domain, summary_of, &d, NULL);
+	return d.generation;
 }
 
 static int
 staged_count(const char *domain)
 {
-	struct ks_domain	*kd = NULL;
-	struct cert_error	 err;
-	int			 n = 0;
+	struct ks_summary	 d = { .nstaged = 0 };
 
-	if (keystore_domain(certd->ks, domain, &kd, &err) == 0)
-		n = (int)kd->nstaged;
-	keystore_domain_free(kd);
-	return n;
+	keystore_walk(ks, domain, summary_of, &d, NULL);
+	return (int)d.nstaged;
 }
 
 static void
@@ -182,7 +200,7 @@ record(const char *domain, int64_t gen, const char *type, const char *result,
 	strlcpy(ev.type, type, sizeof(ev.type));
 	strlcpy(ev.result, result, sizeof(ev.result));
 	ev.message = (char *)message;
-	if (keystore_event(certd->ks, &ev) == -1)
+	if (keystore_event(ks, &ev) == -1)
 		log_warnx("%s: cannot record %s event", domain, type);
 }
 
@@ -194,12 +212,12 @@ render_from_db(const char *domain, int64_t gen, char sha[65],
 	struct chain	*chain = NULL;
 	int		 rv = -1;
 
-	if (keystore_generation(certd->ks, domain, gen, &chain, err) == -1)
+	if (keystore_generation(ks, domain, gen, &chain, err) == -1)
 		goto out;
-	if (render_generation(certd->conf, domain, gen, chain, err) == -1)
+	if (render_generation(conf, domain, gen, chain, err) == -1)
 		goto out;
 	if (sha != NULL && chain->n > 0)
-		chain_sha256(chain->items[chain->n - 1].cert, sha);
+		cert_sha256(chain->items[chain->n - 1].cert, sha);
 	rv = 0;
 out:
 	chain_free(chain);
@@ -207,33 +225,18 @@ out:
 }
 
 static void
-publish_domain(const char *domain)
+publish(const char *domain)
 {
 	struct domain_conf	*dc;
 	struct cert_error	 err;
 	struct log_fields	 f = { .domain = domain };
 
-	if ((dc = conf_domain(certd->conf, domain)) == NULL)
+	if ((dc = conf_domain(conf, domain)) == NULL)
 		return;
-	if (render_publish(certd->conf, dc, &err) == -1) {
+	if (publish_domain(conf, dc, &err) == -1) {
 		f.code = cert_code_name(err.code);
 		log_fields(LOG_WARNING, &f, "publish: %s", err.message);
 	}
-}
-
-/* snprintf for messages that may be cut (a long step output is fine cut). */
-static void
-msgf(char *buf, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-msgf(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
 }
 
 static void	dep_done(void *, int, const struct dep_result *, size_t);
@@ -247,11 +250,8 @@ start_run(struct commit_ctx *ctx, int verify, struct cert_error *err)
 	rq.domain = ctx->domain[0] != '\0' ? ctx->domain : NULL;
 	rq.only = ctx->only[0] != '\0' ? ctx->only : NULL;
 	rq.generation = ctx->gen;
-	rq.expect_sha256 = verify && ctx->expect[0] != '\0' ? ctx->expect :
-	    NULL;
 	rq.verify = verify;
-	return dependents_run(certd->base, certd->conf, certd->ks, &rq,
-	    dep_done, ctx, err);
+	return dependents_run(base, conf, ks, &rq, dep_done, ctx, err);
 }
 
 static void
@@ -270,11 +270,11 @@ finish(struct commit_ctx *ctx)
 	if (ctx->domain[0] != '\0')
 		remember_domain(ctx->domain, rep);
 	inflight = NULL;
-	certd_update_status();
+	hooks.changed();
 	if (ctx->done != NULL)
 		ctx->done(ctx->arg, &ctx->res, NULL);
 	free(ctx);
-	certd_commit_idle();
+	hooks.idle();
 }
 
 static void
@@ -283,11 +283,11 @@ describe_failure(char *out, size_t len, const struct dep_result *r, size_t n)
 	const struct dep_result	*last;
 
 	if (n == 0) {
-		msgf(out, len, "dependents failed");
+		msgprintf(out, len, "dependents failed");
 		return;
 	}
 	last = &r[n - 1];
-	msgf(out, len, "%s %s: %s", last->step, last->dependent,
+	msgprintf(out, len, "%s %s: %s", last->step, last->dependent,
 	    last->message);
 }
 
@@ -303,12 +303,12 @@ dep_done(void *arg, int ok, const struct dep_result *r, size_t n)
 	if (ctx->phase == 2) {
 		strlcpy(rep->result, "rolled-back", sizeof(rep->result));
 		if (ok)
-			msgf(rep->message, sizeof(rep->message),
+			msgprintf(rep->message, sizeof(rep->message),
 			    "%s; rolled back to generation %lld", ctx->reason,
 			    (long long)ctx->prev);
 		else {
 			describe_failure(why, sizeof(why), r, n);
-			msgf(rep->message, sizeof(rep->message),
+			msgprintf(rep->message, sizeof(rep->message),
 			    "%s; rolled back to generation %lld, but the "
 			    "reload after the rollback failed too: %s",
 			    ctx->reason, (long long)ctx->prev, why);
@@ -321,10 +321,10 @@ dep_done(void *arg, int ok, const struct dep_result *r, size_t n)
 		strlcpy(rep->result, n == 0 ? "none" : "ok",
 		    sizeof(rep->result));
 		if (ctx->kind == CK_RELOAD)
-			msgf(rep->message, sizeof(rep->message), n == 0 ?
+			msgprintf(rep->message, sizeof(rep->message), n == 0 ?
 			    "no dependents to run" : "dependents ran");
 		else
-			msgf(rep->message, sizeof(rep->message), n == 0 ?
+			msgprintf(rep->message, sizeof(rep->message), n == 0 ?
 			    "generation %lld is current; no dependents" :
 			    "generation %lld is current and served",
 			    (long long)ctx->gen);
@@ -335,7 +335,7 @@ dep_done(void *arg, int ok, const struct dep_result *r, size_t n)
 	describe_failure(ctx->reason, sizeof(ctx->reason), r, n);
 	if (ctx->kind != CK_COMMIT || ctx->prev <= 0) {
 		strlcpy(rep->result, "failed", sizeof(rep->result));
-		msgf(rep->message, sizeof(rep->message), "%s%s",
+		msgprintf(rep->message, sizeof(rep->message), "%s%s",
 		    ctx->reason, ctx->kind == CK_COMMIT ?
 		    "; no earlier generation to roll back to" : "");
 		rep->generation = ctx->kind == CK_RELOAD ? 0 : ctx->gen;
@@ -343,17 +343,17 @@ dep_done(void *arg, int ok, const struct dep_result *r, size_t n)
 		return;
 	}
 	/* Swap the files back first: services must read the old set. */
-	if (render_swap(certd->conf, ctx->domain, ctx->prev, &err) == -1 &&
+	if (gendir_swap(conf, ctx->domain, ctx->prev, &err) == -1 &&
 	    render_from_db(ctx->domain, ctx->prev, NULL, &err) == -1) {
 		strlcpy(rep->result, "failed", sizeof(rep->result));
-		msgf(rep->message, sizeof(rep->message), "%s; rollback to "
+		msgprintf(rep->message, sizeof(rep->message), "%s; rollback to "
 		    "generation %lld failed: %s", ctx->reason,
 		    (long long)ctx->prev, err.message);
 		rep->generation = ctx->gen;
 		finish(ctx);
 		return;
 	}
-	if (keystore_set_current(certd->ks, ctx->domain, ctx->prev,
+	if (keystore_set_current(ks, ctx->domain, ctx->prev,
 	    ctx->reason, &err) == -1)
 		log_warnx("%s: files rolled back to generation %lld but the "
 		    "DB was not: %s", ctx->domain, (long long)ctx->prev,
@@ -362,7 +362,7 @@ dep_done(void *arg, int ok, const struct dep_result *r, size_t n)
 	ctx->gen = ctx->prev;
 	if (start_run(ctx, 0, &err) == -1) {
 		strlcpy(rep->result, "rolled-back", sizeof(rep->result));
-		msgf(rep->message, sizeof(rep->message), "%s; rolled back "
+		msgprintf(rep->message, sizeof(rep->message), "%s; rolled back "
 		    "to generation %lld (reload not started: %s)", ctx->reason,
 		    (long long)ctx->prev, err.message);
 		rep->generation = ctx->prev;
@@ -376,8 +376,7 @@ ctx_new(enum commit_kind kind, const char *domain, commit_done_fn done,
 {
 	struct commit_ctx	*ctx;
 
-	if ((ctx = calloc(1, sizeof(*ctx))) == NULL)
-		return NULL;
+	ctx = xcalloc(1, sizeof(*ctx));
 	ctx->kind = kind;
 	ctx->phase = 1;
 	if (domain != NULL)
@@ -409,7 +408,7 @@ after_store(const char *domain, int64_t prev, struct commit_result *res,
 		log_fields(LOG_ERR, &f, "render of generation %lld failed: %s",
 		    (long long)gen, err->message);
 		record(domain, gen, "render", "failed", err->message);
-		if (prev > 0 && keystore_set_current(certd->ks, domain, prev,
+		if (prev > 0 && keystore_set_current(ks, domain, prev,
 		    "render failed", &e2) == -1)
 			log_warnx("%s: cannot set generation %lld back: %s",
 			    domain, (long long)prev, e2.message);
@@ -421,13 +420,11 @@ after_store(const char *domain, int64_t prev, struct commit_result *res,
 	}
 	log_fields(LOG_INFO, &f, "%s: generation %lld rendered", domain,
 	    (long long)gen);
-	publish_domain(domain);
-	render_prune(certd->conf, domain, certd->conf->keep_generations);
-	keystore_prune(certd->ks, domain, certd->conf->keep_generations);
+	publish(domain);
+	gendir_prune(conf, domain, conf->keep_generations, NULL, 0);
+	keystore_prune(ks, domain, conf->keep_generations);
 
-	if ((ctx = ctx_new(CK_COMMIT, domain, done, arg)) == NULL)
-		return cert_error_set(err, E_INTERNAL, NULL, 0,
-		    "out of memory");
+	ctx = ctx_new(CK_COMMIT, domain, done, arg);
 	ctx->prev = prev;
 	ctx->gen = gen;
 	strlcpy(ctx->expect, sha, sizeof(ctx->expect));
@@ -461,7 +458,7 @@ commit_upload(const struct upload *u, struct commit_result *res,
 		return cert_error_set(err, E_CONFLICT, NULL, 0,
 		    "a commit is in progress; retry when it is done");
 	prev = current_generation(u->domain);
-	if (keystore_upload(certd->ks, u, time(NULL), &res->up, err) == -1)
+	if (keystore_upload(ks, u, time(NULL), &res->up, err) == -1)
 		return -1;
 	res->staged = staged_count(u->domain);
 	if (!res->up.committed)
@@ -482,7 +479,7 @@ commit_bundle(const char *domain, const char *certs, size_t certs_len,
 		return cert_error_set(err, E_CONFLICT, NULL, 0,
 		    "a commit is in progress; retry when it is done");
 	prev = current_generation(domain);
-	if (keystore_bundle(certd->ks, domain, certs, certs_len, key, key_len,
+	if (keystore_bundle(ks, domain, certs, certs_len, key, key_len,
 	    time(NULL), &res->up, err) == -1)
 		return -1;
 	res->staged = staged_count(domain);
@@ -508,7 +505,7 @@ commit_rollback(const char *domain, int64_t gen, struct commit_result *res,
 	if (commit_busy())
 		return cert_error_set(err, E_CONFLICT, NULL, 0,
 		    "a commit is in progress; retry when it is done");
-	if (keystore_domain(certd->ks, domain, &kd, err) == -1)
+	if (keystore_domain(ks, domain, &kd, err) == -1)
 		return -1;
 	cur = kd->generation;
 	if (gen == 0) {
@@ -530,29 +527,26 @@ commit_rollback(const char *domain, int64_t gen, struct commit_result *res,
 		if (i == kd->ngens) {
 			cert_error_set(err, E_NOT_FOUND, NULL, 0, "%s has no "
 			    "generation %lld (kept: the last %d)", domain,
-			    (long long)gen, certd->conf->keep_generations);
+			    (long long)gen, conf->keep_generations);
 			goto out;
 		}
 	}
 	/* Re-render if its files were pruned or damaged. */
 	if (render_from_db(domain, gen, sha, err) == -1)
 		goto out;
-	msgf(reason, sizeof(reason), "rollback from generation %lld "
+	msgprintf(reason, sizeof(reason), "rollback from generation %lld "
 	    "requested", (long long)cur);
-	if (keystore_set_current(certd->ks, domain, gen, reason, err) == -1) {
+	if (keystore_set_current(ks, domain, gen, reason, err) == -1) {
 		if (cur > 0)
-			render_swap(certd->conf, domain, cur, &e2);
+			gendir_swap(conf, domain, cur, &e2);
 		goto out;
 	}
-	publish_domain(domain);
+	publish(domain);
 	log_fields(LOG_NOTICE, &(struct log_fields){ .domain = domain,
 	    .generation = gen }, "%s: rolled back to generation %lld",
 	    domain, (long long)gen);
 	res->up.generation = gen;
-	if ((ctx = ctx_new(CK_ROLLBACK, domain, done, arg)) == NULL) {
-		cert_error_set(err, E_INTERNAL, NULL, 0, "out of memory");
-		goto out;
-	}
+	ctx = ctx_new(CK_ROLLBACK, domain, done, arg);
 	ctx->prev = cur;
 	ctx->gen = gen;
 	strlcpy(ctx->expect, sha, sizeof(ctx->expect));
@@ -562,7 +556,7 @@ commit_rollback(const char *domain, int64_t gen, struct commit_result *res,
 		res->has_reload = 1;
 		strlcpy(res->reload.result, "failed",
 		    sizeof(res->reload.result));
-		msgf(res->reload.message, sizeof(res->reload.message),
+		msgprintf(res->reload.message, sizeof(res->reload.message),
 		    "reload not started: %s", e2.message);
 		res->reload.generation = gen;
 		res->reload.at = time(NULL);
@@ -586,16 +580,16 @@ commit_render(const char *domain, int64_t *gen, struct cert_error *err)
 	if (commit_busy())
 		return cert_error_set(err, E_CONFLICT, NULL, 0,
 		    "a commit is in progress; retry when it is done");
-	if (keystore_current(certd->ks, domain, &chain, gen, err) == -1)
+	if (keystore_current(ks, domain, &chain, gen, err) == -1)
 		goto out;
 	if (*gen <= 0) {
 		cert_error_set(err, E_NOT_FOUND, NULL, 0, "%s has no committed "
 		    "generation", domain);
 		goto out;
 	}
-	if (render_generation(certd->conf, domain, *gen, chain, err) == -1)
+	if (render_generation(conf, domain, *gen, chain, err) == -1)
 		goto out;
-	publish_domain(domain);
+	publish(domain);
 	record(domain, *gen, "render", "ok", "rendered on request");
 	rv = 0;
 out:
@@ -615,16 +609,14 @@ commit_reload(const char *only, struct commit_result *res,
 		return cert_error_set(err, E_CONFLICT, NULL, 0,
 		    "a commit is in progress; retry when it is done");
 	if (only != NULL) {
-		TAILQ_FOREACH(p, &certd->conf->dependents, entry)
+		TAILQ_FOREACH(p, &conf->dependents, entry)
 			if (strcmp(p->name, only) == 0)
 				break;
 		if (p == NULL)
 			return cert_error_set(err, E_NOT_FOUND, NULL, 0,
 			    "no [dependent %s] in the configuration", only);
 	}
-	if ((ctx = ctx_new(CK_RELOAD, NULL, done, arg)) == NULL)
-		return cert_error_set(err, E_INTERNAL, NULL, 0,
-		    "out of memory");
+	ctx = ctx_new(CK_RELOAD, NULL, done, arg);
 	if (only != NULL)
 		strlcpy(ctx->only, only, sizeof(ctx->only));
 	if (start_run(ctx, 0, err) == -1) {
@@ -635,49 +627,67 @@ commit_reload(const char *only, struct commit_result *res,
 	return 1;
 }
 
+struct names {
+	char	**v;
+	size_t	  n;
+};
+
+static int
+collect_name(const struct ks_summary *d, void *arg)
+{
+	struct names	*ns = arg;
+
+	if (d->generation > 0) {
+		ns->v = xreallocarray(ns->v, ns->n + 1, sizeof(*ns->v));
+		ns->v[ns->n++] = xstrdup(d->name);
+	}
+	return 0;
+}
+
 void
 commit_repair_all(void)
 {
 	struct cert_error	 err;
 	struct log_fields	 f;
-	char			**names = NULL;
-	size_t			 n = 0, i;
+	struct names		 ns = { NULL, 0 };
+	size_t			 i;
 	int64_t			 dbgen, cur;
 	struct chain		*chain;
 
-	if (keystore_domains(certd->ks, &names, &n) == -1) {
-		log_warnx("cannot list domains to repair");
+	if (keystore_walk(ks, NULL, collect_name, &ns, &err) == -1) {
+		log_warnx("cannot list domains to repair: %s", err.message);
 		return;
 	}
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < ns.n; i++) {
 		memset(&f, 0, sizeof(f));
-		f.domain = names[i];
+		f.domain = ns.v[i];
 		chain = NULL;
-		render_clean(certd->conf, names[i]);
-		if (keystore_current(certd->ks, names[i], &chain, &dbgen,
+		gendir_clean(conf, ns.v[i]);
+		if (keystore_current(ks, ns.v[i], &chain, &dbgen,
 		    &err) == -1 || dbgen <= 0) {
 			chain_free(chain);
+			free(ns.v[i]);
 			continue;
 		}
 		f.generation = dbgen;
-		cur = render_current(certd->conf, names[i]);
-		if (cur != dbgen || !render_check(certd->conf, names[i],
-		    dbgen)) {
+		cur = gendir_current(conf, ns.v[i]);
+		if (cur != dbgen || !gendir_check(conf, ns.v[i], dbgen)) {
 			log_fields(LOG_NOTICE, &f, "%s: current files %s; "
-			    "rendering generation %lld from the DB", names[i],
+			    "rendering generation %lld from the DB", ns.v[i],
 			    cur == 0 ? "missing" : cur < 0 ? "damaged" :
 			    cur != dbgen ? "name another generation" :
 			    "incomplete", (long long)dbgen);
-			if (render_generation(certd->conf, names[i], dbgen,
+			if (render_generation(conf, ns.v[i], dbgen,
 			    chain, &err) == -1) {
 				f.code = "render-failed";
-				log_fields(LOG_ERR, &f, "%s: %s", names[i],
+				log_fields(LOG_ERR, &f, "%s: %s", ns.v[i],
 				    err.message);
 			}
 		}
 		chain_free(chain);
+		free(ns.v[i]);
 	}
-	keystore_names_free(names, n);
+	free(ns.v);
 }
 
 void
@@ -685,7 +695,7 @@ commit_publish_all(void)
 {
 	struct domain_conf	*dc;
 
-	TAILQ_FOREACH(dc, &certd->conf->domains, entry)
+	TAILQ_FOREACH(dc, &conf->domains, entry)
 		if (current_generation(dc->name) > 0)
-			publish_domain(dc->name);
+			publish(dc->name);
 }

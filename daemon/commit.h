@@ -12,7 +12,7 @@
 
 #include "dependents.h"
 #include "keystore.h"
-#include "proto.h"
+#include "error.h"
 
 #define COMMIT_STEPS_MAX	32
 
@@ -38,6 +38,21 @@ struct commit_result {
  * NULL on success (the reload may still have failed: see reload.result). */
 typedef void (*commit_done_fn)(void *arg, const struct commit_result *,
     const struct cert_error *err);
+
+/*
+ * What commit.c tells the daemon: idle (nothing in flight: apply a
+ * deferred SIGHUP or SIGTERM), changed (a domain changed: the systemd
+ * status line may be stale).
+ */
+struct commit_hooks {
+	void	(*idle)(void);
+	void	(*changed)(void);
+};
+
+void	commit_init(struct event_base *, struct keystore *,
+	    struct certd_conf *, const struct commit_hooks *);
+/* The config after a SIGHUP; runs in flight keep theirs. */
+void	commit_set_conf(struct certd_conf *);
 
 /*
  * Each returns -1 (err filled, nothing changed), 0 (done now, res filled;

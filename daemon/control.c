@@ -26,7 +26,6 @@
 #include <event2/listener.h>
 #include <openssl/crypto.h>
 
-#include "certd.h"
 #include "control.h"
 #include "log.h"
 #include "sysd.h"
@@ -39,40 +38,36 @@
  * hold a reference on the bufferevent so the timer can always touch it
  * safely, and learn the evhttp_connection at its first complete request.
  */
-struct ctl_conn {
-	TAILQ_ENTRY(ctl_conn)	 entry;
+struct conn {
+	TAILQ_ENTRY(conn)	 entry;
 	struct control		*ctl;
 	struct bufferevent	*bev;		/* referenced */
 	struct evhttp_connection *evcon;	/* NULL until a request came */
 	struct event		*deadline;
-	struct ctl_req		*pending;	/* answer not yet sent */
+	struct control_req	*pending;	/* answer not yet sent */
 };
 
-struct ctl_req {
+struct control_req {
 	struct evhttp_request	*req;		/* NULL once the peer left */
-	struct ctl_conn		*conn;
+	struct conn		*conn;
 };
 
 struct control {
-	struct certd			*certd;
 	struct evhttp			*http;
 	struct evhttp_bound_socket	*bound;
 	char				*path;	/* socket we created, to unlink */
-	TAILQ_HEAD(, ctl_conn)		 conns;
+	char				*admin_group;
+	control_handler_fn		 handler;
+	void				*arg;
+	TAILQ_HEAD(, conn)		 conns;
 	size_t				 nconns;
 	int				 paused; /* listener off at the cap */
 };
 
-static void	ctl_conn_free(struct ctl_conn *);
-
-size_t
-control_connections(struct control *ctl)
-{
-	return ctl != NULL ? ctl->nconns : 0;
-}
+static void	conn_free(struct conn *);
 
 static void
-ctl_listener_update(struct control *ctl)
+listener_update(struct control *ctl)
 {
 	struct evconnlistener	*lev;
 
@@ -80,12 +75,12 @@ ctl_listener_update(struct control *ctl)
 		return;
 	lev = evhttp_bound_socket_get_listener(ctl->bound);
 	/* At the cap, new connections wait in the kernel backlog. */
-	if (!ctl->paused && ctl->nconns >= CTL_MAX_CONNS) {
+	if (!ctl->paused && ctl->nconns >= CONTROL_MAX_CONNS) {
 		log_warnx("control: %zu connections, not accepting more",
 		    ctl->nconns);
 		evconnlistener_disable(lev);
 		ctl->paused = 1;
-	} else if (ctl->paused && ctl->nconns < CTL_MAX_CONNS) {
+	} else if (ctl->paused && ctl->nconns < CONTROL_MAX_CONNS) {
 		evconnlistener_enable(lev);
 		ctl->paused = 0;
 	}
@@ -93,14 +88,14 @@ ctl_listener_update(struct control *ctl)
 
 /* The request was not received whole within API_REQUEST_TIMEOUT. */
 static void
-ctl_deadline(evutil_socket_t fd, short ev, void *arg)
+conn_deadline(evutil_socket_t fd, short ev, void *arg)
 {
-	struct ctl_conn	*conn = arg;
+	struct conn	*conn = arg;
 	evutil_socket_t	 s;
 
 	s = bufferevent_getfd(conn->bev);
 	if (conn->evcon != NULL) {
-		/* evhttp sees EOF, frees the connection, calls ctl_closecb. */
+		/* evhttp sees EOF, frees the connection, calls conn_closed. */
 		if (s != -1)
 			shutdown(s, SHUT_RDWR);
 		return;
@@ -108,11 +103,11 @@ ctl_deadline(evutil_socket_t fd, short ev, void *arg)
 	/* evhttp never handed us this connection: it is ours to end. */
 	if (s != -1)
 		shutdown(s, SHUT_RDWR);
-	ctl_conn_free(conn);
+	conn_free(conn);
 }
 
 static void
-ctl_arm(struct ctl_conn *conn)
+conn_arm(struct conn *conn)
 {
 	struct timeval	 tv = { API_REQUEST_TIMEOUT, 0 };
 
@@ -120,34 +115,30 @@ ctl_arm(struct ctl_conn *conn)
 }
 
 static struct bufferevent *
-ctl_bevcb(struct event_base *base, void *arg)
+conn_new(struct event_base *base, void *arg)
 {
 	struct control		*ctl = arg;
-	struct ctl_conn		*conn;
+	struct conn		*conn;
 	struct bufferevent	*bev;
 
 	if ((bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE)) ==
 	    NULL)
 		return NULL;
-	if ((conn = calloc(1, sizeof(*conn))) == NULL)
-		return bev;
-	conn->deadline = evtimer_new(base, ctl_deadline, conn);
-	if (conn->deadline == NULL) {
-		free(conn);
-		return bev;
-	}
+	conn = xcalloc(1, sizeof(*conn));
+	if ((conn->deadline = evtimer_new(base, conn_deadline, conn)) == NULL)
+		fatalx("cannot create an event");
 	conn->ctl = ctl;
 	conn->bev = bev;
 	bufferevent_incref(bev);
 	TAILQ_INSERT_TAIL(&ctl->conns, conn, entry);
 	ctl->nconns++;
-	ctl_arm(conn);
-	ctl_listener_update(ctl);
+	conn_arm(conn);
+	listener_update(ctl);
 	return bev;
 }
 
 static void
-ctl_conn_free(struct ctl_conn *conn)
+conn_free(struct conn *conn)
 {
 	struct control	*ctl;
 
@@ -163,28 +154,28 @@ ctl_conn_free(struct ctl_conn *conn)
 	event_free(conn->deadline);
 	bufferevent_decref(conn->bev);
 	free(conn);
-	ctl_listener_update(ctl);
+	listener_update(ctl);
 }
 
 static void
-ctl_closecb(struct evhttp_connection *evcon, void *arg)
+conn_closed(struct evhttp_connection *evcon, void *arg)
 {
-	ctl_conn_free(arg);
+	conn_free(arg);
 }
 
 /* The answer went out: the next request on this connection gets 10 s. */
 static void
-ctl_complete(struct evhttp_request *req, void *arg)
+conn_answered(struct evhttp_request *req, void *arg)
 {
-	struct ctl_conn	*conn = arg;
+	struct conn	*conn = arg;
 
-	ctl_arm(conn);
+	conn_arm(conn);
 }
 
-static struct ctl_conn *
-ctl_conn_find(struct control *ctl, struct bufferevent *bev)
+static struct conn *
+conn_find(struct control *ctl, struct bufferevent *bev)
 {
-	struct ctl_conn	*conn;
+	struct conn	*conn;
 
 	TAILQ_FOREACH(conn, &ctl->conns, entry)
 		if (conn->bev == bev)
@@ -195,7 +186,7 @@ ctl_conn_find(struct control *ctl, struct bufferevent *bev)
 /* May this peer change things?  uid 0, or admin_group as primary,
  * peer or supplementary group. */
 static int
-ctl_peer_admin(struct control *ctl, int fd, uid_t *uidp)
+peer_admin(struct control *ctl, int fd, uid_t *uidp)
 {
 	struct ucred	 uc;
 	socklen_t	 len = sizeof(uc);
@@ -210,7 +201,7 @@ ctl_peer_admin(struct control *ctl, int fd, uid_t *uidp)
 	*uidp = uc.uid;
 	if (uc.uid == 0)
 		return 1;
-	if ((gr = getgrnam(ctl->certd->conf->admin_group)) == NULL)
+	if ((gr = getgrnam(ctl->admin_group)) == NULL)
 		return 0;
 	if (uc.gid == gr->gr_gid)
 		return 1;
@@ -227,14 +218,14 @@ ctl_peer_admin(struct control *ctl, int fd, uid_t *uidp)
 }
 
 static void
-ctl_gencb(struct evhttp_request *req, void *arg)
+request_cb(struct evhttp_request *req, void *arg)
 {
 	struct control		*ctl = arg;
 	struct evhttp_connection *evcon;
 	struct bufferevent	*bev;
-	struct ctl_conn		*conn;
-	struct ctl_req		*creq;
-	struct api_call		 call;
+	struct conn		*conn;
+	struct control_req	*creq;
+	struct control_call	 call;
 	const struct evhttp_uri	*uri;
 	struct evbuffer		*in;
 	unsigned char		*p;
@@ -243,29 +234,29 @@ ctl_gencb(struct evhttp_request *req, void *arg)
 
 	evcon = evhttp_request_get_connection(req);
 	bev = evhttp_connection_get_bufferevent(evcon);
-	if ((conn = ctl_conn_find(ctl, bev)) != NULL) {
+	if ((conn = conn_find(ctl, bev)) != NULL) {
 		event_del(conn->deadline);
 		if (conn->evcon == NULL) {
 			conn->evcon = evcon;
-			evhttp_connection_set_closecb(evcon, ctl_closecb, conn);
+			evhttp_connection_set_closecb(evcon, conn_closed, conn);
 		}
-		evhttp_request_set_on_complete_cb(req, ctl_complete, conn);
+		evhttp_request_set_on_complete_cb(req, conn_answered, conn);
 	}
 
 	memset(&call, 0, sizeof(call));
 	switch (evhttp_request_get_command(req)) {
 	case EVHTTP_REQ_GET:
 	case EVHTTP_REQ_HEAD:
-		call.method = API_GET;
+		call.method = METHOD_GET;
 		break;
 	case EVHTTP_REQ_POST:
-		call.method = API_POST;
+		call.method = METHOD_POST;
 		break;
 	case EVHTTP_REQ_DELETE:
-		call.method = API_DELETE;
+		call.method = METHOD_DELETE;
 		break;
 	default:
-		call.method = API_OTHER;
+		call.method = METHOD_OTHER;
 		break;
 	}
 	uri = evhttp_request_get_evhttp_uri(req);
@@ -274,15 +265,13 @@ ctl_gencb(struct evhttp_request *req, void *arg)
 		call.path = "/";
 	call.content_type = evhttp_find_header(
 	    evhttp_request_get_input_headers(req), "Content-Type");
-	call.admin = ctl_peer_admin(ctl, bufferevent_getfd(bev), &call.uid);
+	call.admin = peer_admin(ctl, bufferevent_getfd(bev), &call.uid);
+	call.conns = ctl->nconns;
 
 	/* Own copy of the body, and clear libevent's: it may hold a key. */
 	in = evhttp_request_get_input_buffer(req);
 	len = evbuffer_get_length(in);
-	if ((body = malloc(len + 1)) == NULL) {
-		evhttp_send_error(req, 500, NULL);
-		return;
-	}
+	body = xmalloc(len + 1);
 	if (len > 0) {
 		p = evbuffer_pullup(in, -1);
 		memcpy(body, p, len);
@@ -293,25 +282,22 @@ ctl_gencb(struct evhttp_request *req, void *arg)
 	call.body = body;
 	call.body_len = len;
 
-	if ((creq = calloc(1, sizeof(*creq))) == NULL) {
-		evhttp_send_error(req, 500, NULL);
-		goto out;
-	}
+	creq = xcalloc(1, sizeof(*creq));
 	creq->req = req;
 	creq->conn = conn;
 	if (conn != NULL)
 		conn->pending = creq;
 	log_debug("control: uid %d %s %s", (int)call.uid,
-	    call.method == API_GET ? "GET" : call.method == API_POST ? "POST" :
-	    call.method == API_DELETE ? "DELETE" : "?", call.path);
-	api_handle(creq, &call);
-out:
-	OPENSSL_cleanse(body, len);
-	free(body);
+	    evhttp_request_get_command(req) == EVHTTP_REQ_GET ? "GET" :
+	    evhttp_request_get_command(req) == EVHTTP_REQ_POST ? "POST" :
+	    evhttp_request_get_command(req) == EVHTTP_REQ_DELETE ? "DELETE" :
+	    "?", call.path);
+	ctl->handler(creq, &call, ctl->arg);
+	freezero(body, len + 1);
 }
 
 static const char *
-ctl_reason(int status)
+http_reason(int status)
 {
 	switch (status) {
 	case 200: return "OK";
@@ -330,7 +316,7 @@ ctl_reason(int status)
 }
 
 void
-ctl_reply_text(struct ctl_req *creq, int status, const char *ctype,
+control_reply_text(struct control_req *creq, int status, const char *ctype,
     const char *body, size_t len)
 {
 	struct evhttp_request	*req = creq->req;
@@ -343,7 +329,7 @@ ctl_reply_text(struct ctl_req *creq, int status, const char *ctype,
 		if (evhttp_request_get_command(req) != EVHTTP_REQ_HEAD)
 			evbuffer_add(evhttp_request_get_output_buffer(req),
 			    body, len);
-		evhttp_send_reply(req, status, ctl_reason(status), NULL);
+		evhttp_send_reply(req, status, http_reason(status), NULL);
 	}
 	if (creq->conn != NULL)
 		creq->conn->pending = NULL;
@@ -351,33 +337,25 @@ ctl_reply_text(struct ctl_req *creq, int status, const char *ctype,
 }
 
 void
-ctl_reply_json(struct ctl_req *creq, int status, json_t *j)
+control_reply_json(struct control_req *creq, int status, json_t *j)
 {
 	char	*s;
+	size_t	 n;
 
-	s = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
-	if (s == NULL)
-		ctl_reply_text(creq, 500, "application/json",
-		    "{\"error\":{\"code\":\"E_INTERNAL\","
-		    "\"message\":\"out of memory\"}}\n", 57);
-	else {
-		/* A trailing newline keeps curl output readable. */
-		size_t	 n = strlen(s);
-		char	*t = realloc(s, n + 2);
-
-		if (t != NULL) {
-			s = t;
-			s[n++] = '\n';
-			s[n] = '\0';
-		}
-		ctl_reply_text(creq, status, "application/json", s, n);
-	}
+	if (j == NULL || (s = json_dumps(j, JSON_COMPACT)) == NULL)
+		fatalx("cannot encode an answer");
+	/* A trailing newline keeps curl output readable. */
+	n = strlen(s);
+	s = xreallocarray(s, n + 2, 1);
+	s[n++] = '\n';
+	s[n] = '\0';
+	control_reply_text(creq, status, "application/json", s, n);
 	free(s);
 	json_decref(j);
 }
 
 void
-ctl_reply_error(struct ctl_req *creq, const struct cert_error *err)
+control_reply_error(struct control_req *creq, const struct cert_error *err)
 {
 	json_t	*e, *j;
 
@@ -387,12 +365,12 @@ ctl_reply_error(struct ctl_req *creq, const struct cert_error *err)
 		json_object_set_new(e, "item", json_pack("{s:s, s:i}",
 		    "name", err->name, "seq", err->seq));
 	j = json_pack("{s:o}", "error", e);
-	ctl_reply_json(creq, cert_code_http_status(err->code), j);
+	control_reply_json(creq, cert_code_http_status(err->code), j);
 }
 
 /* Is something answering on path?  Then it is not ours to unlink. */
 static int
-ctl_socket_alive(const char *path)
+socket_alive(const char *path)
 {
 	struct sockaddr_un	 sun;
 	int			 s, alive;
@@ -408,7 +386,7 @@ ctl_socket_alive(const char *path)
 }
 
 static int
-ctl_listen_path(const char *path, mode_t mode, struct cert_error *err)
+listen_path(const char *path, mode_t mode, struct cert_error *err)
 {
 	struct sockaddr_un	 sun;
 	struct stat		 st;
@@ -433,7 +411,7 @@ ctl_listen_path(const char *path, mode_t mode, struct cert_error *err)
 			return cert_error_set(err, E_INTERNAL, NULL, 0,
 			    "%s exists and is not a socket; not removing it",
 			    path);
-		if (ctl_socket_alive(path))
+		if (socket_alive(path))
 			return cert_error_set(err, E_INTERNAL, NULL, 0,
 			    "another certd is answering on %s", path);
 		unlink(path);
@@ -465,22 +443,21 @@ ctl_listen_path(const char *path, mode_t mode, struct cert_error *err)
 	return s;
 }
 
-int
-control_start(struct certd *cd, struct cert_error *err)
+struct control *
+control_start(struct event_base *base, const char *path, mode_t mode,
+    const char *admin_group, control_handler_fn handler, void *arg,
+    struct cert_error *err)
 {
 	struct control	*ctl;
 	int		 fd, activated = 0;
 
-	if ((ctl = calloc(1, sizeof(*ctl))) == NULL)
-		return cert_error_set(err, E_INTERNAL, NULL, 0,
-		    "out of memory");
-	ctl->certd = cd;
+	ctl = xcalloc(1, sizeof(*ctl));
+	ctl->handler = handler;
+	ctl->arg = arg;
+	ctl->admin_group = xstrdup(admin_group);
 	TAILQ_INIT(&ctl->conns);
-	if ((ctl->http = evhttp_new(cd->base)) == NULL) {
-		free(ctl);
-		return cert_error_set(err, E_INTERNAL, NULL, 0,
-		    "evhttp_new failed");
-	}
+	if ((ctl->http = evhttp_new(base)) == NULL)
+		fatalx("evhttp_new failed");
 	evhttp_set_max_headers_size(ctl->http, API_MAX_HEADERS);
 	evhttp_set_max_body_size(ctl->http, API_MAX_BODY);
 	evhttp_set_timeout(ctl->http, API_REQUEST_TIMEOUT);
@@ -488,39 +465,44 @@ control_start(struct certd *cd, struct cert_error *err)
 	evhttp_set_allowed_methods(ctl->http, EVHTTP_REQ_GET |
 	    EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
 	    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
-	evhttp_set_bevcb(ctl->http, ctl_bevcb, ctl);
-	evhttp_set_gencb(ctl->http, ctl_gencb, ctl);
+	evhttp_set_bevcb(ctl->http, conn_new, ctl);
+	evhttp_set_gencb(ctl->http, request_cb, ctl);
 
 	if ((fd = sysd_listen_fd()) != -1) {
 		activated = 1;
 		evutil_make_socket_nonblocking(fd);
 		evutil_make_socket_closeonexec(fd);
-	} else if ((fd = ctl_listen_path(cd->conf->socket,
-	    cd->conf->socket_mode, err)) == -1)
+	} else if ((fd = listen_path(path, mode, err)) == -1)
 		goto fail;
 	else
-		ctl->path = strdup(cd->conf->socket);
+		ctl->path = xstrdup(path);
 	if ((ctl->bound = evhttp_accept_socket_with_handle(ctl->http, fd)) ==
 	    NULL) {
 		cert_error_set(err, E_INTERNAL, NULL, 0,
-		    "cannot listen on %s", cd->conf->socket);
+		    "cannot listen on %s", path);
 		close(fd);
 		goto fail;
 	}
 	if (activated)
 		log_info("listening on the socket systemd passed (fd %d)", fd);
 	else
-		log_info("listening on %s (mode %04o)", cd->conf->socket,
-		    (unsigned)cd->conf->socket_mode);
-	cd->control = ctl;
-	return 0;
+		log_info("listening on %s (mode %04o)", path, (unsigned)mode);
+	return ctl;
 fail:
 	if (ctl->path != NULL)
 		unlink(ctl->path);
 	free(ctl->path);
+	free(ctl->admin_group);
 	evhttp_free(ctl->http);
 	free(ctl);
-	return -1;
+	return NULL;
+}
+
+void
+control_set_admin_group(struct control *ctl, const char *group)
+{
+	free(ctl->admin_group);
+	ctl->admin_group = xstrdup(group);
 }
 
 void
@@ -537,7 +519,7 @@ control_stop_accepting(struct control *ctl)
 void
 control_free(struct control *ctl)
 {
-	struct ctl_conn	*conn;
+	struct conn	*conn;
 
 	if (ctl == NULL)
 		return;
@@ -546,8 +528,9 @@ control_free(struct control *ctl)
 	evhttp_free(ctl->http);
 	while ((conn = TAILQ_FIRST(&ctl->conns)) != NULL) {
 		ctl->bound = NULL;
-		ctl_conn_free(conn);
+		conn_free(conn);
 	}
 	free(ctl->path);
+	free(ctl->admin_group);
 	free(ctl);
 }

@@ -1,63 +1,62 @@
 /*
- * control.h: the control socket (control.c: AF_UNIX listener, HTTP/1.1 via
- * evhttp, peer credentials, limits) and the API handlers behind it (api.c).
+ * control.h: the control socket, certd's transport: an AF_UNIX listener
+ * served by evhttp, peer credentials deciding who may change things, and
+ * the limits that keep one slow or hostile client from stalling the
+ * others.  It reads each request whole, hands it to a handler (api.c) and
+ * sends the answer the handler gives, now or later.
  */
 #ifndef CERTD_CONTROL_H
 #define CERTD_CONTROL_H
 
 #include <stddef.h>
 #include <sys/types.h>
-#include <time.h>
+
+#include <event2/event.h>
 #include <jansson.h>
 
-#include "proto.h"
+#include "error.h"
 
-struct certd;
+#define CONTROL_MAX_CONNS	1024	/* connections beyond this wait */
+
 struct control;
-struct ctl_req;		/* one request waiting for its answer */
+struct control_req;		/* one request waiting for its answer */
 
-#define CTL_MAX_CONNS	1024	/* connections beyond this are refused */
+enum control_method { METHOD_GET, METHOD_POST, METHOD_DELETE, METHOD_OTHER };
 
-enum api_method { API_GET, API_POST, API_DELETE, API_OTHER };
-
-/* What api.c sees of a request: already read whole, within the limits. */
-struct api_call {
-	enum api_method	 method;
-	const char	*path;		/* without the query */
-	const char	*content_type;	/* NULL if none */
-	const char	*body;		/* NUL-terminated copy */
-	size_t		 body_len;
-	int		 admin;		/* peer may change things */
-	uid_t		 uid;
+/* A request, read whole and within the limits. */
+struct control_call {
+	enum control_method	 method;
+	const char		*path;		/* without the query */
+	const char		*content_type;	/* NULL if none */
+	const char		*body;		/* NUL-terminated copy */
+	size_t			 body_len;
+	int			 admin;		/* peer may change things */
+	uid_t			 uid;
+	size_t			 conns;		/* open connections now */
 };
 
-/* Listen on conf->socket or the socket systemd passed. */
-int	control_start(struct certd *, struct cert_error *);
+/* Answer with control_reply_*, now or later, exactly once.  The body is
+ * cleared after the handler returns (it may hold a key). */
+typedef void (*control_handler_fn)(struct control_req *,
+    const struct control_call *, void *arg);
+
+/*
+ * Listen on path with mode (or on the socket systemd passed).  Members of
+ * admin_group (and uid 0) are admins.
+ */
+struct control	*control_start(struct event_base *, const char *path,
+		    mode_t mode, const char *admin_group, control_handler_fn,
+		    void *arg, struct cert_error *);
+/* On SIGHUP. */
+void		 control_set_admin_group(struct control *, const char *);
 /* Close the listener (SIGTERM); answers in flight are still sent. */
-void	control_stop_accepting(struct control *);
-void	control_free(struct control *);
-size_t	control_connections(struct control *);
+void		 control_stop_accepting(struct control *);
+void		 control_free(struct control *);
 
-/* Answer a request; each frees the ctl_req.  The JSON body is stolen. */
-void	ctl_reply_json(struct ctl_req *, int status, json_t *);
-void	ctl_reply_text(struct ctl_req *, int status, const char *ctype,
-	    const char *body, size_t len);
-void	ctl_reply_error(struct ctl_req *, const struct cert_error *);
-
-/* api.c: route and answer one request (now or later). */
-void	api_handle(struct ctl_req *, const struct api_call *);
-
-/* api.c plain functions, for unit tests. */
-/* Decode one x-www-form-urlencoded value ('+' is a space); malloc'd. */
-char	*api_form_decode(const char *s, size_t len, size_t *outlen);
-/* Find field in a form body; malloc'd decoded value or NULL. */
-char	*api_form_get(const char *body, size_t len, const char *field,
-	    size_t *outlen);
-/* "2026-11-23T11:00:00Z" */
-void	 api_time(time_t, char out[32]);
-/* Split "/v1/domains/D/REST": D into domain (validated), REST into rest
- * ("" if none).  0 or -1. */
-int	 api_split_domain_path(const char *path, char *domain, size_t dlen,
-	    const char **rest);
+/* Answer a request; each frees the control_req.  The JSON is stolen. */
+void	control_reply_json(struct control_req *, int status, json_t *);
+void	control_reply_text(struct control_req *, int status,
+	    const char *ctype, const char *body, size_t len);
+void	control_reply_error(struct control_req *, const struct cert_error *);
 
 #endif

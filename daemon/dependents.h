@@ -1,8 +1,9 @@
 /*
  * dependents.h: after a commit, run the [dependent] sections that use the
- * changed domain, in config order: configtest, then reload/restart (systemd
- * unit over D-Bus or an exec argv), then verify the served certificate.
- * Asynchronous on the daemon's event base.
+ * changed domain, in config order, one at a time: configtest, then reload
+ * or restart (a systemd unit over D-Bus, or an exec argv: proc.h), then
+ * verify that the new leaf is served (verify.h).  Asynchronous, on the
+ * daemon's event base; each step's result is recorded as an event.
  */
 #ifndef CERTD_DEPENDENTS_H
 #define CERTD_DEPENDENTS_H
@@ -22,8 +23,9 @@ struct dep_result {
 };
 
 /*
- * Called once when every dependent ran or one failed.  ok = all passed;
- * results[n] are the steps that ran (the failed one last).
+ * Called once, from the event loop, when every dependent ran or one
+ * failed: ok = all passed; results[n] are the steps that ran (the failed
+ * one last).
  */
 typedef void (*dep_done_fn)(void *arg, int ok, const struct dep_result *,
     size_t n);
@@ -31,20 +33,18 @@ typedef void (*dep_done_fn)(void *arg, int ok, const struct dep_result *,
 struct dep_request {
 	const char	*domain;	/* NULL: every dependent (certctl reload) */
 	const char	*only;		/* run just this dependent, or NULL */
-	int64_t		 generation;
-	const char	*expect_sha256;	/* leaf to see when verifying; NULL: skip */
-	int		 verify;	/* 0: no verify step (e.g. after rollback) */
+	int64_t		 generation;	/* what is being served: its leaf and
+					   intermediates are verified */
+	int		 verify;	/* 0: no verify step */
 };
 
-/*
- * Start a run.  Returns 0 and later calls done; -1 if nothing can start
- * (err filled).  A run with no matching dependents calls done(ok=1, n=0)
- * from the event loop.  Each step's result is recorded with keystore_event().
- */
-int	dependents_run(struct event_base *, const struct certd_conf *,
+/* Start a run; -1 if nothing can start (err filled: E_NOT_FOUND for an
+ * unknown `only`).  A run with no matching dependents calls done(ok=1, n=0)
+ * from the event loop. */
+int	dependents_run(struct event_base *, struct certd_conf *,
 	    struct keystore *, const struct dep_request *, dep_done_fn,
 	    void *arg, struct cert_error *err);
-/* Is a run in flight? (SIGTERM waits for it.) */
+/* Is a run in flight? */
 int	dependents_busy(void);
 
 #endif

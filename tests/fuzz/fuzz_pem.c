@@ -1,6 +1,6 @@
 /*
  * fuzz_pem.c: libFuzzer target for the upload decoders (pem_decode_certs,
- * pem_decode_key, pem_url_decode) and, on what decodes, bundle ordering and
+ * key_decode, url_decode) and, on what decodes, bundle ordering and
  * chain validation.  Built plainly (make check) its main()
  * replays tests/fuzz/corpus/pem/ plus deterministic truncations and byte
  * flips of each file.  With libFuzzer:
@@ -22,7 +22,11 @@
 #include <openssl/x509.h>
 
 #include "chain.h"
+#include "cert.h"
+#include "key.h"
 #include "pem.h"
+#include "util.h"
+#include "validate.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -85,11 +89,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	}
 
 	memset(&err, 0, sizeof(err));
-	if (pem_decode_key((const char *)data, len, "key", 2, &k, &err) == 0) {
+	if (key_decode((const char *)data, len, "key", 2, &k, &err) == 0) {
 		check(k != NULL, "key");
-		pem = pem_encode_key(k, &plen);
+		pem = key_pem(k, &plen);
 		check(pem != NULL, "pem_encode_key");
-		check(pem_decode_key(pem, plen, "key", 2, &k2, &err) == 0 &&
+		check(key_decode(pem, plen, "key", 2, &k2, &err) == 0 &&
 		    EVP_PKEY_eq(k, k2) == 1, "key round trip");
 		OPENSSL_cleanse(pem, plen);
 		free(pem);
@@ -102,7 +106,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		    err.code == E_INTERNAL, "key error code");
 	}
 
-	if ((dec = pem_url_decode((const char *)data, len, &dlen)) != NULL) {
+	if ((dec = url_decode((const char *)data, len, &dlen, 1)) != NULL) {
 		check(dlen <= len && dec[dlen] == '\0', "url decode length");
 		free(dec);
 	}

@@ -9,7 +9,7 @@ set -u
 : "${top_srcdir:?run me through tests/integration/run or make check}"
 : "${top_builddir:=$top_srcdir}"
 CERTD=$top_builddir/certd
-CERTCTL=$top_builddir/certctl
+CERTCTL=$top_builddir/certctl/certctl
 TESTPKI=$top_builddir/tests/testpki
 
 T=$(mktemp -d /tmp/certd-test.XXXXXX)

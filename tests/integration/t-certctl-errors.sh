@@ -1,7 +1,9 @@
 # t-certctl-errors.sh: certctl's exit codes say what went wrong: 2 usage or
 # an unreadable file (named), 3 no daemon (path and hint named), 4 a daemon
 # error or garbled answer, 1 a rejection with its code (E_ORDER, and
-# E_KEY_ENCRYPTED with the openssl hint) that changes nothing.
+# E_KEY_ENCRYPTED with the openssl hint) that changes nothing.  A file
+# certd would refuse (empty, too large, trailing garbage) is refused by
+# certctl with certd's own code, and certd gives that code for those bytes.
 . "$top_srcdir/tests/integration/lib.sh"
 need python3 openssl
 
@@ -29,9 +31,22 @@ say "a missing file exits 2 and is named (before any connection)"
 run 2 "$CERTCTL" -s "$T/nothing.sock" upload example.com --name root --seq 1 "$T/no-such-root.pem"
 assert_contains "$err" "$T/no-such-root.pem"
 assert_contains "$err" "No such file"
+
+say "files certd would refuse: exit 1 with certd's code, before any connection"
 head -c 70000 /dev/zero | tr '\0' A > "$T/huge.pem"
-run 2 "$CERTCTL" -s "$T/nothing.sock" upload example.com --name root --seq 1 "$T/huge.pem"
-assert_contains "$err" "huge.pem: larger than 64 KiB"
+: > "$T/empty.pem"
+pki chain "$T/bad" --domain example.com --inter 1 >/dev/null || fail "testpki chain"
+{ cat "$T/bad/root.pem"; printf 'trailing \377\376 garbage\n'; } > "$T/trailing.pem"
+run 1 "$CERTCTL" -s "$T/nothing.sock" upload example.com --name root --seq 1 "$T/huge.pem"
+assert_contains "$err" "certctl: E_TOO_LARGE: $T/huge.pem: larger than 64 KiB"
+run 1 "$CERTCTL" -s "$T/nothing.sock" upload example.com --name root --seq 1 "$T/empty.pem"
+assert_contains "$err" "certctl: E_ENCODING: $T/empty.pem: the certificate is empty"
+run 1 "$CERTCTL" -s "$T/nothing.sock" upload example.com --name root --seq 1 "$T/trailing.pem"
+assert_contains "$err" "certctl: E_ENCODING: $T/trailing.pem: trailing garbage"
+run 1 "$CERTCTL" -s "$T/nothing.sock" upload example.com --server "$T/bad/server.pem" --key "$T/empty.pem"
+assert_contains "$err" "certctl: E_KEY_ENCODING: $T/empty.pem: the private key is empty"
+run 1 "$CERTCTL" -s "$T/nothing.sock" upload example.com --bundle "$T/trailing.pem" --key "$T/bad/server.key"
+assert_contains "$err" "certctl: E_ENCODING: $T/trailing.pem: trailing garbage"
 
 say "no daemon exits 3, naming the socket and the hint"
 run 3 "$CERTCTL" -s "$T/nothing.sock" status
@@ -98,6 +113,25 @@ unfake
 printf '[certd]\n' > "$T/probe.conf"
 "$CERTD" -t -f "$T/probe.conf" >/dev/null 2>&1 || skip "certd not built yet (certd -t fails)"
 start_certd
+
+say "the daemon gives the same codes for the same bytes"
+# form_root FILE: upload FILE as the root; $status and $code say the answer.
+# (curl leaves out a field whose file is empty: send "certificate=" then.)
+form_root() {
+	if [ -s "$1" ]; then _f="certificate@$1"; else _f="certificate="; fi
+	api POST /v1/certificates --data-urlencode "domainsuffix=example.com" \
+	    --data-urlencode "name=root" --data-urlencode "id=1" \
+	    --data-urlencode "$_f" >/dev/null
+	status=$(cat "$T/api.code")
+	code=$(json_get 'j["error"]["code"]' < "$T/api.body")
+}
+form_root "$T/huge.pem"
+assert_eq "$status $code" "413 E_TOO_LARGE" "daemon's answer for huge.pem"
+form_root "$T/empty.pem"
+assert_eq "$status $code" "422 E_ENCODING" "daemon's answer for empty.pem"
+form_root "$T/trailing.pem"
+assert_eq "$status $code" "422 E_ENCODING" "daemon's answer for trailing.pem"
+assert_contains "$(cat "$T/api.body")" "trailing garbage"
 
 say "server before root: exit 1, E_ORDER, nothing changed"
 pki chain "$T/pki" --domain example.com --inter 1 >/dev/null || fail "testpki chain"

@@ -2,7 +2,9 @@
 # real certd: root, intermediate, server+key commit generation 1; status and
 # show say so (fingerprints equal openssl's); --json parses; a renewal is
 # generation 2, rollback brings generation 1 back on disk; a failing
-# dependent's rollback exits 1 and says so; discard.
+# dependent's rollback exits 1 and says so; discard; a chain with more
+# intermediates replaces the current one without --seq; a domain name in
+# capitals is the same domain.
 . "$top_srcdir/tests/integration/lib.sh"
 need python3 openssl
 
@@ -139,4 +141,36 @@ assert_contains "$out" "for other.example as generation 1"
 run 0 ctl show other.example
 assert_contains "$out" "Your chain contains 4 entries"
 assert_eq "$(fp "$CERTD_STATE/domains/other.example/current/cert.pem")" "$(fp "$T/b/server.pem")" "bundle's served cert"
+
+say "more intermediates: the server goes after the last staged CA item"
+# other.example's generation 1 has 2 intermediates (server at seq 4); its
+# new chain has 3, staged at seq 1..4: without --seq the server is seq 5.
+pki chain "$T/c" --domain other.example --inter 3 >/dev/null || fail "testpki chain"
+run 0 ctl upload other.example --name root --seq 1 "$T/c/root.pem"
+run 0 ctl upload other.example --name intermediate-1 --seq 2 "$T/c/inter1.pem"
+run 0 ctl upload other.example --name intermediate-2 --seq 3 "$T/c/inter2.pem"
+run 0 ctl upload other.example --name intermediate-3 --seq 4 "$T/c/inter3.pem"
+run 0 ctl upload other.example --name server --server "$T/c/server.pem" --key "$T/c/server.key"
+assert_contains "$out" "committed server (seq 5) for other.example as generation 2"
+run 0 ctl show other.example
+assert_contains "$out" "Your chain contains 5 entries"
+# And back to fewer: a renewal with nothing staged keeps the server's seq.
+pki cert "$T/c/renew.pem" --issuer "$T/c/inter3.pem" --issuer-key "$T/c/inter3.key" \
+    --cn other.example --dns other.example --eku server --key ec \
+    --key-out "$T/c/renew.key" >/dev/null || fail "testpki cert"
+run 0 ctl upload other.example --server "$T/c/renew.pem" --key "$T/c/renew.key"
+assert_contains "$out" "committed server (seq 5) for other.example as generation 3"
+
+say "domain names are case-insensitive: Example.COM is example.com"
+pki_leaf "$T/pki" "$T/upper" $D
+run 0 ctl upload EXAMPLE.com. --server "$T/upper.pem" --key "$T/upper.key"
+assert_contains "$out" "for $D as generation"
+run 0 ctl status
+assert_eq "$(echo "$out" | grep -ci '^example.com ')" 1 "status rows for example.com"
+assert_not_contains "$out" "EXAMPLE"
+[ ! -e "$CERTD_STATE/domains/EXAMPLE.com" ] || fail "a second directory for EXAMPLE.com"
+assert_eq "$(fp "$CERTD_STATE/domains/$D/current/cert.pem")" "$(fp "$T/upper.pem")" "served cert after the upload to EXAMPLE.com"
+form_upload Example.Com intermediate 2 "$T/inter2.pem" >/dev/null || fail "form upload to Example.Com: $(cat "$T/api.body")"
+assert_contains "$(cat "$T/api.body")" '"domain":"example.com"'
+run 0 ctl discard ExAmPlE.cOm
 echo "certctl drove the whole sequence"

@@ -17,7 +17,7 @@ export ASAN_OPTIONS
 D=crash.example.com
 pki chain "$T/pki" --domain "$D" --inter 1 --key ec256 >/dev/null || fail "testpki"
 ARGS="$T/pki/root.pem $T/pki/inter1.pem $T/pki/server.pem $T/pki/server.key"
-SYSCALLS="write fsync rename renameat renameat2 symlink symlinkat openat mkdir mkdirat"
+SYSCALLS="write fsync rename renameat renameat2 symlink symlinkat openat mkdir mkdirat unlinkat"
 
 # The state every kill starts from: generation 1 complete and current.
 # shellcheck disable=SC2086
@@ -38,16 +38,17 @@ strace -f -qq -o "$T/trace" -e trace="$(echo $SYSCALLS | tr ' ' ,)" \
 
 # SIGKILL tests a process crash; the page cache survives it.  A power loss
 # is covered by the order of the calls, checked here on the same trace: each
-# file created exclusively with its mode set before content and fsynced
-# before the manifest; manifest, generation dir and domain dir fsynced before
-# the symlink swap; the domain dir fsynced after the rename.
+# file created exclusively in the temporary directory with its mode set
+# before content and fsynced before the manifest; manifest and directory
+# fsynced before the directory becomes gen-2; the domain dir fsynced after
+# that rename and before the symlink swap, and after the swap.
 fresh
 # shellcheck disable=SC2086
-strace -qq -y -o "$T/order" -e trace=openat,write,fchmod,fchown,fsync,symlinkat,renameat \
+strace -qq -y -o "$T/order" -e trace=openat,write,fchmod,fchown,fsync,symlinkat,renameat,renameat2 \
     "$RT" "$T/state" "$D" 2 $ARGS || fail "traced render failed"
 python3 - "$T/order" "$D" <<'PY' || fail "the renderer's calls are out of order"
 import re, sys
-gen = "/domains/%s/gen-2" % sys.argv[2]
+gen = "/domains/%s/.tmp-gen-2" % sys.argv[2]
 ev = []
 for line in open(sys.argv[1]):
     m = re.match(r'(\w+)\((.*)\) += (-?\d+)(?:<([^>]*)>)?', line)
@@ -73,13 +74,16 @@ for p in files:
         assert on("fsync", p)[0] < files[manifest], ("fsync after manifest", p)
 sym = idx(lambda e: e[0] == "symlinkat")
 ren = idx(lambda e: e[0] == "renameat")
+install = idx(lambda e: e[0] == "renameat2")
 assert len(sym) == 1 and len(ren) == 1 and sym[0] < ren[0]
+assert len(install) == 1 and install[0] < sym[0], "gen-2 not in place before the swap"
+assert '"gen-2"' in ev[install[0]][1], ev[install[0]]
 gdir = [p for p in files][0].rsplit("/", 1)[0]
 ddir = gdir.rsplit("/", 1)[0]
-assert on("fsync", manifest)[-1] < sym[0], "manifest fsync after swap"
-assert any(i < sym[0] for i in on("fsync", gdir)), "gen dir not fsynced before swap"
-assert any(i < sym[0] for i in on("fsync", ddir)), "domain dir not fsynced before swap"
-assert any(i > ren[0] for i in on("fsync", ddir)), "domain dir not fsynced after rename"
+assert on("fsync", manifest)[-1] < install[0], "manifest fsync after the rename"
+assert any(i < install[0] for i in on("fsync", gdir)), "gen dir not fsynced before its rename"
+assert any(install[0] < i < sym[0] for i in on("fsync", ddir)), "domain dir not fsynced between rename and swap"
+assert any(i > ren[0] for i in on("fsync", ddir)), "domain dir not fsynced after the swap"
 print("call order ok: %d files" % len(files))
 PY
 
@@ -110,8 +114,8 @@ for sc in $SYSCALLS; do
 		    fail "$sc #$n: the render after the crash failed"
 		cur=$("$RT" -q "$T/state" "$D") || fail "$sc #$n: re-render incomplete"
 		assert_eq "$cur" 2 "$sc #$n: current after the re-render"
-		left=$(cd "$T/state/domains/$D" && echo *)
-		assert_eq "$left" "current gen-1 gen-2" "$sc #$n: entries after the re-render"
+		left=$(cd "$T/state/domains/$D" && ls -A | tr '\n' ' ')
+		assert_eq "$left" "current gen-1 gen-2 " "$sc #$n: entries after the re-render"
 		n=$((n + 1))
 		runs=$((runs + 1))
 	done
@@ -126,5 +130,5 @@ mkdir "$T/state/domains/$D/gen-3"
 ln -s gen-3 "$T/state/domains/$D/current.tmp"
 # shellcheck disable=SC2086
 "$RT" -c -k 5 "$T/state" "$D" 2 $ARGS || fail "clean + render"
-assert_eq "$(cd "$T/state/domains/$D" && echo *)" "current gen-1 gen-2" "after clean"
+assert_eq "$(cd "$T/state/domains/$D" && ls -A | tr '\n' ' ')" "current gen-1 gen-2 " "after clean"
 echo "$runs kill points: current always complete, every re-render succeeded"

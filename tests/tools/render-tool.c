@@ -18,6 +18,7 @@
 #include "chain.h"
 #include "conf.h"
 #include "log.h"
+#include "gendir.h"
 #include "render.h"
 #include "util.h"
 
@@ -30,7 +31,7 @@ static const char usage_text[] =
 "current.  Certificates are given root first, the server last, then its key.\n"
 "  -c        render_clean the domain first (what certd does on start)\n"
 "  -s        truststore_include_system = yes\n"
-"  -k KEEP   render_prune afterwards, keeping KEEP generations\n"
+"  -k KEEP   gendir_prune afterwards, keeping KEEP generations\n"
 "  -G GROUP  key_group (default ssl-cert)\n"
 "  -b N      benchmark: render N generations GEN..GEN+N-1 and print the\n"
 "            time of each render_generation in ms, one per line\n"
@@ -87,11 +88,11 @@ check_current(struct certd_conf *conf, const char *domain)
 {
 	int64_t	 gen;
 
-	gen = render_current(conf, domain);
+	gen = gendir_current(conf, domain);
 	printf("%" PRId64 "\n", gen);
 	if (gen == 0)
 		return 3;
-	return gen > 0 && render_check(conf, domain, gen) ? 0 : 1;
+	return gen > 0 && gendir_check(conf, domain, gen) ? 0 : 1;
 }
 
 int
@@ -181,7 +182,7 @@ main(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
-	if (clean && render_clean(conf, domain) == -1) {
+	if (clean && gendir_clean(conf, domain) == -1) {
 		fprintf(stderr, "render-tool: render_clean failed\n");
 		rc = 1;
 		goto out;
@@ -199,8 +200,8 @@ main(int argc, char **argv)
 			printf("%.3f\n", (t1.tv_sec - t0.tv_sec) * 1e3 +
 			    (t1.tv_nsec - t0.tv_nsec) / 1e6);
 	}
-	if (keep >= 0 && render_prune(conf, domain, keep) == -1) {
-		fprintf(stderr, "render-tool: render_prune failed\n");
+	if (keep >= 0 && gendir_prune(conf, domain, keep, NULL, 0) == -1) {
+		fprintf(stderr, "render-tool: gendir_prune failed\n");
 		rc = 1;
 	}
 out:

@@ -13,15 +13,15 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "certd.h"
+#include "api.h"
 #include "commit.h"
 #include "control.h"
+#include "status.h"
+#include "util.h"
 
 /* --- stubs: what api.c calls, recorded ----------------------------------- */
 
 static struct certd_conf	*conf;
-static struct certd		 the_certd;
-struct certd			*certd = &the_certd;
 
 static int	 last_status;
 static char	*last_body;
@@ -30,9 +30,10 @@ static struct {
 	char	 domain[256], name[80], cert[4096], key[4096];
 	int	 seq, has_key;
 } up;
+static char	 rendered[256];
 
 void
-ctl_reply_text(struct ctl_req *creq, int status, const char *ctype,
+control_reply_text(struct control_req *creq, int status, const char *ctype,
     const char *body, size_t len)
 {
 	last_status = status;
@@ -41,25 +42,31 @@ ctl_reply_text(struct ctl_req *creq, int status, const char *ctype,
 }
 
 void
-ctl_reply_json(struct ctl_req *creq, int status, json_t *j)
+control_reply_json(struct control_req *creq, int status, json_t *j)
 {
 	char	*s = json_dumps(j, JSON_COMPACT);
 
-	ctl_reply_text(creq, status, "application/json", s, strlen(s));
+	control_reply_text(creq, status, "application/json", s, strlen(s));
 	free(s);
 	json_decref(j);
 }
 
 void
-ctl_reply_error(struct ctl_req *creq, const struct cert_error *err)
+control_reply_error(struct control_req *creq, const struct cert_error *err)
 {
-	ctl_reply_json(creq, cert_code_http_status(err->code),
+	control_reply_json(creq, cert_code_http_status(err->code),
 	    json_pack("{s:{s:s, s:s}}", "error", "code",
 	    cert_code_name(err->code), "message", err->message));
 }
 
-size_t control_connections(struct control *c) { return 0; }
-int certd_days_left(time_t a, time_t b) { return (int)((a - b) / 86400); }
+json_t *status_json(struct keystore *k, const struct certd_conf *c, time_t t,
+    struct cert_error *e) { return json_object(); }
+json_t *status_domain_json(struct keystore *k, const char *d,
+    struct cert_error *e) { return json_pack("{s:s}", "domain", d); }
+char *status_metrics(struct keystore *k, time_t t, size_t c, size_t *len)
+    { *len = 1; return xstrdup("#"); }
+json_t *status_reload_json(const struct reload_report *r, int a)
+    { return json_object(); }
 
 int
 commit_upload(const struct upload *u, struct commit_result *res,
@@ -86,21 +93,18 @@ int commit_bundle(const char *d, const char *c, size_t cl, const char *k,
     struct cert_error *e) { return cert_error_set(e, E_INTERNAL, NULL, 0, "stub"); }
 int commit_rollback(const char *d, int64_t g, struct commit_result *r,
     commit_done_fn f, void *a, struct cert_error *e) { return cert_error_set(e, E_NOT_FOUND, NULL, 0, "gen %lld", (long long)g); }
-int commit_render(const char *d, int64_t *g, struct cert_error *e) { *g = 4; return 0; }
+int commit_render(const char *d, int64_t *g, struct cert_error *e)
+    { snprintf(rendered, sizeof(rendered), "%s", d); *g = 4; return 0; }
 int commit_reload(const char *o, struct commit_result *r, commit_done_fn f,
     void *a, struct cert_error *e) { return cert_error_set(e, E_NOT_FOUND, NULL, 0, "%s", o ? o : "all"); }
-int commit_busy(void) { return 0; }
-const struct reload_report *commit_last_reload(const char *d) { return NULL; }
-const struct dep_last *commit_dependent_last(const char *n) { return NULL; }
-const struct dep_last *commit_dependent_at(size_t i) { return NULL; }
 
 /* --- helpers ------------------------------------------------------------- */
 
 static void
-call(enum api_method m, const char *path, const char *ctype, const char *body,
-    int admin)
+call(enum control_method m, const char *path, const char *ctype,
+    const char *body, int admin)
 {
-	struct api_call	 c;
+	struct control_call	 c;
 
 	memset(&c, 0, sizeof(c));
 	c.method = m;
@@ -111,8 +115,8 @@ call(enum api_method m, const char *path, const char *ctype, const char *body,
 	c.admin = admin;
 	c.uid = admin ? 0 : 65534;
 	last_status = 0;
-	/* api_handle only passes the ctl_req back to the stubs above. */
-	api_handle((struct ctl_req *)&c, &c);
+	/* api_handle only passes the request back to the stubs above. */
+	api_handle((struct control_req *)&c, &c, NULL);
 }
 
 static char *
@@ -132,7 +136,7 @@ static int
 setup(void **state)
 {
 	conf = conf_new();
-	certd->conf = conf;
+	api_init(NULL, conf, 0);
 	memset(&up, 0, sizeof(up));
 	return 0;
 }
@@ -147,22 +151,6 @@ teardown(void **state)
 }
 
 /* --- tests --------------------------------------------------------------- */
-
-static void
-test_form_decode(void **state)
-{
-	size_t	 n;
-	char	*s;
-
-	s = api_form_decode("a+b%2Bc%20d%zz%4", 16, &n);
-	assert_string_equal(s, "a b+c d%zz%4");
-	assert_int_equal(n, strlen("a b+c d%zz%4"));
-	free(s);
-	s = api_form_decode("%00x", 4, &n);
-	assert_int_equal(n, 2);
-	assert_int_equal(s[0], '\0');
-	free(s);
-}
 
 static void
 test_form_get(void **state)
@@ -188,56 +176,61 @@ test_form_get(void **state)
 static void
 test_split_and_time(void **state)
 {
-	char		 d[64], t[32];
+	char		 d[DOMAIN_MAX + 1], t[32];
 	const char	*rest;
 
 	assert_int_equal(api_split_domain_path("/v1/domains/ex.com/bundle", d,
-	    sizeof(d), &rest), 0);
+	    &rest), 0);
 	assert_string_equal(d, "ex.com");
 	assert_string_equal(rest, "/bundle");
-	assert_int_equal(api_split_domain_path("/v1/domains/ex.com", d,
-	    sizeof(d), &rest), 0);
+	assert_int_equal(api_split_domain_path("/v1/domains/Ex.COM", d,
+	    &rest), 0);
+	assert_string_equal(d, "ex.com");
 	assert_string_equal(rest, "");
-	assert_int_equal(api_split_domain_path("/v1/domains/", d, sizeof(d),
-	    &rest), -1);
-	assert_int_equal(api_split_domain_path("/v1/status", d, sizeof(d),
-	    &rest), -1);
-	api_time(1795431600, t);
+	assert_int_equal(api_split_domain_path("/v1/domains/", d, &rest), -1);
+	assert_int_equal(api_split_domain_path("/v1/domains/a..b", d, &rest),
+	    -1);
+	assert_int_equal(api_split_domain_path("/v1/status", d, &rest), -1);
+	iso_time(1795431600, t);
 	assert_string_equal(t, "2026-11-23T11:00:00Z");
 }
 
 static void
 test_routes(void **state)
 {
-	call(API_GET, "/v1/nothing", NULL, NULL, 1);
+	call(METHOD_GET, "/v1/nothing", NULL, NULL, 1);
 	assert_int_equal(last_status, 404);
 	assert_string_equal(error_code(), "E_NOT_FOUND");
-	call(API_DELETE, "/v1/status", NULL, NULL, 1);
+	call(METHOD_DELETE, "/v1/status", NULL, NULL, 1);
 	assert_int_equal(last_status, 405);
-	call(API_GET, "/v1/certificates", NULL, NULL, 1);
+	call(METHOD_GET, "/v1/certificates", NULL, NULL, 1);
 	assert_int_equal(last_status, 405);
-	call(API_POST, "/v1/domains/ex.com/nothing", NULL, NULL, 1);
+	call(METHOD_POST, "/v1/domains/ex.com/nothing", NULL, NULL, 1);
 	assert_int_equal(last_status, 404);
-	call(API_POST, "/v1/domains/ex.com/render", NULL, NULL, 1);
+	call(METHOD_POST, "/v1/domains/ex.com/render", NULL, NULL, 1);
 	assert_int_equal(last_status, 200);
 	assert_string_equal(last_body, "{\"domain\":\"ex.com\",\"generation\":4}");
-	call(API_POST, "/v1/domains/a..b/render", NULL, NULL, 1);
+	call(METHOD_POST, "/v1/domains/a..b/render", NULL, NULL, 1);
 	assert_int_equal(last_status, 400);
+	/* A domain in a path is folded: one domain whatever its case. */
+	call(METHOD_POST, "/v1/domains/EX.Com./render", NULL, NULL, 1);
+	assert_int_equal(last_status, 200);
+	assert_string_equal(rendered, "ex.com");
 }
 
 static void
 test_forbidden(void **state)
 {
-	call(API_POST, "/v1/certificates", NULL, "domainsuffix=ex.com", 0);
+	call(METHOD_POST, "/v1/certificates", NULL, "domainsuffix=ex.com", 0);
 	assert_int_equal(last_status, 403);
 	assert_string_equal(error_code(), "E_FORBIDDEN");
 	assert_int_equal(up.called, 0);
-	call(API_POST, "/v1/domains/ex.com/render", NULL, NULL, 0);
+	call(METHOD_POST, "/v1/domains/ex.com/render", NULL, NULL, 0);
 	assert_int_equal(last_status, 403);
-	call(API_POST, "/v1/reload", NULL, NULL, 0);
+	call(METHOD_POST, "/v1/reload", NULL, NULL, 0);
 	assert_int_equal(last_status, 403);
 	/* Unknown paths are 404 for everyone: 403 would confirm nothing. */
-	call(API_GET, "/nope", NULL, NULL, 0);
+	call(METHOD_GET, "/nope", NULL, NULL, 0);
 	assert_int_equal(last_status, 404);
 }
 
@@ -245,7 +238,7 @@ static void
 test_upload_form(void **state)
 {
 	/* '+' sent raw arrives as ' ': the keystore repairs it, not us. */
-	call(API_POST, "/v1/certificates", "application/x-www-form-urlencoded",
+	call(METHOD_POST, "/v1/certificates", "application/x-www-form-urlencoded",
 	    "domainsuffix=ex.com&name=root&id=1&certificate=-----BEGIN+"
 	    "CERTIFICATE-----%0AAB+C%2BD%0A", 1);
 	assert_int_equal(last_status, 200);
@@ -262,7 +255,7 @@ test_upload_form(void **state)
 static void
 test_upload_json(void **state)
 {
-	call(API_POST, "/v1/certificates", "application/json",
+	call(METHOD_POST, "/v1/certificates", "application/json",
 	    "{\"domainsuffix\":\"ex.com\",\"name\":\"server\",\"id\":3,"
 	    "\"certificate\":\"C\",\"privatekey\":\"K\"}", 1);
 	assert_int_equal(last_status, 200);
@@ -270,7 +263,7 @@ test_upload_json(void **state)
 	assert_int_equal(up.has_key, 1);
 	assert_string_equal(up.key, "K");
 	/* An empty privatekey is no key. */
-	call(API_POST, "/v1/certificates", NULL, "domainsuffix=ex.com&name=x&"
+	call(METHOD_POST, "/v1/certificates", NULL, "domainsuffix=ex.com&name=x&"
 	    "id=2&certificate=C&privatekey=", 1);
 	assert_int_equal(up.has_key, 0);
 }
@@ -278,33 +271,73 @@ test_upload_json(void **state)
 static void
 test_upload_bad(void **state)
 {
-	call(API_POST, "/v1/certificates", "application/json", "{\"a\":", 1);
+	call(METHOD_POST, "/v1/certificates", "application/json", "{\"a\":", 1);
 	assert_int_equal(last_status, 400);
 	assert_non_null(strstr(last_body, "not valid JSON"));
-	call(API_POST, "/v1/certificates", NULL, "name=root&certificate=C", 1);
+	call(METHOD_POST, "/v1/certificates", NULL, "name=root&certificate=C", 1);
 	assert_int_equal(last_status, 400);
 	assert_non_null(strstr(last_body, "domainsuffix"));
-	call(API_POST, "/v1/certificates", NULL,
+	call(METHOD_POST, "/v1/certificates", NULL,
 	    "domainsuffix=ex.com&name=root&id=x1&certificate=C", 1);
 	assert_int_equal(last_status, 400);
-	call(API_POST, "/v1/certificates", NULL,
+	call(METHOD_POST, "/v1/certificates", NULL,
 	    "domainsuffix=ex.com&name=a%2Fb&id=1&certificate=C", 1);
 	assert_int_equal(last_status, 400);
-	call(API_POST, "/v1/certificates", NULL,
+	call(METHOD_POST, "/v1/certificates", NULL,
 	    "domainsuffix=ex.com&name=root&id=1", 1);
 	assert_int_equal(last_status, 400);
 	assert_non_null(strstr(last_body, "certificate"));
 	assert_int_equal(up.called, 0);
-	call(API_POST, "/v1/domains/ex.com/rollback", "application/json",
+	call(METHOD_POST, "/v1/domains/ex.com/rollback", "application/json",
 	    "{\"generation\":-2}", 1);
 	assert_int_equal(last_status, 400);
+}
+
+/* A JSON integer id gets the range check a string id gets. */
+static void
+test_upload_id_range(void **state)
+{
+	static const char *const bad[] = { "4294967297", "1001", "-1",
+	    "9223372036854775807", "\"1001\"", "\"-1\"", "\"4294967297\"" };
+	char	 body[256];
+	size_t	 i;
+
+	for (i = 0; i < nitems(bad); i++) {
+		snprintf(body, sizeof(body), "{\"domainsuffix\":\"ex.com\","
+		    "\"name\":\"root\",\"id\":%s,\"certificate\":\"C\"}",
+		    bad[i]);
+		call(METHOD_POST, "/v1/certificates", "application/json", body,
+		    1);
+		assert_int_equal(last_status, 400);
+		assert_string_equal(error_code(), "E_BAD_REQUEST");
+		assert_non_null(strstr(last_body, "from 0 to 1000"));
+	}
+	assert_int_equal(up.called, 0);
+	call(METHOD_POST, "/v1/certificates", "application/json",
+	    "{\"domainsuffix\":\"ex.com\",\"name\":\"root\",\"id\":1000,"
+	    "\"certificate\":\"C\"}", 1);
+	assert_int_equal(last_status, 200);
+	assert_int_equal(up.seq, 1000);
+}
+
+/* domainsuffix is folded before it reaches the keystore. */
+static void
+test_upload_domain_folded(void **state)
+{
+	call(METHOD_POST, "/v1/certificates", NULL, "domainsuffix=Example.COM&"
+	    "name=root&id=1&certificate=C", 1);
+	assert_int_equal(last_status, 200);
+	assert_string_equal(up.domain, "example.com");
+	call(METHOD_POST, "/v1/certificates", NULL, "domainsuffix=ex%2Fample.com&"
+	    "name=root&id=1&certificate=C", 1);
+	assert_int_equal(last_status, 400);
+	assert_string_equal(error_code(), "E_BAD_REQUEST");
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_form_decode),
 		cmocka_unit_test(test_form_get),
 		cmocka_unit_test(test_split_and_time),
 		cmocka_unit_test_setup_teardown(test_routes, setup, teardown),
@@ -312,6 +345,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_upload_form, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upload_json, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upload_bad, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upload_id_range, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_upload_domain_folded, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "conf.h"
+#include "names.h"
 
 static char	tmpl[] = "/tmp/certd-test-conf.XXXXXX";
 
@@ -182,8 +183,22 @@ test_errors_name_file_and_line(void **state)
 	assert_non_null(strstr(e, "needs exactly one of unit = or exec ="));
 	e = load_err("[domain bad..name]\npublish_cert = /x\n");
 	assert_non_null(strstr(e, "not a valid domain name"));
+	/* Remote push is not built: its keys are refused, not ignored. */
 	e = load_err("[certd]\nlisten = 0.0.0.0:8443\n");
-	assert_non_null(strstr(e, "not supported by this version"));
+	assert_non_null(strstr(e, ":2: listen: remote push over TLS is not "
+	    "supported by this version"));
+	e = load_err("[certd]\ntls_cert = /etc/certd/tls.pem\n");
+	assert_non_null(strstr(e, ":2: tls_cert: remote push"));
+	e = load_err("[certd]\n\ntls_key = /etc/certd/tls.key\n");
+	assert_non_null(strstr(e, ":3: tls_key: remote push"));
+	e = load_err("[certd]\nclient_ca = /etc/certd/ca.pem\n");
+	assert_non_null(strstr(e, ":2: client_ca: remote push"));
+	e = load_err("[certd]\nclient_allow = CN=mgmt\n");
+	assert_non_null(strstr(e, ":2: client_allow: remote push"));
+	e = load_err("[dependent web]\nexec = /bin/true\ndomains = a.example "
+	    "b..example\n");
+	assert_non_null(strstr(e, ":3: domains: \"b..example\" is not a "
+	    "domain name"));
 	e = load_err("x = 1\n");
 	assert_non_null(strstr(e, ":1: \"x\" outside a section"));
 	e = load_err("[certd\n");
@@ -237,7 +252,7 @@ test_print_round_trips(void **state)
 	FILE			*f;
 
 	(void)state;
-	c = load_ok("[certd]\nsocket = /tmp/s.sock\nclient_allow = CN=a, CN=b\n"
+	c = load_ok("[certd]\nsocket = /tmp/s.sock\n"
 	    "[domain a.example]\npublish_chain = /tmp/chain\n"
 	    "[dependent x]\nexec = /bin/echo \"two words\" one\n"
 	    "verify = [::1]:8443\n");
@@ -252,7 +267,6 @@ test_print_round_trips(void **state)
 	assert_string_equal(strchr(out1, '\n'), strchr(out2, '\n'));
 	assert_string_equal(TAILQ_FIRST(&c2->dependents)->exec[1], "two words");
 	assert_string_equal(TAILQ_FIRST(&c2->dependents)->verify_host, "::1");
-	assert_string_equal(c2->client_allow[1], "CN=b");
 	free(out1);
 	free(out2);
 	conf_free(c);
@@ -263,16 +277,46 @@ static void
 test_valid_names(void **state)
 {
 	(void)state;
-	assert_true(conf_valid_domain("example.com"));
-	assert_true(conf_valid_domain("realhostip.com"));
-	assert_false(conf_valid_domain(""));
-	assert_false(conf_valid_domain("../etc"));
-	assert_false(conf_valid_domain("a/b"));
-	assert_false(conf_valid_domain(".example.com"));
-	assert_true(conf_valid_name("root"));
-	assert_true(conf_valid_name("Intermediate CA 1"));
-	assert_false(conf_valid_name(""));
-	assert_false(conf_valid_name("a/b"));
+	assert_true(domain_valid("example.com"));
+	assert_true(domain_valid("realhostip.com"));
+	assert_false(domain_valid(""));
+	assert_false(domain_valid("../etc"));
+	assert_false(domain_valid("a/b"));
+	assert_false(domain_valid(".example.com"));
+	assert_false(domain_valid("Example.com"));	/* not folded */
+	assert_false(domain_valid("example.com."));
+	assert_false(domain_valid("-example.com"));
+	assert_true(item_name_valid("root"));
+	assert_true(item_name_valid("Intermediate CA 1"));
+	assert_false(item_name_valid(""));
+	assert_false(item_name_valid("a/b"));
+	assert_false(item_name_valid("tab\there"));
+}
+
+/* Domain names are one name whatever their case, in every section. */
+static void
+test_domain_names_fold(void **state)
+{
+	struct certd_conf	*c;
+	struct dependent_conf	*p;
+	char			 d[DOMAIN_MAX + 1];
+
+	(void)state;
+	assert_int_equal(domain_fold("Example.COM.", d), 0);
+	assert_string_equal(d, "example.com");
+	assert_int_equal(domain_fold("a..b", d), -1);
+	assert_int_equal(domain_fold(".", d), -1);
+	c = load_ok("[domain Example.COM]\npublish_cert = /tmp/x.crt\n"
+	    "[domain example.com]\npublish_key = /tmp/x.key\n"
+	    "[dependent web]\nexec = /bin/true\ndomains = WWW.Example.com\n");
+	/* One section, both keys. */
+	assert_non_null(conf_domain(c, "example.com"));
+	assert_null(TAILQ_NEXT(TAILQ_FIRST(&c->domains), entry));
+	assert_non_null(conf_domain(c, "example.com")->publish[PUB_KEY]);
+	assert_non_null(conf_domain(c, "example.com")->publish[PUB_CERT]);
+	p = TAILQ_FIRST(&c->dependents);
+	assert_true(conf_dependent_wants(p, "www.example.com"));
+	conf_free(c);
 }
 
 /* The shipped example parses and means the built-in defaults. */
@@ -305,6 +349,7 @@ main(void)
 		cmocka_unit_test(test_split_argv_quotes),
 		cmocka_unit_test(test_print_round_trips),
 		cmocka_unit_test(test_valid_names),
+		cmocka_unit_test(test_domain_names_fold),
 		cmocka_unit_test(test_example_config_parses),
 	};
 

@@ -372,15 +372,38 @@ stop(pid_t pid)
 	waitpid(pid, NULL, 0);
 }
 
-static void
-leaf_sha(struct tpki_chain *ch, char out[65])
+/*
+ * A keystore (a new file each time) in which example.com's current
+ * generation is new_chain: verify wants its leaf and intermediate.
+ */
+static struct keystore *
+ks_new_chain(int64_t *gen)
 {
-	unsigned char	*der;
-	size_t		 len;
+	static int		 seq;
+	struct keystore		*ks;
+	struct cert_error	 err;
+	struct upload_result	 res;
+	char			 path[128], *certs, *key, *p1, *p2, *p3;
 
-	der = tpki_cert_der(ch->leaf, &len);
-	sha256_hex(der, len, out);
-	free(der);
+	snprintf(path, sizeof(path), "%s/certd-%d.db", dir, ++seq);
+	if ((ks = keystore_open(path, &err)) == NULL)
+		fail_msg("keystore_open: %s", err.message);
+	p1 = tpki_cert_pem(new_chain.leaf);
+	p2 = tpki_cert_pem(new_chain.inter[0]);
+	p3 = tpki_cert_pem(new_chain.root);
+	key = tpki_key_pem(new_chain.leaf_key, TPKI_KEY_PKCS8);
+	assert_true(asprintf(&certs, "%s%s%s", p1, p2, p3) != -1);
+	if (keystore_bundle(ks, "example.com", certs, strlen(certs), key,
+	    strlen(key), time(NULL), &res, &err) == -1)
+		fail_msg("keystore_bundle: %s", err.message);
+	assert_true(res.committed);
+	*gen = res.generation;
+	free(p1);
+	free(p2);
+	free(p3);
+	free(certs);
+	free(key);
+	return ks;
 }
 
 static void
@@ -389,17 +412,16 @@ test_verify_new_leaf_served(void **state)
 	struct certd_conf	*c;
 	struct outcome		 o;
 	struct dep_request	 req = req_example;
-	char			 sha[65];
+	struct keystore		*ks;
 	int			 port;
 	pid_t			 pid;
 
 	pid = tls_server(&new_chain, 1, NULL, 0, &port);
-	leaf_sha(&new_chain, sha);
-	req.expect_sha256 = sha;
+	ks = ks_new_chain(&req.generation);
 	req.verify = 1;
 	c = conf_text("[dependent web]\nexec = /bin/true\n"
 	    "verify = 127.0.0.1:%d\nverify_timeout = 3s\n", port);
-	run(c, &req, &o);
+	run_ks(c, ks, &req, &o);
 	stop(pid);
 	assert_true(o.ok);
 	assert_int_equal(o.n, 2);
@@ -407,6 +429,7 @@ test_verify_new_leaf_served(void **state)
 	assert_true(o.r[1].ok);
 	assert_non_null(strstr(o.r[1].message, "(1 attempt)"));
 	conf_free(c);
+	keystore_close(ks);
 }
 
 static void
@@ -415,24 +438,24 @@ test_verify_waits_for_switch(void **state)
 	struct certd_conf	*c;
 	struct outcome		 o;
 	struct dep_request	 req = req_example;
-	char			 sha[65];
+	struct keystore		*ks;
 	int			 port;
 	pid_t			 pid;
 
 	/* Like a graceful Apache: the old leaf for a while, then the new. */
 	pid = tls_server(&old_chain, 1, &new_chain, 600, &port);
-	leaf_sha(&new_chain, sha);
-	req.expect_sha256 = sha;
+	ks = ks_new_chain(&req.generation);
 	req.verify = 1;
 	c = conf_text("[dependent web]\nexec = /bin/true\n"
 	    "verify = 127.0.0.1:%d\nverify_timeout = 5s\n", port);
-	run(c, &req, &o);
+	run_ks(c, ks, &req, &o);
 	stop(pid);
 	assert_true(o.ok);
 	assert_true(o.r[1].ok);
 	assert_true(o.r[1].duration_ms >= 500);
 	assert_null(strstr(o.r[1].message, "(1 attempt)"));
 	conf_free(c);
+	keystore_close(ks);
 }
 
 static void
@@ -441,18 +464,17 @@ test_verify_old_leaf_fails(void **state)
 	struct certd_conf	*c;
 	struct outcome		 o;
 	struct dep_request	 req = req_example;
-	char			 sha[65];
+	struct keystore		*ks;
 	int			 port;
 	pid_t			 pid;
 
 	pid = tls_server(&old_chain, 1, NULL, 0, &port);
-	leaf_sha(&new_chain, sha);
-	req.expect_sha256 = sha;
+	ks = ks_new_chain(&req.generation);
 	req.verify = 1;
 	c = conf_text("[dependent web]\nexec = /bin/true\n"
 	    "verify = 127.0.0.1:%d\nverify_name = www.example.com\n"
 	    "verify_timeout = 400ms\n", port);
-	run(c, &req, &o);
+	run_ks(c, ks, &req, &o);
 	stop(pid);
 	assert_false(o.ok);
 	assert_int_equal(o.n, 2);
@@ -463,10 +485,11 @@ test_verify_old_leaf_fails(void **state)
 
 	/* No verify asked (a rollback's reload): the same run passes. */
 	req.verify = 0;
-	run(c, &req, &o);
+	run_ks(c, ks, &req, &o);
 	assert_true(o.ok);
 	assert_int_equal(o.n, 1);
 	conf_free(c);
+	keystore_close(ks);
 }
 
 static void
@@ -475,19 +498,21 @@ test_verify_nothing_listening(void **state)
 	struct certd_conf	*c;
 	struct outcome		 o;
 	struct dep_request	 req = req_example;
+	struct keystore		*ks;
 	int			 port;
 	pid_t			 pid;
 
 	pid = tls_server(&old_chain, 1, NULL, 0, &port);
 	stop(pid);	/* the port is now closed */
-	req.expect_sha256 = "00";
+	ks = ks_new_chain(&req.generation);
 	req.verify = 1;
 	c = conf_text("[dependent web]\nexec = /bin/true\n"
 	    "verify = 127.0.0.1:%d\nverify_timeout = 300ms\n", port);
-	run(c, &req, &o);
+	run_ks(c, ks, &req, &o);
 	assert_false(o.ok);
 	assert_non_null(strstr(o.r[1].message, "Connection refused"));
 	conf_free(c);
+	keystore_close(ks);
 }
 
 /*
@@ -503,32 +528,13 @@ test_verify_needs_intermediate(void **state)
 	struct outcome		 o;
 	struct dep_request	 req = req_example;
 	struct keystore		*ks;
-	struct cert_error	 err;
-	struct upload_result	 res;
 	struct ks_event		*ev;
-	char			 sha[65], path[128], *certs, *key;
-	char			*p1, *p2, *p3;
 	size_t			 n;
 	int			 port;
 	pid_t			 pid;
 
-	snprintf(path, sizeof(path), "%s/certd.db", dir);
-	if ((ks = keystore_open(path, &err)) == NULL)
-		fail_msg("keystore_open: %s", err.message);
-	p1 = tpki_cert_pem(new_chain.leaf);
-	p2 = tpki_cert_pem(new_chain.inter[0]);
-	key = tpki_key_pem(new_chain.leaf_key, TPKI_KEY_PKCS8);
-	p3 = tpki_cert_pem(new_chain.root);
-	assert_true(asprintf(&certs, "%s%s%s", p1, p2, p3) != -1);
-	if (keystore_bundle(ks, "example.com", certs, strlen(certs), key,
-	    strlen(key), time(NULL), &res, &err) == -1)
-		fail_msg("keystore_bundle: %s", err.message);
-	assert_true(res.committed);
-
-	leaf_sha(&new_chain, sha);
-	req.expect_sha256 = sha;
+	ks = ks_new_chain(&req.generation);
 	req.verify = 1;
-	req.generation = res.generation;
 	pid = tls_server(&new_chain, 0, NULL, 0, &port);
 	c = conf_text("[dependent web]\nexec = /bin/true\n"
 	    "verify = 127.0.0.1:%d\nverify_timeout = 5s\n", port);
@@ -555,7 +561,7 @@ test_verify_needs_intermediate(void **state)
 	assert_string_equal(ev[0].step, "verify");
 	assert_string_equal(ev[0].result, "ok");
 	assert_string_equal(ev[0].dependent, "web");
-	assert_int_equal(ev[0].generation, res.generation);
+	assert_int_equal(ev[0].generation, req.generation);
 	assert_string_equal(ev[2].step, "verify");
 	assert_string_equal(ev[2].result, "failed");
 	assert_non_null(strstr(ev[2].message, "intermediate"));
@@ -563,11 +569,6 @@ test_verify_needs_intermediate(void **state)
 	keystore_events_free(ev, n);
 	conf_free(c);
 	keystore_close(ks);
-	free(p1);
-	free(p2);
-	free(p3);
-	free(certs);
-	free(key);
 }
 
 /* --- unit = over D-Bus (needs the mock from t-systemd-dbusmock.sh) -------- */

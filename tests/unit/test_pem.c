@@ -14,7 +14,11 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "cert.h"
+#include "key.h"
 #include "pem.h"
+#include "util.h"
+#include "validate.h"
 #include "testpki.h"
 
 static X509	*cert;		/* an RSA leaf */
@@ -52,16 +56,15 @@ assert_decodes_to_cert(const char *s, size_t len)
 {
 	struct cert_error	 err;
 	X509			*x = NULL;
-	unsigned char		*der;
-	size_t			 dlen;
+	unsigned char		*der = NULL;
+	int			 dlen;
 
 	if (pem_decode_cert(s, len, "server", 3, &x, &err) != 0)
 		fail_msg("rejected: %s", err.message);
-	der = pem_cert_der(x, &dlen);
-	assert_non_null(der);
+	dlen = i2d_X509(x, &der);
 	assert_int_equal(dlen, cert_derlen);
 	assert_memory_equal(der, cert_der, dlen);
-	free(der);
+	OPENSSL_free(der);
 	X509_free(x);
 }
 
@@ -408,7 +411,7 @@ assert_key_decodes(const char *s, size_t len, EVP_PKEY *want)
 	struct cert_error	 err;
 	EVP_PKEY		*k = NULL;
 
-	if (pem_decode_key(s, len, "server", 3, &k, &err) != 0)
+	if (key_decode(s, len, "server", 3, &k, &err) != 0)
 		fail_msg("key rejected: %s", err.message);
 	assert_int_equal(EVP_PKEY_eq(k, want), 1);
 	EVP_PKEY_free(k);
@@ -470,7 +473,7 @@ assert_key_rejected(const char *s, size_t len, enum cert_code code)
 	EVP_PKEY		*k = NULL;
 
 	memset(&err, 0, sizeof(err));
-	if (pem_decode_key(s, len, "server", 3, &k, &err) == 0)
+	if (key_decode(s, len, "server", 3, &k, &err) == 0)
 		fail_msg("key accepted, expected %s", cert_code_name(code));
 	assert_null(k);
 	assert_string_equal(cert_code_name(err.code), cert_code_name(code));
@@ -559,13 +562,13 @@ test_key_rejects(void **state)
 	s = strdup(pem);
 	s[100] = '*';
 	assert_key_rejected(s, strlen(s), E_KEY_ENCODING);
-	pem_decode_key(s, strlen(s), "server", 3, &out, &err);
+	key_decode(s, strlen(s), "server", 3, &out, &err);
 	assert_no_key_bytes(err.message, pem);
 	free(s);
 	s = strdup(pem);
 	memmove(s + 100, s + 200, strlen(s + 200) + 1);
 	assert_key_rejected(s, strlen(s), E_KEY_ENCODING);
-	pem_decode_key(s, strlen(s), "server", 3, &out, &err);
+	key_decode(s, strlen(s), "server", 3, &out, &err);
 	assert_no_key_bytes(err.message, pem);
 	free(s);
 
@@ -589,7 +592,7 @@ test_encode_key_roundtrip(void **state)
 {
 	EVP_PKEY	*k = tpki_key(TPKI_EC256);
 	size_t		 len;
-	char		*pem = pem_encode_key(k, &len);
+	char		*pem = key_pem(k, &len);
 
 	assert_non_null(pem);
 	assert_int_equal(strlen(pem), len);
@@ -610,13 +613,13 @@ test_url_decode(void **state)
 	size_t	 n;
 	char	*s;
 
-	s = pem_url_decode("a+b%2Bc%0a%2f", 13, &n);
+	s = url_decode("a+b%2Bc%0a%2f", 13, &n, 1);
 	assert_non_null(s);
 	assert_int_equal(n, 7);
 	assert_string_equal(s, "a b+c\n/");
 	free(s);
-	assert_null(pem_url_decode("bad%2", 5, &n));
-	assert_null(pem_url_decode("bad%zz", 6, &n));
+	assert_null(url_decode("bad%2", 5, &n, 1));
+	assert_null(url_decode("bad%zz", 6, &n, 1));
 }
 
 int

@@ -30,6 +30,8 @@
 #include "chain.h"
 #include "conf.h"
 #include "jks.h"
+#include "gendir.h"
+#include "publish.h"
 #include "render.h"
 #include "testpki.h"
 #include "util.h"
@@ -231,26 +233,26 @@ test_files_and_modes(void **state)
 	assert_true(n > 0);
 	link[n] = '\0';
 	assert_string_equal(link, "gen-1");	/* relative */
-	assert_int_equal(render_current(f->conf, DOMAIN), 1);
+	assert_int_equal(gendir_current(f->conf, DOMAIN), 1);
 
-	for (i = 0; render_files[i] != NULL; i++) {
-		snprintf(rel, sizeof(rel), "gen-1/%s", render_files[i]);
+	for (i = 0; gendir_files[i] != NULL; i++) {
+		snprintf(rel, sizeof(rel), "gen-1/%s", gendir_files[i]);
 		dpath(f, rel, path, sizeof(path));
 		assert_int_equal(lstat(path, &st), 0);
 		assert_true(S_ISREG(st.st_mode));
 		assert_true(st.st_size > 0);
 		want = 0644;
-		if (!strcmp(render_files[i], "key.pem") ||
-		    !strcmp(render_files[i], "bundle.pem") ||
-		    !strcmp(render_files[i], "keystore.p12")) {
+		if (!strcmp(gendir_files[i], "key.pem") ||
+		    !strcmp(gendir_files[i], "bundle.pem") ||
+		    !strcmp(gendir_files[i], "keystore.p12")) {
 			want = 0640;
 			assert_int_equal(st.st_gid, getegid());
 		}
 		if ((st.st_mode & 07777) != want)
-			fail_msg("%s: mode %04o, want %04o", render_files[i],
+			fail_msg("%s: mode %04o, want %04o", gendir_files[i],
 			    (unsigned)(st.st_mode & 07777), (unsigned)want);
 	}
-	assert_int_equal(i, RENDER_NFILES);
+	assert_int_equal(i, GENDIR_NFILES);
 	dpath(f, "gen-1", path, sizeof(path));
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0755);
@@ -322,7 +324,7 @@ test_no_intermediates(void **state)
 	assert_null(strstr(s, "SSLCertificateChainFile"));
 	assert_non_null(strstr(s, "SSLCertificateKeyFile"));
 	free(s);
-	assert_int_equal(render_check(f->conf, DOMAIN, 1), 1);
+	assert_int_equal(gendir_check(f->conf, DOMAIN, 1), 1);
 }
 
 /* The manifest lists every file with its real sha256, size and mode. */
@@ -353,12 +355,12 @@ test_manifest(void **state)
 	assert_string_equal(json_string_value(json_object_get(m,
 	    "leaf_sha256")), hex);
 	files = json_object_get(m, "files");
-	assert_int_equal(json_array_size(files), RENDER_NFILES - 1);
+	assert_int_equal(json_array_size(files), GENDIR_NFILES - 1);
 	json_array_foreach(files, i, e) {
 		const char	*name = json_string_value(json_object_get(e,
 				    "name"));
 
-		assert_string_equal(name, render_files[i]);
+		assert_string_equal(name, gendir_files[i]);
 		data = slurp_cur(f, name, &dlen);
 		sha256_hex(data, dlen, hex);
 		free(data);
@@ -375,18 +377,18 @@ test_manifest(void **state)
 		    "mode")), mode);
 	}
 	json_decref(m);
-	assert_int_equal(render_check(f->conf, DOMAIN, 7), 1);
-	assert_int_equal(render_check(f->conf, DOMAIN, 6), 0);
+	assert_int_equal(gendir_check(f->conf, DOMAIN, 7), 1);
+	assert_int_equal(gendir_check(f->conf, DOMAIN, 6), 0);
 
 	/* One changed byte makes the generation incomplete. */
 	dpath(f, "gen-7/chain.pem", path, sizeof(path));
 	assert_true((fd = open(path, O_WRONLY)) != -1);
 	assert_int_equal(pwrite(fd, "X", 1, 40), 1);
 	close(fd);
-	assert_int_equal(render_check(f->conf, DOMAIN, 7), 0);
+	assert_int_equal(gendir_check(f->conf, DOMAIN, 7), 0);
 	/* ... and a new render of it replaces the damaged one. */
 	render_ok(f, 7);
-	assert_int_equal(render_check(f->conf, DOMAIN, 7), 1);
+	assert_int_equal(gendir_check(f->conf, DOMAIN, 7), 1);
 }
 
 /* A second generation swaps current; render_swap rolls back. */
@@ -404,20 +406,20 @@ test_swap_rollback(void **state)
 	chain_clear(&f->ch);
 	chain_fill(&f->ch, &p2);
 	render_ok(f, 2);
-	assert_int_equal(render_current(f->conf, DOMAIN), 2);
+	assert_int_equal(gendir_current(f->conf, DOMAIN), 2);
 	c2 = slurp_cur(f, "cert.pem", NULL);
 	assert_string_not_equal(c1, c2);
-	assert_int_equal(render_check(f->conf, DOMAIN, 1), 1);
+	assert_int_equal(gendir_check(f->conf, DOMAIN, 1), 1);
 
-	assert_int_equal(render_swap(f->conf, DOMAIN, 1, &err), 0);
-	assert_int_equal(render_current(f->conf, DOMAIN), 1);
+	assert_int_equal(gendir_swap(f->conf, DOMAIN, 1, &err), 0);
+	assert_int_equal(gendir_current(f->conf, DOMAIN), 1);
 	now = slurp_cur(f, "cert.pem", NULL);
 	assert_string_equal(now, c1);
 	free(now);
 
-	assert_int_equal(render_swap(f->conf, DOMAIN, 9, &err), -1);
+	assert_int_equal(gendir_swap(f->conf, DOMAIN, 9, &err), -1);
 	assert_int_equal(err.code, E_NOT_FOUND);
-	assert_int_equal(render_current(f->conf, DOMAIN), 1);
+	assert_int_equal(gendir_current(f->conf, DOMAIN), 1);
 
 	tpki_chain_free(&p2);
 	free(c1);
@@ -448,7 +450,7 @@ test_reuse_complete(void **state)
 	want = pem_of(p2.leaf);
 	got = slurp_cur(f, "cert.pem", NULL);
 	assert_string_equal(got, want);
-	assert_int_equal(render_check(f->conf, DOMAIN, 3), 1);
+	assert_int_equal(gendir_check(f->conf, DOMAIN, 3), 1);
 	free(want);
 	free(got);
 	tpki_chain_free(&p2);
@@ -464,14 +466,14 @@ test_prune(void **state)
 
 	for (g = 1; g <= 7; g++)
 		render_ok(f, g);
-	assert_int_equal(render_swap(f->conf, DOMAIN, 2, &err), 0);
-	assert_int_equal(render_prune(f->conf, DOMAIN, 3), 0);
+	assert_int_equal(gendir_swap(f->conf, DOMAIN, 2, &err), 0);
+	assert_int_equal(gendir_prune(f->conf, DOMAIN, 3, NULL, 0), 0);
 	for (g = 1; g <= 7; g++)
 		if (gen_exists(f, g) != (g == 2 || g >= 5))
 			fail_msg("gen-%d: exists %d after prune", g,
 			    gen_exists(f, g));
-	assert_int_equal(render_current(f->conf, DOMAIN), 2);
-	assert_int_equal(render_check(f->conf, DOMAIN, 2), 1);
+	assert_int_equal(gendir_current(f->conf, DOMAIN), 2);
+	assert_int_equal(gendir_check(f->conf, DOMAIN, 2), 1);
 }
 
 /* Clean removes partial generations and a stray current.tmp only. */
@@ -502,22 +504,22 @@ test_clean(void **state)
 	assert_true((fd = open(path, O_WRONLY | O_CREAT, 0644)) != -1);
 	close(fd);
 
-	assert_int_equal(render_clean(f->conf, DOMAIN), 0);
+	assert_int_equal(gendir_clean(f->conf, DOMAIN), 0);
 	assert_false(gen_exists(f, 3));
 	assert_false(gen_exists(f, 1));
 	assert_true(gen_exists(f, 2));
 	assert_int_equal(lstat(tmp, &st), -1);
 	assert_int_equal(stat(path, &st), 0);
-	assert_int_equal(render_current(f->conf, DOMAIN), 2);
-	assert_int_equal(render_check(f->conf, DOMAIN, 2), 1);
+	assert_int_equal(gendir_current(f->conf, DOMAIN), 2);
+	assert_int_equal(gendir_check(f->conf, DOMAIN, 2), 1);
 
 	/* The generation current names is never removed, even damaged. */
 	dpath(f, "gen-2/cert.pem", path, sizeof(path));
 	assert_int_equal(unlink(path), 0);
-	assert_int_equal(render_clean(f->conf, DOMAIN), 0);
+	assert_int_equal(gendir_clean(f->conf, DOMAIN), 0);
 	assert_true(gen_exists(f, 2));
 	render_ok(f, 3);
-	assert_int_equal(render_current(f->conf, DOMAIN), 3);
+	assert_int_equal(gendir_current(f->conf, DOMAIN), 3);
 }
 
 static void
@@ -536,7 +538,7 @@ test_no_key_group(void **state)
 	dpath(f, "current/keystore.p12", path, sizeof(path));
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
-	assert_int_equal(render_check(f->conf, DOMAIN, 1), 1);
+	assert_int_equal(gendir_check(f->conf, DOMAIN, 1), 1);
 }
 
 static void
@@ -660,11 +662,11 @@ test_publish(void **state)
 	int			 k;
 
 	render_ok(f, 1);
-	assert_int_equal(render_publish(f->conf, d, &err), 0);
+	assert_int_equal(publish_domain(f->conf, d, &err), 0);
 	for (k = 0; k < PUB_MAX; k++) {
 		if (d->publish[k] == NULL)
 			continue;
-		assert_int_equal(render_path(f->conf, DOMAIN,
+		assert_int_equal(gendir_path(f->conf, DOMAIN,
 		    conf_publish_file(k), target, sizeof(target)), 0);
 		assert_link(d->publish[k], target);
 	}
@@ -674,7 +676,7 @@ test_publish(void **state)
 	free(a);
 	free(b);
 	/* Again: nothing changes, no error. */
-	assert_int_equal(render_publish(f->conf, d, &err), 0);
+	assert_int_equal(publish_domain(f->conf, d, &err), 0);
 
 	/* A regular file is the admin's: refused, and nothing else moves. */
 	assert_int_equal(unlink(d->publish[PUB_CERT]), 0);
@@ -682,7 +684,7 @@ test_publish(void **state)
 	assert_int_equal(unlink(d->publish[PUB_CHAIN]), 0);
 	assert_int_equal(tpki_write(d->publish[PUB_CHAIN], "admin's file\n"),
 	    0);
-	assert_int_equal(render_publish(f->conf, d, &err), -1);
+	assert_int_equal(publish_domain(f->conf, d, &err), -1);
 	assert_int_equal(err.code, E_CONFLICT);
 	assert_non_null(strstr(err.message, d->publish[PUB_CHAIN]));
 	assert_non_null(strstr(err.message, "publish_replace"));
@@ -691,11 +693,11 @@ test_publish(void **state)
 	assert_true(S_ISREG(st.st_mode));
 
 	d->publish_replace = 1;
-	assert_int_equal(render_publish(f->conf, d, &err), 0);
-	assert_int_equal(render_path(f->conf, DOMAIN, "chain.pem", target,
+	assert_int_equal(publish_domain(f->conf, d, &err), 0);
+	assert_int_equal(gendir_path(f->conf, DOMAIN, "chain.pem", target,
 	    sizeof(target)), 0);
 	assert_link(d->publish[PUB_CHAIN], target);
-	assert_int_equal(render_path(f->conf, DOMAIN, "cert.pem", target,
+	assert_int_equal(gendir_path(f->conf, DOMAIN, "cert.pem", target,
 	    sizeof(target)), 0);
 	assert_link(d->publish[PUB_CERT], target);
 	d->publish_replace = 0;
@@ -705,20 +707,20 @@ test_publish(void **state)
 	assert_int_equal(tpki_write(victim, "victim\n"), 0);
 	assert_int_equal(unlink(d->publish[PUB_KEY]), 0);
 	assert_int_equal(symlink(victim, d->publish[PUB_KEY]), 0);
-	assert_int_equal(render_publish(f->conf, d, &err), 0);
-	assert_int_equal(render_path(f->conf, DOMAIN, "key.pem", target,
+	assert_int_equal(publish_domain(f->conf, d, &err), 0);
+	assert_int_equal(gendir_path(f->conf, DOMAIN, "key.pem", target,
 	    sizeof(target)), 0);
 	assert_link(d->publish[PUB_KEY], target);
 	a = slurp(victim, NULL);
 	assert_string_equal(a, "victim\n");
 	free(a);
-	assert_int_equal(render_check(f->conf, DOMAIN, 1), 1);
+	assert_int_equal(gendir_check(f->conf, DOMAIN, 1), 1);
 
 	/* A directory is never replaced, even with publish_replace. */
 	d->publish_replace = 1;
 	assert_int_equal(unlink(d->publish[PUB_TRUSTSTORE]), 0);
 	assert_int_equal(mkdir(d->publish[PUB_TRUSTSTORE], 0755), 0);
-	assert_int_equal(render_publish(f->conf, d, &err), -1);
+	assert_int_equal(publish_domain(f->conf, d, &err), -1);
 	assert_int_equal(err.code, E_CONFLICT);
 	assert_int_equal(rmdir(d->publish[PUB_TRUSTSTORE]), 0);
 
@@ -726,7 +728,7 @@ test_publish(void **state)
 	free(d->publish[PUB_ROOT]);
 	snprintf(victim, sizeof(victim), "%s/nodir/root.pem", f->pub);
 	d->publish[PUB_ROOT] = strdup(victim);
-	assert_int_equal(render_publish(f->conf, d, &err), -1);
+	assert_int_equal(publish_domain(f->conf, d, &err), -1);
 	snprintf(victim, sizeof(victim), "%s/nodir", f->pub);
 	assert_int_equal(lstat(victim, &st), -1);
 	pub_free(d);

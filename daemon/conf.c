@@ -13,6 +13,7 @@
 #include <ini.h>
 
 #include "conf.h"
+#include "names.h"
 #include "util.h"
 
 /* Every built-in default lives here. */
@@ -61,20 +62,6 @@ conf_publish_file(enum publish_kind k)
 	return publish_files[k];
 }
 
-static char *
-xstrdup(const char *s)
-{
-	char	*p;
-
-	if (s == NULL)
-		return NULL;
-	if ((p = strdup(s)) == NULL) {
-		fprintf(stderr, "certd: out of memory\n");
-		abort();
-	}
-	return p;
-}
-
 static void
 replace(char **dst, const char *v)
 {
@@ -87,8 +74,8 @@ conf_new(void)
 {
 	struct certd_conf	*c;
 
-	if ((c = calloc(1, sizeof(*c))) == NULL)
-		return NULL;
+	c = xcalloc(1, sizeof(*c));
+	c->refs = 1;
 	c->state_dir = xstrdup(defaults.state_dir);
 	c->socket = xstrdup(defaults.socket);
 	c->socket_mode = defaults.socket_mode;
@@ -121,7 +108,7 @@ conf_free(struct certd_conf *c)
 	struct dependent_conf	*p;
 	int			 i;
 
-	if (c == NULL)
+	if (c == NULL || --c->refs > 0)
 		return;
 	while ((d = TAILQ_FIRST(&c->domains)) != NULL) {
 		TAILQ_REMOVE(&c->domains, d, entry);
@@ -149,12 +136,14 @@ conf_free(struct certd_conf *c)
 	free(c->key_group);
 	free(c->truststore_password);
 	free(c->keystore_password);
-	free(c->listen);
-	free(c->tls_cert);
-	free(c->tls_key);
-	free(c->client_ca);
-	conf_free_argv(c->client_allow);
 	free(c);
+}
+
+struct certd_conf *
+conf_ref(struct certd_conf *c)
+{
+	c->refs++;
+	return c;
 }
 
 const char *
@@ -188,43 +177,6 @@ conf_dependent_wants(const struct dependent_conf *p, const char *domain)
 	return 0;
 }
 
-/* A DNS name: labels of [A-Za-z0-9-_], 1..63 chars, no leading dot. */
-int
-conf_valid_domain(const char *s)
-{
-	size_t	 len = strlen(s), label = 0, i;
-
-	if (len == 0 || len > 253 || s[0] == '.' || s[len - 1] == '.')
-		return 0;
-	for (i = 0; i < len; i++) {
-		if (s[i] == '.') {
-			if (label == 0)
-				return 0;
-			label = 0;
-			continue;
-		}
-		if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '_')
-			return 0;
-		if (++label > 63)
-			return 0;
-	}
-	return 1;
-}
-
-/* Item names: printable, no '/', 1..64 bytes (CloudStack's varchar(64)). */
-int
-conf_valid_name(const char *s)
-{
-	size_t	 len = strlen(s), i;
-
-	if (len == 0 || len > 64)
-		return 0;
-	for (i = 0; i < len; i++)
-		if (!isprint((unsigned char)s[i]) || s[i] == '/')
-			return 0;
-	return 1;
-}
-
 char **
 conf_split_argv(const char *s, char *err, size_t errlen)
 {
@@ -232,8 +184,7 @@ conf_split_argv(const char *s, char *err, size_t errlen)
 	size_t	 n = 0, len;
 	char	 quote;
 
-	if ((word = malloc(strlen(s) + 1)) == NULL)
-		goto oom;
+	word = xmalloc(strlen(s) + 1);
 	for (;;) {
 		while (isspace((unsigned char)*s))
 			s++;
@@ -257,12 +208,7 @@ conf_split_argv(const char *s, char *err, size_t errlen)
 			goto fail;
 		}
 		word[len] = '\0';
-		{
-			char	**nv = realloc(argv, (n + 2) * sizeof(*argv));
-			if (nv == NULL)
-				goto oom;
-			argv = nv;
-		}
+		argv = xreallocarray(argv, n + 2, sizeof(*argv));
 		argv[n++] = xstrdup(word);
 		argv[n] = NULL;
 	}
@@ -277,8 +223,6 @@ conf_split_argv(const char *s, char *err, size_t errlen)
 	}
 	free(word);
 	return argv;
-oom:
-	snprintf(err, errlen, "out of memory");
 fail:
 	free(word);
 	conf_free_argv(argv);
@@ -293,8 +237,7 @@ conf_join_argv(char **argv)
 
 	for (i = 0; argv[i] != NULL; i++)
 		len += 2 * strlen(argv[i]) + 3;
-	if ((s = p = malloc(len)) == NULL)
-		return NULL;
+	s = p = xmalloc(len);
 	for (i = 0; argv[i] != NULL; i++) {
 		int	 q = argv[i][0] == '\0' || strpbrk(argv[i], " \t'\"\\") != NULL;
 
@@ -363,14 +306,14 @@ parse_hostport(const char *v, char **host, char **port)
 		if (rb == NULL || rb[1] != ':')
 			return -1;
 		colon = rb + 1;
-		h = strndup(v + 1, rb - v - 1);
+		h = xstrndup(v + 1, rb - v - 1);
 	} else {
 		if ((colon = strrchr(v, ':')) == NULL || colon == v)
 			return -1;
-		h = strndup(v, colon - v);
+		h = xstrndup(v, colon - v);
 	}
 	p = strtol(colon + 1, &end, 10);
-	if (h == NULL || *end != '\0' || p < 1 || p > 65535) {
+	if (*end != '\0' || p < 1 || p > 65535) {
 		free(h);
 		return -1;
 	}
@@ -454,33 +397,15 @@ conf_set(struct certd_conf *c, const char *key, const char *v, char *err,
 			return -1;
 		}
 		c->keep_generations = (int)n;
-	} else if (!strcmp(key, "listen")) {
-		replace(&c->listen, v);
-	} else if (!strcmp(key, "tls_cert")) {
-		replace(&c->tls_cert, v);
-	} else if (!strcmp(key, "tls_key")) {
-		replace(&c->tls_key, v);
-	} else if (!strcmp(key, "client_ca")) {
-		replace(&c->client_ca, v);
-	} else if (!strcmp(key, "client_allow")) {
-		conf_free_argv(c->client_allow);
-		c->client_allow = NULL;
-		{
-			/* A comma-separated list of subjects. */
-			char	*dup = xstrdup(v), *p, *tok, *save = NULL;
-			size_t	 k = 0;
-
-			for (p = dup; (tok = strtok_r(p, ",", &save)) != NULL;
-			    p = NULL) {
-				while (isspace((unsigned char)*tok))
-					tok++;
-				c->client_allow = realloc(c->client_allow,
-				    (k + 2) * sizeof(char *));
-				c->client_allow[k++] = xstrdup(tok);
-				c->client_allow[k] = NULL;
-			}
-			free(dup);
-		}
+	} else if (!strcmp(key, "listen") || !strcmp(key, "tls_cert") ||
+	    !strcmp(key, "tls_key") || !strcmp(key, "client_ca") ||
+	    !strcmp(key, "client_allow")) {
+		/* Remote push is not built yet: refuse its keys loudly rather
+		 * than start without what the admin asked for. */
+		snprintf(err, errlen, "%s: remote push over TLS is not "
+		    "supported by this version of certd; use the control "
+		    "socket (certctl, curl --unix-socket)", key);
+		return -1;
 	} else {
 		snprintf(err, errlen, "unknown key \"%s\" in [certd]", key);
 		return -1;
@@ -501,8 +426,7 @@ domain_get(struct certd_conf *c, const char *name)
 
 	if ((d = conf_domain(c, name)) != NULL)
 		return d;
-	if ((d = calloc(1, sizeof(*d))) == NULL)
-		abort();
+	d = xcalloc(1, sizeof(*d));
 	d->name = xstrdup(name);
 	TAILQ_INSERT_TAIL(&c->domains, d, entry);
 	return d;
@@ -516,8 +440,7 @@ dependent_get(struct certd_conf *c, const char *name)
 	TAILQ_FOREACH(p, &c->dependents, entry)
 		if (strcmp(p->name, name) == 0)
 			return p;
-	if ((p = calloc(1, sizeof(*p))) == NULL)
-		abort();
+	p = xcalloc(1, sizeof(*p));
 	p->name = xstrdup(name);
 	p->action = DEP_RELOAD;
 	p->timeout_ms = defaults.dep_timeout_ms;
@@ -592,14 +515,22 @@ dependent_key(struct parse_state *ps, struct dependent_conf *p,
 			    "such as 30 or 500ms", v);
 	} else if (!strcmp(key, "domains")) {
 		char	*dup = xstrdup(v), *s, *tok, *save = NULL;
+		char	 name[DOMAIN_MAX + 1];
 		size_t	 k = 0;
 
 		conf_free_argv(p->domains);
 		p->domains = NULL;
 		for (s = dup; (tok = strtok_r(s, ", \t", &save)) != NULL;
 		    s = NULL) {
-			p->domains = realloc(p->domains, (k + 2) * sizeof(char *));
-			p->domains[k++] = xstrdup(tok);
+			if (domain_fold(tok, name) == -1) {
+				fail(ps, "domains: \"%s\" is not a domain "
+				    "name", tok);
+				free(dup);
+				return 0;
+			}
+			p->domains = xreallocarray(p->domains, k + 2,
+			    sizeof(char *));
+			p->domains[k++] = xstrdup(name);
 			p->domains[k] = NULL;
 		}
 		free(dup);
@@ -613,7 +544,7 @@ static int
 handler(void *user, const char *section, const char *key, const char *v)
 {
 	struct parse_state	*ps = user;
-	char			 err[256];
+	char			 err[256], name[DOMAIN_MAX + 1];
 	const char		*arg;
 
 	if (!strcmp(section, "certd")) {
@@ -625,10 +556,10 @@ handler(void *user, const char *section, const char *key, const char *v)
 		arg = section + 7;
 		while (*arg == ' ')
 			arg++;
-		if (!conf_valid_domain(arg))
+		if (domain_fold(arg, name) == -1)
 			return fail(ps, "[domain %s]: not a valid domain name",
 			    arg);
-		return domain_key(ps, domain_get(ps->conf, arg), key, v);
+		return domain_key(ps, domain_get(ps->conf, name), key, v);
 	}
 	if (!strncmp(section, "dependent ", 10)) {
 		arg = section + 10;
@@ -664,16 +595,6 @@ conf_check(struct certd_conf *c, char *err, size_t errlen)
 			return -1;
 		}
 	}
-	/*
-	 * Remote push (SPEC §7) is not built yet: refuse it loudly rather than
-	 * start without the listener the admin asked for.
-	 */
-	if (c->listen != NULL) {
-		snprintf(err, errlen, "[certd] listen = %s: remote push over "
-		    "TLS is not supported by this version of certd; use the "
-		    "control socket (certctl, curl --unix-socket)", c->listen);
-		return -1;
-	}
 	return 0;
 }
 
@@ -686,10 +607,7 @@ conf_load(const char *path, char *err, size_t errlen)
 	char			 cerr[256];
 
 	memset(&ps, 0, sizeof(ps));
-	if ((ps.conf = conf_new()) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
+	ps.conf = conf_new();
 	if (path == NULL)
 		return ps.conf;
 	if ((f = fopen(path, "r")) == NULL) {
@@ -767,15 +685,6 @@ conf_print(const struct certd_conf *c, FILE *f)
 	if (c->keystore_password != NULL)
 		fprintf(f, "keystore_password = %s\n", c->keystore_password);
 	fprintf(f, "keep_generations = %d\n", c->keep_generations);
-	if (c->listen != NULL)
-		fprintf(f, "listen = %s\n", c->listen);
-	if (c->tls_cert != NULL)
-		fprintf(f, "tls_cert = %s\n", c->tls_cert);
-	if (c->tls_key != NULL)
-		fprintf(f, "tls_key = %s\n", c->tls_key);
-	if (c->client_ca != NULL)
-		fprintf(f, "client_ca = %s\n", c->client_ca);
-	print_list(f, "client_allow", c->client_allow, ", ");
 
 	TAILQ_FOREACH(d, &c->domains, entry) {
 		fprintf(f, "\n[domain %s]\n", d->name);

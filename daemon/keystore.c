@@ -1,47 +1,45 @@
 /*
- * keystore.c: the per-domain keystore of SPEC §3 on top of db.c: staging of
+ * keystore.c: the per-domain keystore on top of db.c: staging of
  * CloudStack-style uploads over the current chain, validation, commit of a
  * new generation, discard, reads, rollback pointer and the event log.
+ * Private keys reach the store only in their stored form (key.c seals them).
  *
  * "A rejected upload changes nothing" means: the keystore, generations,
  * domains and staged tables are untouched.  The rejection itself is recorded
  * as one row in events (type "reject", result the code), so metrics can
  * count rejections by code.
  */
-#include <ctype.h>
+#include "config.h"
+
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
+#include "cert.h"
 #include "db.h"
+#include "key.h"
 #include "keystore.h"
 #include "log.h"
+#include "names.h"
 #include "pem.h"
 #include "util.h"
+#include "validate.h"
 
 struct keystore {
-	struct db	*db;
-	unsigned char	 secret[32];	/* AES-256-GCM key for stored keys */
-	int		 has_secret;
+	struct db		*db;
+	struct key_sealer	*sealer;	/* NULL: keys stored plain */
 };
-
-/* An encrypted key column: prefix, then base64 of IV | ciphertext | tag. */
-#define SEAL_PREFIX	"certd-aes256gcm:1:"
-#define SEAL_IV		12
-#define SEAL_TAG	16
 
 /*
  * The staged chain of a domain: its current CA items overlaid with the
  * staged ones, in seq order.  Entries point into cur[] and stg[].
  */
 struct overlay {
-	struct db_item	*cur, *stg;
+	struct ks_item	*cur, *stg;
 	size_t		 ncur, nstg;
-	struct db_item	*ent[CHAIN_MAX + 1];
+	struct ks_item	*ent[CHAIN_MAX + 1];
 	int		 staged[CHAIN_MAX + 1];
 	size_t		 n;
 };
@@ -51,10 +49,7 @@ keystore_open(const char *path, struct cert_error *err)
 {
 	struct keystore	*ks;
 
-	if ((ks = calloc(1, sizeof(*ks))) == NULL) {
-		cert_error_set(err, E_INTERNAL, NULL, 0, "out of memory");
-		return NULL;
-	}
+	ks = xcalloc(1, sizeof(*ks));
 	if ((ks->db = db_open(path, err)) == NULL) {
 		free(ks);
 		return NULL;
@@ -68,7 +63,7 @@ keystore_close(struct keystore *ks)
 	if (ks == NULL)
 		return;
 	db_close(ks->db);
-	OPENSSL_cleanse(ks->secret, sizeof(ks->secret));
+	key_sealer_free(ks->sealer);
 	free(ks);
 }
 
@@ -76,259 +71,91 @@ int
 keystore_set_secret(struct keystore *ks, const void *secret, size_t len,
     struct cert_error *err)
 {
-	static const char	 label[] = "certd keystore key v1";
-	EVP_MD_CTX		*md;
-	int			 ok;
+	struct key_sealer	*s;
 
-	if (len < 16)
-		return cert_error_set(err, E_INTERNAL, NULL, 0,
-		    "the key encryption secret (certd.key) is shorter than "
-		    "16 bytes");
-	/* A labelled hash, so the credential's bytes are never the AES key
-	 * itself should the credential serve another purpose too. */
-	if ((md = EVP_MD_CTX_new()) == NULL)
-		return cert_error_set(err, E_INTERNAL, NULL, 0,
-		    "out of memory");
-	ok = EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
-	    EVP_DigestUpdate(md, label, sizeof(label)) == 1 &&
-	    EVP_DigestUpdate(md, secret, len) == 1 &&
-	    EVP_DigestFinal_ex(md, ks->secret, NULL) == 1;
-	EVP_MD_CTX_free(md);
-	if (!ok)
-		return cert_error_set(err, E_INTERNAL, NULL, 0,
-		    "cannot derive the key encryption key");
-	ks->has_secret = 1;
+	if ((s = key_sealer_new(secret, len, err)) == NULL)
+		return -1;
+	key_sealer_free(ks->sealer);
+	ks->sealer = s;
 	return 0;
 }
 
-/*
- * AES-256-GCM with the domain and the server certificate's fingerprint as
- * associated data: a sealed key moved to another row does not open.
- */
-static int
-seal_crypt(struct keystore *ks, int enc, const char *domain,
-    const char *fingerprint, unsigned char *iv, const unsigned char *in,
-    int inlen, unsigned char *out, unsigned char *tag)
-{
-	EVP_CIPHER_CTX	*ctx;
-	int		 len, ok;
-
-	if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
-		return -1;
-	ok = EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, ks->secret, iv,
-	    enc) == 1 &&
-	    EVP_CipherUpdate(ctx, NULL, &len, (const unsigned char *)domain,
-	    (int)strlen(domain)) == 1 &&
-	    EVP_CipherUpdate(ctx, NULL, &len, (const unsigned char *)"\n",
-	    1) == 1 &&
-	    EVP_CipherUpdate(ctx, NULL, &len,
-	    (const unsigned char *)fingerprint, (int)strlen(fingerprint)) == 1 &&
-	    EVP_CipherUpdate(ctx, out, &len, in, inlen) == 1 &&
-	    (enc || EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, SEAL_TAG,
-	    tag) == 1) &&
-	    EVP_CipherFinal_ex(ctx, out + len, &len) == 1 &&
-	    (!enc || EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, SEAL_TAG,
-	    tag) == 1);
-	EVP_CIPHER_CTX_free(ctx);
-	return ok ? 0 : -1;
-}
-
-/* Replace the PEM key of a row by its sealed form. */
-static int
-key_seal(struct keystore *ks, const char *domain, struct db_item *it,
-    struct cert_error *err)
-{
-	unsigned char	*buf = NULL;
-	char		*out = NULL;
-	size_t		 plen, blen, olen;
-	int		 rc = -1;
-
-	plen = strlen(it->key);
-	blen = SEAL_IV + plen + SEAL_TAG;
-	olen = sizeof(SEAL_PREFIX) + 4 * ((blen + 2) / 3);
-	if ((buf = malloc(blen)) == NULL || (out = malloc(olen)) == NULL) {
-		cert_error_set(err, E_INTERNAL, it->name, it->seq,
-		    "out of memory");
-		goto out;
-	}
-	if (RAND_bytes(buf, SEAL_IV) != 1 || seal_crypt(ks, 1, domain,
-	    it->fingerprint, buf, (unsigned char *)it->key, (int)plen,
-	    buf + SEAL_IV, buf + SEAL_IV + plen) == -1) {
-		cert_error_set(err, E_INTERNAL, it->name, it->seq,
-		    "cannot encrypt the private key");
-		goto out;
-	}
-	memcpy(out, SEAL_PREFIX, sizeof(SEAL_PREFIX) - 1);
-	EVP_EncodeBlock((unsigned char *)out + sizeof(SEAL_PREFIX) - 1, buf,
-	    (int)blen);
-	OPENSSL_cleanse(it->key, plen);
-	free(it->key);
-	it->key = out;
-	out = NULL;
-	rc = 0;
-out:
-	free(out);
-	free(buf);
-	return rc;
-}
-
-/* The PEM of a stored key column (sealed or not); caller cleanses. */
-static char *
-key_open(struct keystore *ks, const char *domain, const struct db_item *it,
-    size_t *plen, struct cert_error *err)
-{
-	const char	*b64;
-	unsigned char	*buf = NULL;
-	char		*pem = NULL;
-	size_t		 len;
-	int		 n;
-
-	if (strncmp(it->key, SEAL_PREFIX, sizeof(SEAL_PREFIX) - 1) != 0) {
-		*plen = strlen(it->key);
-		if ((pem = strdup(it->key)) == NULL)
-			cert_error_set(err, E_INTERNAL, it->name, it->seq,
-			    "out of memory");
-		return pem;
-	}
-	if (!ks->has_secret) {
-		cert_error_set(err, E_INTERNAL, it->name, it->seq, "the "
-		    "private key of %s is stored encrypted and the certd.key "
-		    "credential is not available", domain);
-		return NULL;
-	}
-	b64 = it->key + sizeof(SEAL_PREFIX) - 1;
-	len = strlen(b64);
-	if ((buf = malloc(len)) == NULL || (pem = malloc(len + 1)) == NULL)
-		goto fail;
-	n = EVP_DecodeBlock(buf, (const unsigned char *)b64, (int)len);
-	/* DecodeBlock counts the padding as zero bytes. */
-	while (n > 0 && len > 0 && b64[len - 1] == '=') {
-		n--;
-		len--;
-	}
-	if (n < SEAL_IV + SEAL_TAG)
-		goto fail;
-	*plen = (size_t)n - SEAL_IV - SEAL_TAG;
-	if (seal_crypt(ks, 0, domain, it->fingerprint, buf, buf + SEAL_IV,
-	    (int)*plen, (unsigned char *)pem, buf + SEAL_IV + *plen) == -1)
-		goto fail;
-	pem[*plen] = '\0';
-	free(buf);
-	return pem;
-fail:
-	cert_error_set(err, E_INTERNAL, it->name, it->seq, "cannot decrypt "
-	    "the private key of %s: wrong certd.key credential or damaged "
-	    "row", domain);
-	if (pem != NULL)
-		OPENSSL_cleanse(pem, len + 1);
-	free(pem);
-	free(buf);
-	return NULL;
-}
-
-/* The domain becomes a directory name in render.c: no '/', no "..". */
+/* A request's domain and item name must follow names.h's rules. */
 static int
 check_domain(const char *d, struct cert_error *err)
 {
-	size_t	 i, len;
-
-	if (d == NULL || (len = strlen(d)) == 0)
+	if (d == NULL || *d == '\0')
 		return cert_error_set(err, E_BAD_REQUEST, NULL, 0,
 		    "domainsuffix is missing");
-	if (len > DOMAIN_MAX)
+	if (!domain_valid(d))
 		return cert_error_set(err, E_BAD_REQUEST, NULL, 0,
-		    "domainsuffix is longer than %d characters", DOMAIN_MAX);
-	for (i = 0; i < len; i++)
-		if (!isalnum((unsigned char)d[i]) && d[i] != '-' &&
-		    d[i] != '.' && d[i] != '_')
-			return cert_error_set(err, E_BAD_REQUEST, NULL, 0,
-			    "domainsuffix '%.64s' has a character not allowed "
-			    "in a domain name", d);
-	if (d[0] == '.' || d[0] == '-' || strstr(d, "..") != NULL)
-		return cert_error_set(err, E_BAD_REQUEST, NULL, 0,
-		    "domainsuffix '%.64s' is not a domain name", d);
+		    "domainsuffix '%.64s' is not a domain name in lower case",
+		    d);
 	return 0;
 }
 
 static int
 check_name(const char *name, int seq, struct cert_error *err)
 {
-	size_t	 i, len;
-
-	if (name == NULL || (len = strlen(name)) == 0)
+	if (!item_name_valid(name))
 		return cert_error_set(err, E_BAD_REQUEST, "", seq,
-		    "the item has no name");
-	if (len > ITEM_NAME_MAX)
-		return cert_error_set(err, E_BAD_REQUEST, "", seq,
-		    "item name is longer than %d characters", ITEM_NAME_MAX);
-	for (i = 0; i < len; i++)
-		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
-			return cert_error_set(err, E_BAD_REQUEST, "", seq,
-			    "item name has a control character");
+		    "the item name must be 1 to %d printable characters "
+		    "without '/'", ITEM_NAME_MAX);
 	return 0;
 }
 
 /* Fill a row from a certificate (and the server key). */
 static int
-item_from_cert(struct db_item *it, const char *name, int seq,
-    enum item_kind kind, X509 *cert, EVP_PKEY *key, struct cert_error *err)
+item_from_cert(struct keystore *ks, const char *domain, struct ks_item *it,
+    const char *name, int seq, enum item_kind kind, X509 *cert, EVP_PKEY *key,
+    struct cert_error *err)
 {
-	size_t	 len;
-
 	memset(it, 0, sizeof(*it));
 	strlcpy(it->name, name, sizeof(it->name));
 	it->seq = seq;
 	it->kind = kind;
-	chain_sha256(cert, it->fingerprint);
-	it->subject = chain_subject(cert);
-	it->issuer = chain_issuer(cert);
-	it->serial = chain_serial(cert);
-	it->san = chain_san(cert);
-	it->not_before = chain_not_before(cert);
-	it->not_after = chain_not_after(cert);
-	it->certificate = pem_encode_cert(cert, &len);
-	if (key != NULL) {
-		it->key = pem_encode_key(key, &len);
-		it->has_key = 1;
-	}
-	if (it->subject == NULL || it->issuer == NULL || it->serial == NULL ||
-	    it->san == NULL || it->certificate == NULL ||
-	    (key != NULL && it->key == NULL)) {
-		db_item_clear(it);
+	cert_sha256(cert, it->fingerprint);
+	it->subject = cert_subject(cert);
+	it->issuer = cert_issuer(cert);
+	it->serial = cert_serial(cert);
+	it->san = cert_san(cert);
+	it->not_before = cert_not_before(cert);
+	it->not_after = cert_not_after(cert);
+	if ((it->certificate = pem_encode_cert(cert, NULL)) == NULL) {
+		ks_item_clear(it);
 		return cert_error_set(err, E_INTERNAL, name, seq,
 		    "cannot encode the certificate");
+	}
+	if (key != NULL) {
+		it->has_key = 1;
+		if ((it->key = key_seal(ks->sealer, key, domain,
+		    it->fingerprint, err)) == NULL) {
+			ks_item_clear(it);
+			return -1;
+		}
 	}
 	return 0;
 }
 
 /* Copy a row (strings duplicated) for a new generation. */
-static int
-item_copy(struct db_item *dst, const struct db_item *src,
-    struct cert_error *err)
+static void
+item_copy(struct ks_item *dst, const struct ks_item *src)
 {
 	*dst = *src;
-	dst->subject = strdup(src->subject);
-	dst->issuer = strdup(src->issuer);
-	dst->serial = strdup(src->serial);
-	dst->san = strdup(src->san);
-	dst->certificate = strdup(src->certificate);
+	dst->subject = xstrdup(src->subject);
+	dst->issuer = xstrdup(src->issuer);
+	dst->serial = xstrdup(src->serial);
+	dst->san = xstrdup(src->san);
+	dst->certificate = xstrdup(src->certificate);
 	dst->key = NULL;
 	dst->has_key = 0;
-	if (dst->subject == NULL || dst->issuer == NULL ||
-	    dst->serial == NULL || dst->san == NULL ||
-	    dst->certificate == NULL) {
-		db_item_clear(dst);
-		return cert_error_set(err, E_INTERNAL, NULL, 0,
-		    "out of memory");
-	}
-	return 0;
 }
 
 static void
 overlay_free(struct overlay *o)
 {
-	db_items_free(o->cur, o->ncur);
-	db_items_free(o->stg, o->nstg);
+	ks_items_free(o->cur, o->ncur);
+	ks_items_free(o->stg, o->nstg);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -385,7 +212,7 @@ overlay_new_root(struct overlay *o, const char *fingerprint)
 
 /* Insert keeping seq order; the caller made sure there is room. */
 static void
-overlay_insert(struct overlay *o, struct db_item *it, int staged)
+overlay_insert(struct overlay *o, struct ks_item *it, int staged)
 {
 	size_t	 i;
 
@@ -401,7 +228,7 @@ overlay_insert(struct overlay *o, struct db_item *it, int staged)
 
 /* Replace by name, else by seq (staged items win over current ones). */
 static void
-overlay_apply(struct overlay *o, struct db_item *it, int staged)
+overlay_apply(struct overlay *o, struct ks_item *it, int staged)
 {
 	int	 i;
 
@@ -450,10 +277,7 @@ overlay_chain(struct overlay *o, int below, struct cert_error *err)
 	size_t		 i;
 	int		 rc;
 
-	if ((c = chain_new()) == NULL) {
-		cert_error_set(err, E_INTERNAL, NULL, 0, "out of memory");
-		return NULL;
-	}
+	c = chain_new();
 	for (i = 0; i < o->n && o->ent[i]->seq < below; i++) {
 		if (pem_decode_cert(o->ent[i]->certificate,
 		    strlen(o->ent[i]->certificate), o->ent[i]->name,
@@ -524,7 +348,7 @@ static int
 commit_chain(struct keystore *ks, const char *domain, const struct chain *c,
     struct overlay *o, time_t now, int64_t *gen, struct cert_error *err)
 {
-	struct db_item	 items[CHAIN_MAX];
+	struct ks_item	 items[CHAIN_MAX];
 	char		 msg[160];
 	size_t		 i, n = 0;
 	int		 rc = -1, j;
@@ -533,19 +357,15 @@ commit_chain(struct keystore *ks, const char *domain, const struct chain *c,
 	for (i = 0; i < c->n; i++, n++) {
 		j = o != NULL ? overlay_find_seq(o, c->items[i].seq) : -1;
 		if (c->items[i].kind != KIND_SERVER && j != -1) {
-			if (item_copy(&items[i], o->ent[j], err) == -1)
-				goto out;
+			item_copy(&items[i], o->ent[j]);
 			continue;
 		}
-		if (item_from_cert(&items[i], c->items[i].name,
+		if (item_from_cert(ks, domain, &items[i], c->items[i].name,
 		    c->items[i].seq, c->items[i].kind, c->items[i].cert,
 		    c->items[i].kind == KIND_SERVER ? c->key : NULL,
 		    err) == -1)
 			goto out;
 		items[i].created = now;
-		if (items[i].key != NULL && ks->has_secret &&
-		    key_seal(ks, domain, &items[i], err) == -1)
-			goto out;
 	}
 	snprintf(msg, sizeof(msg), "%zu items, server sha256 %.64s", c->n,
 	    c->n > 0 ? items[c->n - 1].fingerprint : "");
@@ -553,7 +373,7 @@ commit_chain(struct keystore *ks, const char *domain, const struct chain *c,
 	    err);
 out:
 	for (i = 0; i < n; i++)
-		db_item_clear(&items[i]);
+		ks_item_clear(&items[i]);
 	return rc;
 }
 
@@ -563,7 +383,7 @@ stage_ca(struct keystore *ks, const struct upload *up, X509 *cert,
     time_t now, struct upload_result *res, struct cert_error *err)
 {
 	struct overlay		 o;
-	struct db_item		 it;
+	struct ks_item		 it;
 	struct chain		*prefix = NULL;
 	struct chain_item	 ci;
 	int			 i, k, rc = -1;
@@ -582,7 +402,7 @@ stage_ca(struct keystore *ks, const struct upload *up, X509 *cert,
 		    "was given: upload it together with its key", up->domain);
 	if (overlay_load(ks, up->domain, &o, err) == -1)
 		return -1;
-	if (item_from_cert(&it, up->name, up->seq,
+	if (item_from_cert(ks, up->domain, &it, up->name, up->seq,
 	    up->seq == 1 ? KIND_ROOT : KIND_INTERMEDIATE, cert, NULL,
 	    err) == -1)
 		goto out;
@@ -654,7 +474,7 @@ out:
 		res->seq = up->seq;
 	}
 	chain_free(prefix);
-	db_item_clear(&it);
+	ks_item_clear(&it);
 	overlay_free(&o);
 	return rc;
 }
@@ -692,7 +512,7 @@ commit_server(struct keystore *ks, const struct upload *up, X509 *cert,
 		goto out;
 	if (EVP_PKEY_up_ref(key) != 1) {
 		cert_error_set(err, E_INTERNAL, up->name, up->seq,
-		    "out of memory");
+		    "EVP_PKEY_up_ref failed");
 		goto out;
 	}
 	c->key = key;
@@ -749,7 +569,7 @@ keystore_upload(struct keystore *ks, const struct upload *up, time_t now,
 	    up->cert_len : 0, up->name, up->seq, &cert, &e) == -1)
 		goto out;
 	if (has_key) {
-		if (pem_decode_key(up->key, up->key_len, up->name, up->seq,
+		if (key_decode(up->key, up->key_len, up->name, up->seq,
 		    &key, &e) == -1)
 			goto out;
 		rc = commit_server(ks, up, cert, key, now, res, &e);
@@ -791,12 +611,9 @@ keystore_bundle(struct keystore *ks, const char *domain, const char *certs,
 		    "a bundle needs the server's private key");
 		goto out;
 	}
-	if (pem_decode_key(key, key_len, "privatekey", 0, &pkey, &e) == -1)
+	if (key_decode(key, key_len, "privatekey", 0, &pkey, &e) == -1)
 		goto out;
-	if ((c = chain_new()) == NULL) {
-		cert_error_set(&e, E_INTERNAL, NULL, 0, "out of memory");
-		goto out;
-	}
+	c = chain_new();
 	if (chain_from_bundle(sk, pkey, c, &e) == -1)
 		goto out;
 	if (c->n > 0 && res != NULL) {
@@ -836,7 +653,7 @@ keystore_discard(struct keystore *ks, const char *domain,
 	if (n == 0)
 		return cert_error_set(err, E_NOT_FOUND, NULL, 0,
 		    "no staged items for %s", domain);
-	return 0;
+	return n;
 }
 
 /* A chain (with key) from the rows of one generation. */
@@ -844,11 +661,10 @@ static int
 load_chain(struct keystore *ks, const char *domain, int64_t gen,
     struct chain **out, struct cert_error *err)
 {
-	struct db_item	*items = NULL;
+	struct ks_item	*items = NULL;
 	struct chain	*c = NULL;
 	X509		*x;
-	char		*pem;
-	size_t		 n = 0, i, plen;
+	size_t		 n = 0, i;
 	int		 rc = -1, r;
 
 	*out = NULL;
@@ -862,10 +678,7 @@ load_chain(struct keystore *ks, const char *domain, int64_t gen,
 		    "%s has no generation %lld", domain, (long long)gen);
 		goto out;
 	}
-	if ((c = chain_new()) == NULL) {
-		cert_error_set(err, E_INTERNAL, NULL, 0, "out of memory");
-		goto out;
-	}
+	c = chain_new();
 	for (i = 0; i < n; i++) {
 		if (pem_decode_cert(items[i].certificate,
 		    strlen(items[i].certificate), items[i].name, items[i].seq,
@@ -876,17 +689,9 @@ load_chain(struct keystore *ks, const char *domain, int64_t gen,
 		X509_free(x);
 		if (r == -1)
 			goto out;
-		if (items[i].key != NULL) {
-			if ((pem = key_open(ks, domain, &items[i], &plen,
-			    err)) == NULL)
-				goto out;
-			r = pem_decode_key(pem, plen, items[i].name,
-			    items[i].seq, &c->key, err);
-			OPENSSL_cleanse(pem, plen);
-			free(pem);
-			if (r == -1)
-				goto out;
-		}
+		if (items[i].key != NULL && key_open(ks->sealer, items[i].key,
+		    domain, items[i].fingerprint, &c->key, err) == -1)
+			goto out;
 	}
 	*out = c;
 	c = NULL;
@@ -895,7 +700,7 @@ out:
 	if (rc == -1 && err != NULL && err->code != E_NOT_FOUND)
 		err->code = E_INTERNAL;	/* stored data must decode */
 	chain_free(c);
-	db_items_free(items, n);
+	ks_items_free(items, n);
 	return rc;
 }
 
@@ -927,6 +732,18 @@ keystore_generation(struct keystore *ks, const char *domain, int64_t gen,
 }
 
 int
+keystore_items(struct keystore *ks, const char *domain, int64_t gen,
+    struct ks_item **items, size_t *n, struct cert_error *err)
+{
+	if (db_items(ks->db, domain, gen, 0, items, n, err) == -1)
+		return -1;
+	if (*n == 0)
+		return cert_error_set(err, E_NOT_FOUND, NULL, 0,
+		    "%s has no generation %lld", domain, (long long)gen);
+	return 0;
+}
+
+int
 keystore_set_current(struct keystore *ks, const char *domain, int64_t gen,
     const char *reason, struct cert_error *err)
 {
@@ -934,71 +751,19 @@ keystore_set_current(struct keystore *ks, const char *domain, int64_t gen,
 }
 
 int
-keystore_domains(struct keystore *ks, char ***names, size_t *n)
+keystore_walk(struct keystore *ks, const char *domain,
+    int (*fn)(const struct ks_summary *, void *), void *arg,
+    struct cert_error *err)
 {
-	return db_domains(ks->db, names, n, NULL);
+	return db_walk(ks->db, domain, fn, arg, err);
 }
 
-void
-keystore_names_free(char **names, size_t n)
+int
+keystore_walk_current(struct keystore *ks,
+    int (*fn)(const char *, const struct ks_item *, void *), void *arg,
+    struct cert_error *err)
 {
-	size_t	 i;
-
-	if (names == NULL)
-		return;
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-}
-
-/* Move the strings of rows into listing items (rows keep nothing). */
-static int
-items_to_ks(struct db_item *rows, size_t n, struct ks_item **out)
-{
-	struct ks_item	*items;
-	size_t		 i;
-
-	*out = NULL;
-	if (n == 0)
-		return 0;
-	if ((items = calloc(n, sizeof(*items))) == NULL)
-		return -1;
-	for (i = 0; i < n; i++) {
-		strlcpy(items[i].name, rows[i].name, sizeof(items[i].name));
-		items[i].seq = rows[i].seq;
-		items[i].kind = rows[i].kind;
-		strlcpy(items[i].sha256, rows[i].fingerprint,
-		    sizeof(items[i].sha256));
-		items[i].subject = rows[i].subject;
-		items[i].issuer = rows[i].issuer;
-		items[i].serial = rows[i].serial;
-		items[i].san = rows[i].san;
-		items[i].pem = rows[i].certificate;
-		items[i].not_before = (time_t)rows[i].not_before;
-		items[i].not_after = (time_t)rows[i].not_after;
-		items[i].has_key = rows[i].has_key;
-		rows[i].subject = rows[i].issuer = rows[i].serial = NULL;
-		rows[i].san = rows[i].certificate = NULL;
-	}
-	*out = items;
-	return 0;
-}
-
-static void
-ks_items_free(struct ks_item *items, size_t n)
-{
-	size_t	 i;
-
-	if (items == NULL)
-		return;
-	for (i = 0; i < n; i++) {
-		free(items[i].subject);
-		free(items[i].issuer);
-		free(items[i].serial);
-		free(items[i].san);
-		free(items[i].pem);
-	}
-	free(items);
+	return db_walk_current(ks->db, fn, arg, err);
 }
 
 int
@@ -1006,32 +771,18 @@ keystore_domain(struct keystore *ks, const char *domain,
     struct ks_domain **out, struct cert_error *err)
 {
 	struct ks_domain	*d;
-	struct db_item		*rows = NULL;
-	size_t			 n = 0;
 	int			 rc = -1;
 
 	*out = NULL;
-	if ((d = calloc(1, sizeof(*d))) == NULL)
-		return cert_error_set(err, E_INTERNAL, NULL, 0,
-		    "out of memory");
+	d = xcalloc(1, sizeof(*d));
 	strlcpy(d->name, domain, sizeof(d->name));
 	if (db_current(ks->db, domain, &d->generation, err) == -1)
 		goto out;
-	if (d->generation != 0) {
-		if (db_items(ks->db, domain, d->generation, 0, &rows, &n,
-		    err) == -1)
-			goto out;
-		if (items_to_ks(rows, n, &d->items) == -1)
-			goto oom;
-		d->nitems = n;
-		db_items_free(rows, n);
-		rows = NULL;
-	}
-	if (db_staged(ks->db, domain, &rows, &n, err) == -1)
+	if (d->generation != 0 && db_items(ks->db, domain, d->generation, 0,
+	    &d->items, &d->nitems, err) == -1)
 		goto out;
-	if (items_to_ks(rows, n, &d->staged) == -1)
-		goto oom;
-	d->nstaged = n;
+	if (db_staged(ks->db, domain, &d->staged, &d->nstaged, err) == -1)
+		goto out;
 	if (d->generation == 0 && d->nstaged == 0) {
 		cert_error_set(err, E_NOT_FOUND, NULL, 0,
 		    "no such domain: %s", domain);
@@ -1042,11 +793,7 @@ keystore_domain(struct keystore *ks, const char *domain,
 	*out = d;
 	d = NULL;
 	rc = 0;
-	goto out;
-oom:
-	cert_error_set(err, E_INTERNAL, NULL, 0, "out of memory");
 out:
-	db_items_free(rows, n);
 	keystore_domain_free(d);
 	return rc;
 }

@@ -9,25 +9,9 @@
 #include <stdint.h>
 
 #include "keystore.h"
-#include "proto.h"
+#include "error.h"
 
 struct db;
-
-/* One certificate row (keystore or staged).  Strings are malloc'd. */
-struct db_item {
-	char		 name[ITEM_NAME_MAX + 1];
-	int		 seq;
-	int		 kind;		/* enum item_kind */
-	char		 fingerprint[65];
-	char		*subject, *issuer, *serial, *san;
-	int64_t		 not_before, not_after;
-	int64_t		 created;	/* first uploaded; 0: now */
-	char		*certificate;	/* PEM */
-	char		*key;		/* PKCS#8 PEM or NULL; cleansed on free */
-	int		 has_key;	/* set on reads even without the key */
-};
-void	db_item_clear(struct db_item *);
-void	db_items_free(struct db_item *, size_t);
 
 /*
  * Open (create if missing, mode 0600) and migrate path.  Refuses with
@@ -38,19 +22,18 @@ void	db_items_free(struct db_item *, size_t);
 struct db	*db_open(const char *path, struct cert_error *);
 void		 db_close(struct db *);
 int		 db_user_version(struct db *);
-int		 db_schema_version(void);	/* number of known migrations */
 
 /* Current generation of domain in *gen (0 if none or unknown domain). */
 int	db_current(struct db *, const char *domain, int64_t *gen,
 	    struct cert_error *);
 /* Rows of one generation, seq order (root first); keys only if with_key. */
 int	db_items(struct db *, const char *domain, int64_t gen, int with_key,
-	    struct db_item **, size_t *n, struct cert_error *);
+	    struct ks_item **, size_t *n, struct cert_error *);
 /* Staged rows of domain, seq order. */
-int	db_staged(struct db *, const char *domain, struct db_item **,
+int	db_staged(struct db *, const char *domain, struct ks_item **,
 	    size_t *n, struct cert_error *);
 /* Stage one CA item: replaces a staged row of the same name or seq. */
-int	db_stage_item(struct db *, const char *domain, const struct db_item *,
+int	db_stage_item(struct db *, const char *domain, const struct ks_item *,
 	    int64_t now, struct cert_error *);
 /* Drop the staged rows of domain; *n says how many. */
 int	db_unstage(struct db *, const char *domain, int *n,
@@ -60,7 +43,7 @@ int	db_unstage(struct db *, const char *domain, int *n,
  * current, staged rows cleared, and a "commit" event with message.
  */
 int	db_commit_generation(struct db *, const char *domain,
-	    const struct db_item *, size_t n, int64_t now, const char *message,
+	    const struct ks_item *, size_t n, int64_t now, const char *message,
 	    int64_t *gen, struct cert_error *);
 /*
  * Make gen current; when moving back from a newer generation, that one is
@@ -70,7 +53,15 @@ int	db_set_current(struct db *, const char *domain, int64_t gen,
 	    const char *reason, int64_t now, struct cert_error *);
 int	db_generations(struct db *, const char *domain,
 	    struct ks_generation **, size_t *n, struct cert_error *);
-int	db_domains(struct db *, char ***names, size_t *n, struct cert_error *);
+/* fn for every domain (or only domain), in name order; fn returning
+ * non-zero stops the walk. */
+typedef int (*db_walk_fn)(const struct ks_summary *, void *);
+int	db_walk(struct db *, const char *domain, db_walk_fn, void *,
+	    struct cert_error *);
+/* fn for every item of every current chain (name, seq, kind and not_after
+ * set), by domain then seq. */
+typedef int (*db_item_fn)(const char *domain, const struct ks_item *, void *);
+int	db_walk_current(struct db *, db_item_fn, void *, struct cert_error *);
 /* Delete generations beyond the newest keep, never the current one. */
 int	db_prune(struct db *, const char *domain, int keep,
 	    struct cert_error *);

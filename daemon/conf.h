@@ -1,7 +1,7 @@
 /*
- * conf.h: certd's configuration (SPEC §9): built-in defaults in one
- * initialiser, an INI file read with inih, and the effective config printed
- * by `certd -t`.
+ * conf.h: certd's configuration: built-in defaults in one initialiser, an
+ * INI file read with inih, and the effective config printed by `certd -t`.
+ * Domain names in it are folded as names.h says.
  */
 #ifndef CERTD_CONF_H
 #define CERTD_CONF_H
@@ -46,6 +46,7 @@ struct dependent_conf {
 TAILQ_HEAD(dependent_conf_list, dependent_conf);
 
 struct certd_conf {
+	int		 refs;		/* conf_ref / conf_free */
 	char		*path;		/* file read, NULL: built-in defaults */
 	char		*state_dir;
 	char		*socket;
@@ -56,11 +57,6 @@ struct certd_conf {
 	int		 truststore_include_system;
 	char		*keystore_password;	/* NULL: the trust store's */
 	int		 keep_generations;
-	char		*listen;
-	char		*tls_cert;
-	char		*tls_key;
-	char		*client_ca;
-	char		**client_allow;
 	struct domain_conf_list		domains;
 	struct dependent_conf_list	dependents;
 };
@@ -72,6 +68,9 @@ struct certd_conf	*conf_new(void);
  * "file:line: message" into err.
  */
 struct certd_conf	*conf_load(const char *path, char *err, size_t errlen);
+/* A run that outlives a SIGHUP keeps its config: conf_ref it, and
+ * conf_free drops one reference. */
+struct certd_conf	*conf_ref(struct certd_conf *);
 void			 conf_free(struct certd_conf *);
 /* Set one [certd] key (for command-line overrides); 0 or -1 with err. */
 int	conf_set(struct certd_conf *, const char *key, const char *value,
@@ -88,9 +87,5 @@ int	conf_dependent_wants(const struct dependent_conf *, const char *domain);
 char	**conf_split_argv(const char *, char *err, size_t errlen);
 void	  conf_free_argv(char **);
 char	 *conf_join_argv(char **);	/* for printing */
-
-/* Checks shared by config and API: a domain suffix / item name is sane. */
-int	conf_valid_domain(const char *);
-int	conf_valid_name(const char *);
 
 #endif

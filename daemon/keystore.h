@@ -1,7 +1,7 @@
 /*
- * keystore.h: the per-domain keystore (SPEC §3): staging of CloudStack-style
- * uploads, commit of a validated chain as a new generation, discard, reads of
- * the current chain, and the event log.  Built on db.c; no libevent here, so
+ * keystore.h: the per-domain keystore: staging of CloudStack-style uploads,
+ * commit of a validated chain as a new generation, discard, reads of the
+ * current chain, and the event log.  Built on db.c; no libevent here, so
  * unit tests call it directly.
  */
 #ifndef CERTD_KEYSTORE_H
@@ -11,20 +11,21 @@
 #include <time.h>
 
 #include "chain.h"
-#include "proto.h"
+#include "error.h"
 
 struct keystore;
+struct ks_item;
 
 /* Open (creating and migrating) <path>; E_INTERNAL with a clear message if
  * the DB is corrupt or newer than this certd knows. */
 struct keystore	*keystore_open(const char *path, struct cert_error *);
 void		 keystore_close(struct keystore *);
 /*
- * Store private keys encrypted (AES-256-GCM) under a key derived from
- * secret, the contents of the certd.key credential (SPEC §9; at least 16
- * bytes).  Call right after keystore_open.  Rows written before stay
- * readable; without the secret, reading an encrypted key fails with
- * E_INTERNAL.  secret may be cleansed by the caller afterwards.
+ * Store private keys sealed (key.h) under a key derived from secret, the
+ * contents of the certd.key credential (at least 16 bytes).  Call right
+ * after keystore_open.  Rows written before stay readable; without the
+ * secret, reading a sealed key fails with E_INTERNAL.  secret may be
+ * cleared by the caller afterwards.
  */
 int		 keystore_set_secret(struct keystore *, const void *secret,
 		    size_t len, struct cert_error *);
@@ -61,7 +62,8 @@ int	keystore_upload(struct keystore *, const struct upload *, time_t now,
 int	keystore_bundle(struct keystore *, const char *domain,
 	    const char *certs, size_t certs_len, const char *key, size_t key_len,
 	    time_t now, struct upload_result *, struct cert_error *);
-/* Drop the staged items of a domain (E_NOT_FOUND if none). */
+/* Drop the staged items of a domain: how many, or -1 (E_NOT_FOUND if
+ * there were none). */
 int	keystore_discard(struct keystore *, const char *domain,
 	    struct cert_error *);
 
@@ -70,22 +72,32 @@ int	keystore_current(struct keystore *, const char *domain,
 	    struct chain **out, int64_t *generation, struct cert_error *);
 int	keystore_generation(struct keystore *, const char *domain, int64_t gen,
 	    struct chain **out, struct cert_error *);
+/* The rows of a generation, root first, without the key. */
+int	keystore_items(struct keystore *, const char *domain, int64_t gen,
+	    struct ks_item **, size_t *n, struct cert_error *);
 /* Make gen the current generation (rollback); records an event. */
 int	keystore_set_current(struct keystore *, const char *domain,
 	    int64_t gen, const char *reason, struct cert_error *);
 
-/* Listings for status, show and metrics.  Arrays are malloc'd; free with
- * the matching _free. */
+/*
+ * One certificate row (of a generation, or staged).  Strings are malloc'd;
+ * free with ks_item_clear / ks_items_free.
+ */
 struct ks_item {
 	char		 name[ITEM_NAME_MAX + 1];
 	int		 seq;
 	enum item_kind	 kind;
-	char		 sha256[65];
+	char		 fingerprint[65];	/* SHA-256 of the DER */
 	char		*subject, *issuer, *serial, *san;
-	time_t		 not_before, not_after;
-	char		*pem;		/* certificate PEM (never a key) */
+	int64_t		 not_before, not_after;
+	int64_t		 created;	/* first uploaded; 0: now */
+	char		*certificate;	/* PEM */
+	char		*key;		/* stored form (key.h), only when asked */
 	int		 has_key;
 };
+void	ks_item_clear(struct ks_item *);
+void	ks_items_free(struct ks_item *, size_t);
+
 struct ks_generation {
 	int64_t		 generation;
 	time_t		 created;
@@ -102,8 +114,30 @@ struct ks_domain {
 	struct ks_generation	*gens;		/* newest first */
 	size_t			 ngens;
 };
-int	keystore_domains(struct keystore *, char ***names, size_t *n);
-void	keystore_names_free(char **, size_t);
+/*
+ * What status, metrics and the expiry check need of a domain, read in one
+ * pass over all domains: never a certificate's text, never a key.
+ */
+struct ks_summary {
+	char		 name[DOMAIN_MAX + 1];
+	int64_t		 generation;	/* current, 0 if none */
+	size_t		 nitems;	/* chain length */
+	size_t		 nstaged;
+	int		 has_server;	/* the fields below are set */
+	const char	*subject, *san;	/* valid during the call only */
+	int64_t		 not_after;
+	char		 fingerprint[65];
+};
+/* fn for each domain (or only domain, if not NULL) in name order; fn
+ * returning non-zero stops the walk. */
+int	keystore_walk(struct keystore *, const char *domain,
+	    int (*fn)(const struct ks_summary *, void *), void *arg,
+	    struct cert_error *);
+/* fn for every certificate of every current chain (its name, seq, kind and
+ * not_after), by domain then seq. */
+int	keystore_walk_current(struct keystore *,
+	    int (*fn)(const char *domain, const struct ks_item *, void *),
+	    void *arg, struct cert_error *);
 int	keystore_domain(struct keystore *, const char *domain,
 	    struct ks_domain **, struct cert_error *);
 void	keystore_domain_free(struct ks_domain *);

@@ -1,5 +1,5 @@
 /*
- * certctl_http.c: a plain HTTP/1.1 client for certd's control socket
+ * http.c: a plain HTTP/1.1 client for certd's control socket
  * (AF_UNIX, one request per connection, an absolute deadline).
  */
 #include "config.h"
@@ -155,11 +155,7 @@ dechunk(const char *p, size_t len, struct http_reply *r, char *err,
 			free(body);
 			return seterr(err, errlen, "reply too large");
 		}
-		if ((endp = realloc(body, blen + sz + 1)) == NULL) {
-			free(body);
-			return seterr(err, errlen, "out of memory");
-		}
-		body = endp;
+		body = xreallocarray(body, blen + sz + 1, 1);
 		memcpy(body + blen, p + off, sz);
 		blen += sz;
 		off += sz;
@@ -171,8 +167,8 @@ dechunk(const char *p, size_t len, struct http_reply *r, char *err,
 		}
 		off++;
 	}
-	if (body == NULL && (body = malloc(1)) == NULL)
-		return seterr(err, errlen, "out of memory");
+	if (body == NULL)
+		body = xmalloc(1);
 	body[blen] = '\0';
 	r->body = body;
 	r->len = blen;
@@ -240,8 +236,7 @@ http_parse_reply(const char *buf, size_t len, int eof, struct http_reply *r,
 	} else if (!eof)
 		return 0;	/* body ends when the daemon closes */
 
-	if ((r->body = malloc(blen + 1)) == NULL)
-		return seterr(err, errlen, "out of memory");
+	r->body = xmalloc(blen + 1);
 	memcpy(r->body, buf + hlen, blen);
 	r->body[blen] = '\0';
 	r->len = blen;
@@ -293,7 +288,7 @@ http_call(const char *path, const char *method, const char *uri,
 {
 	struct sockaddr_un	 sun;
 	struct pollfd		 pfd;
-	char			 hdr[1024], *buf = NULL, *nbuf;
+	char			 hdr[1024], *buf = NULL;
 	size_t			 len = 0, cap = 0;
 	ssize_t			 n;
 	int64_t			 deadline;
@@ -366,11 +361,7 @@ http_call(const char *path, const char *method, const char *uri,
 				goto out;
 			}
 			cap = cap == 0 ? 16384 : cap * 2;
-			if ((nbuf = realloc(buf, cap)) == NULL) {
-				seterr(err, errlen, "out of memory");
-				goto out;
-			}
-			buf = nbuf;
+			buf = xreallocarray(buf, cap, 1);
 		}
 		if ((rc = poll(&pfd, 1, remaining(deadline))) == -1) {
 			if (errno == EINTR)

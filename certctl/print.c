@@ -1,5 +1,5 @@
 /*
- * certctl_print.c: certctl's human output of the API answers (api.md):
+ * print.c: certctl's human output of the API answers (docs/api.md):
  * status as aligned columns, show like `keytool -list -v`, upload and
  * reload results in plain words.
  */
@@ -90,16 +90,14 @@ table_row(struct table *t, ...)
 	char		**nc;
 	size_t		 i, n;
 
-	if ((nc = reallocarray(t->cell, (t->nrows + 1) * t->ncols,
-	    sizeof(*nc))) == NULL)
-		return;
-	t->cell = nc;
+	nc = t->cell = xreallocarray(t->cell, (t->nrows + 1) * t->ncols,
+	    sizeof(*nc));
 	va_start(ap, t);
 	for (i = 0; i < t->ncols; i++) {
 		s = va_arg(ap, const char *);
 		if (s == NULL)
 			s = "-";
-		nc[t->nrows * t->ncols + i] = strdup(s);
+		nc[t->nrows * t->ncols + i] = xstrdup(s);
 		if ((n = strlen(s)) > t->width[i])
 			t->width[i] = n;
 	}

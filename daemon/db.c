@@ -30,31 +30,6 @@ struct db {
 	char	 path[4096];
 };
 
-static const char *const kinds[] = {
-	[KIND_ROOT] = "root",
-	[KIND_INTERMEDIATE] = "intermediate",
-	[KIND_SERVER] = "server",
-};
-
-static const char *
-kind_name(int k)
-{
-	if (k < KIND_ROOT || k > KIND_SERVER)
-		return "?";
-	return kinds[k];
-}
-
-static int
-kind_from_name(const char *s)
-{
-	int	 k;
-
-	for (k = KIND_ROOT; k <= KIND_SERVER; k++)
-		if (s != NULL && strcmp(kinds[k], s) == 0)
-			return k;
-	return 0;
-}
-
 static int
 db_error(struct db *db, struct cert_error *err, const char *what)
 {
@@ -169,7 +144,7 @@ col_strdup(sqlite3_stmt *st, int i)
 {
 	const unsigned char	*s = sqlite3_column_text(st, i);
 
-	return strdup(s != NULL ? (const char *)s : "");
+	return xstrdup(s != NULL ? (const char *)s : "");
 }
 
 static void
@@ -299,10 +274,7 @@ db_open(const char *path, struct cert_error *err)
 	int64_t		 version = 0;
 	int		 flags;
 
-	if ((db = calloc(1, sizeof(*db))) == NULL) {
-		cert_error_set(err, E_INTERNAL, NULL, 0, "out of memory");
-		return NULL;
-	}
+	db = xcalloc(1, sizeof(*db));
 	strlcpy(db->path, path, sizeof(db->path));
 	db->events_keep = DB_EVENTS_KEEP;
 	if (db_create_file(path, err) == -1)
@@ -352,14 +324,8 @@ db_user_version(struct db *db)
 	return (int)v;
 }
 
-int
-db_schema_version(void)
-{
-	return (int)sql_migrations_count;
-}
-
 void
-db_item_clear(struct db_item *it)
+ks_item_clear(struct ks_item *it)
 {
 	if (it == NULL)
 		return;
@@ -368,22 +334,20 @@ db_item_clear(struct db_item *it)
 	free(it->serial);
 	free(it->san);
 	free(it->certificate);
-	if (it->key != NULL) {
-		OPENSSL_cleanse(it->key, strlen(it->key));
-		free(it->key);
-	}
+	if (it->key != NULL)
+		freezero(it->key, strlen(it->key));
 	memset(it, 0, sizeof(*it));
 }
 
 void
-db_items_free(struct db_item *items, size_t n)
+ks_items_free(struct ks_item *items, size_t n)
 {
 	size_t	 i;
 
 	if (items == NULL)
 		return;
 	for (i = 0; i < n; i++)
-		db_item_clear(&items[i]);
+		ks_item_clear(&items[i]);
 	free(items);
 }
 
@@ -402,21 +366,19 @@ db_current(struct db *db, const char *domain, int64_t *gen,
 
 static int
 read_items(struct db *db, sqlite3_stmt *st, int with_key,
-    struct db_item **out, size_t *n, struct cert_error *err)
+    struct ks_item **out, size_t *n, struct cert_error *err)
 {
-	struct db_item	*items = NULL, *it, *tmp;
+	struct ks_item	*items = NULL, *it;
 	size_t		 len = 0;
 	int		 r;
 
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((tmp = reallocarray(items, len + 1, sizeof(*it))) == NULL)
-			goto fail;
-		items = tmp;
+		items = xreallocarray(items, len + 1, sizeof(*it));
 		it = &items[len++];
 		memset(it, 0, sizeof(*it));
 		col_strlcpy(st, 0, it->name, sizeof(it->name));
 		it->seq = sqlite3_column_int(st, 1);
-		it->kind = kind_from_name(
+		it->kind = chain_kind_from_name(
 		    (const char *)sqlite3_column_text(st, 2));
 		col_strlcpy(st, 3, it->fingerprint, sizeof(it->fingerprint));
 		it->subject = col_strdup(st, 4);
@@ -430,27 +392,19 @@ read_items(struct db *db, sqlite3_stmt *st, int with_key,
 		it->has_key = sqlite3_column_type(st, 12) != SQLITE_NULL;
 		if (with_key && it->has_key)
 			it->key = col_strdup(st, 12);
-		if (it->subject == NULL || it->issuer == NULL ||
-		    it->serial == NULL || it->san == NULL ||
-		    it->certificate == NULL || (with_key && it->has_key &&
-		    it->key == NULL))
-			goto fail;
 	}
 	if (r != SQLITE_DONE) {
-		db_items_free(items, len);
+		ks_items_free(items, len);
 		return db_error(db, err, "read items");
 	}
 	*out = items;
 	*n = len;
 	return 0;
-fail:
-	db_items_free(items, len);
-	return cert_error_set(err, E_INTERNAL, NULL, 0, "out of memory");
 }
 
 int
 db_items(struct db *db, const char *domain, int64_t gen, int with_key,
-    struct db_item **out, size_t *n, struct cert_error *err)
+    struct ks_item **out, size_t *n, struct cert_error *err)
 {
 	sqlite3_stmt	*st;
 	int		 rc;
@@ -469,7 +423,7 @@ db_items(struct db *db, const char *domain, int64_t gen, int with_key,
 }
 
 int
-db_staged(struct db *db, const char *domain, struct db_item **out, size_t *n,
+db_staged(struct db *db, const char *domain, struct ks_item **out, size_t *n,
     struct cert_error *err)
 {
 	sqlite3_stmt	*st;
@@ -497,11 +451,11 @@ ensure_domain(struct db *db, const char *domain, int64_t now,
 
 /* Bind the columns of ITEM_COLS from position 1. */
 static void
-bind_item(sqlite3_stmt *st, const struct db_item *it, int64_t now)
+bind_item(sqlite3_stmt *st, const struct ks_item *it, int64_t now)
 {
 	sqlite3_bind_text(st, 1, it->name, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, it->seq);
-	sqlite3_bind_text(st, 3, kind_name(it->kind), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, chain_kind_name(it->kind), -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, it->fingerprint, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, it->subject ? it->subject : "", -1,
 	    SQLITE_STATIC);
@@ -517,7 +471,7 @@ bind_item(sqlite3_stmt *st, const struct db_item *it, int64_t now)
 }
 
 int
-db_stage_item(struct db *db, const char *domain, const struct db_item *it,
+db_stage_item(struct db *db, const char *domain, const struct ks_item *it,
     int64_t now, struct cert_error *err)
 {
 	sqlite3_stmt	*st = NULL;
@@ -647,7 +601,7 @@ event_init(struct ks_event *ev, const char *domain, int64_t gen,
 
 int
 db_commit_generation(struct db *db, const char *domain,
-    const struct db_item *items, size_t n, int64_t now, const char *message,
+    const struct ks_item *items, size_t n, int64_t now, const char *message,
     int64_t *genp, struct cert_error *err)
 {
 	sqlite3_stmt	*st = NULL;
@@ -754,7 +708,7 @@ db_generations(struct db *db, const char *domain,
     struct ks_generation **out, size_t *n, struct cert_error *err)
 {
 	sqlite3_stmt		*st;
-	struct ks_generation	*gens = NULL, *tmp;
+	struct ks_generation	*gens = NULL;
 	size_t			 len = 0;
 	int			 r;
 
@@ -768,12 +722,7 @@ db_generations(struct db *db, const char *domain,
 		return -1;
 	sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((tmp = reallocarray(gens, len + 1, sizeof(*gens))) ==
-		    NULL) {
-			r = SQLITE_NOMEM;
-			break;
-		}
-		gens = tmp;
+		gens = xreallocarray(gens, len + 1, sizeof(*gens));
 		memset(&gens[len], 0, sizeof(gens[len]));
 		gens[len].generation = sqlite3_column_int64(st, 0);
 		gens[len].created = (time_t)sqlite3_column_int64(st, 1);
@@ -793,41 +742,85 @@ db_generations(struct db *db, const char *domain,
 }
 
 int
-db_domains(struct db *db, char ***out, size_t *n, struct cert_error *err)
+db_walk(struct db *db, const char *domain, db_walk_fn fn, void *arg,
+    struct cert_error *err)
 {
-	sqlite3_stmt	*st;
-	char		**names = NULL, **tmp;
-	size_t		 len = 0, i;
-	int		 r;
+	struct ks_summary	 d;
+	sqlite3_stmt		*st;
+	int			 r;
 
-	*out = NULL;
-	*n = 0;
-	if ((st = db_prepare(db, "SELECT name FROM domains ORDER BY name",
-	    err)) == NULL)
+	/* One pass over the domains; each sub-select is an index lookup. */
+	st = db_prepare(db, "SELECT d.name, coalesce(d.current, 0), "
+	    "(SELECT count(*) FROM staged s WHERE s.domain_suffix = d.name), "
+	    "(SELECT count(*) FROM keystore c WHERE c.domain_suffix = d.name "
+	    "AND c.generation = d.current), k.subject, k.san, k.not_after, "
+	    "k.fingerprint FROM domains d LEFT JOIN keystore k ON "
+	    "k.domain_suffix = d.name AND k.generation = d.current AND "
+	    "k.kind = 'server' WHERE ?1 IS NULL OR d.name = ?1 "
+	    "ORDER BY d.name", err);
+	if (st == NULL)
 		return -1;
+	if (domain != NULL)
+		sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((tmp = reallocarray(names, len + 1, sizeof(*names))) ==
-		    NULL) {
-			r = SQLITE_NOMEM;
+		memset(&d, 0, sizeof(d));
+		col_strlcpy(st, 0, d.name, sizeof(d.name));
+		d.generation = sqlite3_column_int64(st, 1);
+		d.nstaged = (size_t)sqlite3_column_int64(st, 2);
+		d.nitems = (size_t)sqlite3_column_int64(st, 3);
+		d.has_server = sqlite3_column_type(st, 4) != SQLITE_NULL;
+		d.subject = (const char *)sqlite3_column_text(st, 4);
+		d.san = (const char *)sqlite3_column_text(st, 5);
+		d.not_after = sqlite3_column_int64(st, 6);
+		col_strlcpy(st, 7, d.fingerprint, sizeof(d.fingerprint));
+		if (d.subject == NULL)
+			d.subject = "";
+		if (d.san == NULL)
+			d.san = "";
+		if (fn(&d, arg) != 0) {
+			r = SQLITE_DONE;
 			break;
 		}
-		names = tmp;
-		if ((names[len] = col_strdup(st, 0)) == NULL) {
-			r = SQLITE_NOMEM;
-			break;
-		}
-		len++;
 	}
 	sqlite3_finalize(st);
-	if (r != SQLITE_DONE) {
-		for (i = 0; i < len; i++)
-			free(names[i]);
-		free(names);
+	if (r != SQLITE_DONE)
 		return cert_error_set(err, E_INTERNAL, NULL, 0,
 		    "database %s: list domains failed", db->path);
+	return 0;
+}
+
+int
+db_walk_current(struct db *db, db_item_fn fn, void *arg,
+    struct cert_error *err)
+{
+	struct ks_item	 it;
+	sqlite3_stmt	*st;
+	char		 domain[DOMAIN_MAX + 1];
+	int		 r;
+
+	st = db_prepare(db, "SELECT k.domain_suffix, k.name, k.seq, k.kind, "
+	    "k.not_after FROM keystore k JOIN domains d ON d.name = "
+	    "k.domain_suffix AND d.current = k.generation "
+	    "ORDER BY k.domain_suffix, k.seq", err);
+	if (st == NULL)
+		return -1;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&it, 0, sizeof(it));
+		col_strlcpy(st, 0, domain, sizeof(domain));
+		col_strlcpy(st, 1, it.name, sizeof(it.name));
+		it.seq = sqlite3_column_int(st, 2);
+		it.kind = chain_kind_from_name(
+		    (const char *)sqlite3_column_text(st, 3));
+		it.not_after = sqlite3_column_int64(st, 4);
+		if (fn(domain, &it, arg) != 0) {
+			r = SQLITE_DONE;
+			break;
+		}
 	}
-	*out = names;
-	*n = len;
+	sqlite3_finalize(st);
+	if (r != SQLITE_DONE)
+		return cert_error_set(err, E_INTERNAL, NULL, 0,
+		    "database %s: list certificates failed", db->path);
 	return 0;
 }
 
@@ -855,7 +848,7 @@ db_events(struct db *db, const char *domain, const char *type, size_t max,
     struct ks_event **out, size_t *n, struct cert_error *err)
 {
 	sqlite3_stmt	*st;
-	struct ks_event	*evs = NULL, *ev, *tmp;
+	struct ks_event	*evs = NULL, *ev;
 	size_t		 len = 0, i;
 	int		 r;
 
@@ -873,11 +866,7 @@ db_events(struct db *db, const char *domain, const char *type, size_t max,
 		sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, max > INT64_MAX ? INT64_MAX : (int64_t)max);
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((tmp = reallocarray(evs, len + 1, sizeof(*evs))) == NULL) {
-			r = SQLITE_NOMEM;
-			break;
-		}
-		evs = tmp;
+		evs = xreallocarray(evs, len + 1, sizeof(*evs));
 		ev = &evs[len];
 		memset(ev, 0, sizeof(*ev));
 		ev->id = sqlite3_column_int64(st, 0);
@@ -889,10 +878,7 @@ db_events(struct db *db, const char *domain, const char *type, size_t max,
 		col_strlcpy(st, 6, ev->step, sizeof(ev->step));
 		col_strlcpy(st, 7, ev->dependent, sizeof(ev->dependent));
 		ev->duration_ms = sqlite3_column_int64(st, 8);
-		if ((ev->message = col_strdup(st, 9)) == NULL) {
-			r = SQLITE_NOMEM;
-			break;
-		}
+		ev->message = col_strdup(st, 9);
 		len++;
 	}
 	sqlite3_finalize(st);
@@ -925,7 +911,7 @@ db_count(struct db *db, const char *type, const char *group_by,
 	};
 	char		 sql[256];
 	sqlite3_stmt	*st;
-	struct ks_count	*c = NULL, *tmp;
+	struct ks_count	*c = NULL;
 	size_t		 len = 0, i;
 	int		 r;
 
@@ -945,11 +931,7 @@ db_count(struct db *db, const char *type, const char *group_by,
 	if (type != NULL)
 		sqlite3_bind_text(st, 1, type, -1, SQLITE_STATIC);
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((tmp = reallocarray(c, len + 1, sizeof(*c))) == NULL) {
-			r = SQLITE_NOMEM;
-			break;
-		}
-		c = tmp;
+		c = xreallocarray(c, len + 1, sizeof(*c));
 		col_strlcpy(st, 0, c[len].key, sizeof(c[len].key));
 		c[len].n = sqlite3_column_int64(st, 1);
 		len++;

@@ -1,6 +1,6 @@
 /*
  * certctl.h: what certctl's files share: the HTTP/1.1 client for the control
- * socket (certctl_http.c) and the human output (certctl_print.c).
+ * socket (http.c) and the human output of the answers (print.c).
  */
 #ifndef CERTD_CERTCTL_H
 #define CERTD_CERTCTL_H
@@ -41,7 +41,7 @@ void	http_reply_free(struct http_reply *);
 /* Percent-encode s (all but RFC 3986 unreserved) into out; -1 if too long. */
 int	uri_escape(const char *s, char *out, size_t outlen);
 
-/* certctl_print.c: human output of the API answers (api.md). */
+/* print.c: human output of the API answers (docs/api.md). */
 void	print_status(FILE *, json_t *);
 void	print_show(FILE *, json_t *);
 void	print_upload(FILE *, json_t *);

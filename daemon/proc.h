@@ -1,0 +1,35 @@
+/*
+ * proc.h: run a command (an argv, no shell) on the event loop: its own
+ * process group, stdin from /dev/null, stdout and stderr captured (at most
+ * PROC_OUTPUT_MAX bytes, the rest counted and dropped), a timeout after
+ * which the whole group gets SIGTERM and, PROC_KILL_GRACE_MS later,
+ * SIGKILL.
+ */
+#ifndef CERTD_PROC_H
+#define CERTD_PROC_H
+
+#include <event2/event.h>
+
+#define PROC_OUTPUT_MAX		4096
+#define PROC_KILL_GRACE_MS	2000
+
+struct proc;
+
+/*
+ * Called once from the event loop when the command has ended: ok for exit
+ * status 0; summary is one line: "ARGV0: exit 0: OUTPUT", "ARGV0: timed out
+ * after N ms, killed: ...", "[N more bytes dropped]" at the end if any.
+ */
+typedef void (*proc_done_fn)(void *arg, int ok, const char *summary);
+
+/*
+ * Start argv[0] (an absolute path) with the environment envp.  Returns
+ * the process, or NULL with the reason in err (done is not called then).
+ */
+struct proc	*proc_start(struct event_base *, char *const *argv,
+		    char *const *envp, int timeout_ms, proc_done_fn,
+		    void *arg, char *err, size_t errlen);
+/* Kill the group now and forget the command (done is not called). */
+void		 proc_abort(struct proc *);
+
+#endif

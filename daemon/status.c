@@ -1,0 +1,331 @@
+/*
+ * status.c: GET /v1/status, GET /v1/domains/D and /metrics (see status.h).
+ * Every listing comes from one walk over the store (keystore_walk); the
+ * last reload results are commit.c's in-memory record, else the newest
+ * recorded event.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commit.h"
+#include "log.h"
+#include "status.h"
+#include "util.h"
+
+#define EVENTS_SHOWN	20	/* in GET /v1/domains/D */
+#define EXPIRING_DAYS	30
+
+json_t *
+status_time(time_t t)
+{
+	char	 buf[32];
+
+	iso_time(t, buf);
+	return buf[0] != '\0' ? json_string(buf) : json_null();
+}
+
+static json_t *
+j_item(const struct ks_item *it)
+{
+	return json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s, "
+	    "s:b}", "name", it->name, "seq", it->seq,
+	    "kind", chain_kind_name(it->kind), "subject", it->subject,
+	    "issuer", it->issuer, "serial", it->serial, "san", it->san,
+	    "not_before", status_time(it->not_before),
+	    "not_after", status_time(it->not_after), "sha256", it->fingerprint,
+	    "has_key", it->has_key);
+}
+
+json_t *
+status_reload_json(const struct reload_report *r, int with_at)
+{
+	json_t	*o, *steps = json_array();
+	size_t	 i;
+
+	for (i = 0; i < r->nsteps; i++)
+		json_array_append_new(steps, json_pack("{s:s, s:s, s:b, s:I, "
+		    "s:s}", "dependent", r->steps[i].dependent, "step",
+		    r->steps[i].step, "ok", r->steps[i].ok, "duration_ms",
+		    (json_int_t)r->steps[i].duration_ms, "message",
+		    r->steps[i].message));
+	o = json_pack("{s:s, s:s, s:I, s:o}", "result", r->result,
+	    "message", r->message, "generation", (json_int_t)r->generation,
+	    "steps", steps);
+	if (with_at)
+		json_object_set_new(o, "at", status_time(r->at));
+	return o;
+}
+
+/* The last reload of a domain: this run's, else the newest recorded. */
+static json_t *
+j_last_reload(struct keystore *ks, const char *domain)
+{
+	const struct reload_report	*r;
+	struct ks_event			*ev = NULL;
+	size_t				 n = 0;
+	json_t				*o = json_null();
+
+	if ((r = commit_last_reload(domain)) != NULL)
+		return status_reload_json(r, 1);
+	if (keystore_events(ks, domain, "reload", 1, &ev, &n) == 0 && n > 0)
+		o = json_pack("{s:s, s:o, s:s, s:I}", "result", ev[0].result,
+		    "at", status_time(ev[0].at), "message", ev[0].message,
+		    "generation", (json_int_t)ev[0].generation);
+	keystore_events_free(ev, n);
+	return o;
+}
+
+const char *
+status_domain_state(const struct ks_summary *d, time_t now)
+{
+	const struct reload_report	*r;
+
+	if (!d->has_server)
+		return "staged";
+	if (d->not_after <= now)
+		return "expired";
+	r = commit_last_reload(d->name);
+	if (r != NULL && (strcmp(r->result, "failed") == 0 ||
+	    strcmp(r->result, "rolled-back") == 0))
+		return "failed";
+	if (days_left(d->not_after, now) < EXPIRING_DAYS)
+		return "expiring";
+	return d->nstaged > 0 ? "staged" : "ok";
+}
+
+struct status_walk {
+	struct keystore	*ks;
+	json_t		*domains;
+	time_t		 now;
+};
+
+static int
+status_domain(const struct ks_summary *d, void *arg)
+{
+	struct status_walk	*w = arg;
+	json_t			*srv = json_null();
+
+	if (d->has_server)
+		srv = json_pack("{s:s, s:s, s:o, s:i, s:s}", "subject",
+		    d->subject, "san", d->san, "not_after",
+		    status_time(d->not_after), "days_left",
+		    days_left(d->not_after, w->now), "sha256", d->fingerprint);
+	json_array_append_new(w->domains, json_pack("{s:s, s:I, s:s, s:o, "
+	    "s:I, s:I, s:o}", "domain", d->name, "generation",
+	    (json_int_t)d->generation, "state",
+	    status_domain_state(d, w->now), "server", srv, "chain_length",
+	    (json_int_t)d->nitems, "staged", (json_int_t)d->nstaged,
+	    "last_reload", j_last_reload(w->ks, d->name)));
+	return 0;
+}
+
+json_t *
+status_json(struct keystore *ks, const struct certd_conf *conf,
+    time_t started, struct cert_error *err)
+{
+	struct status_walk	 w = { ks, json_array(), time(NULL) };
+	const struct dependent_conf *pc;
+	const struct dep_last	*dl;
+	json_t			*deps, *last;
+
+	if (keystore_walk(ks, NULL, status_domain, &w, err) == -1) {
+		json_decref(w.domains);
+		return NULL;
+	}
+	deps = json_array();
+	TAILQ_FOREACH(pc, &conf->dependents, entry) {
+		if ((dl = commit_dependent_last(pc->name)) == NULL)
+			last = json_null();
+		else
+			last = json_pack("{s:s, s:o, s:s, s:I, s:s}", "result",
+			    dl->r.ok ? "ok" : "failed", "at",
+			    status_time(dl->at), "step", dl->r.step,
+			    "duration_ms", (json_int_t)dl->r.duration_ms,
+			    "message", dl->r.message);
+		json_array_append_new(deps, json_pack("{s:s, s:o}", "name",
+		    pc->name, "last", last));
+	}
+	return json_pack("{s:s, s:I, s:b, s:o, s:o}", "version",
+	    PACKAGE_VERSION, "uptime", (json_int_t)(w.now - started), "busy",
+	    commit_busy(), "domains", w.domains, "dependents", deps);
+}
+
+json_t *
+status_domain_json(struct keystore *ks, const char *domain,
+    struct cert_error *err)
+{
+	struct ks_domain	*kd = NULL;
+	struct ks_event		*ev = NULL;
+	json_t			*items, *staged, *gens, *events, *o;
+	size_t			 i, n = 0;
+
+	if (keystore_domain(ks, domain, &kd, err) == -1)
+		return NULL;
+	items = json_array();
+	for (i = 0; i < kd->nitems; i++)
+		json_array_append_new(items, j_item(&kd->items[i]));
+	staged = json_array();
+	for (i = 0; i < kd->nstaged; i++)
+		json_array_append_new(staged, j_item(&kd->staged[i]));
+	gens = json_array();
+	for (i = 0; i < kd->ngens; i++)
+		json_array_append_new(gens, json_pack("{s:I, s:o, s:b, s:s}",
+		    "generation", (json_int_t)kd->gens[i].generation,
+		    "created", status_time(kd->gens[i].created),
+		    "current", kd->gens[i].current,
+		    "state", kd->gens[i].state));
+	events = json_array();
+	if (keystore_events(ks, domain, NULL, EVENTS_SHOWN, &ev, &n) == 0) {
+		for (i = 0; i < n; i++) {
+			o = json_pack("{s:o, s:s, s:s, s:I, s:s}", "at",
+			    status_time(ev[i].at), "type", ev[i].type,
+			    "result", ev[i].result, "generation",
+			    (json_int_t)ev[i].generation, "message",
+			    ev[i].message);
+			if (ev[i].dependent[0] != '\0') {
+				json_object_set_new(o, "dependent",
+				    json_string(ev[i].dependent));
+				json_object_set_new(o, "step",
+				    json_string(ev[i].step));
+			}
+			json_array_append_new(events, o);
+		}
+		keystore_events_free(ev, n);
+	}
+	o = json_pack("{s:s, s:I, s:o, s:o, s:o, s:o}", "domain", kd->name,
+	    "generation", (json_int_t)kd->generation, "items", items,
+	    "staged", staged, "generations", gens, "events", events);
+	keystore_domain_free(kd);
+	return o;
+}
+
+/* --- metrics ------------------------------------------------------------- */
+
+/* Prometheus label values: backslash, quote and newline escaped. */
+static void
+prom_label(FILE *f, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '\\' || *s == '"')
+			fputc('\\', f);
+		if (*s == '\n') {
+			fputs("\\n", f);
+			continue;
+		}
+		fputc(*s, f);
+	}
+}
+
+/* NAME{LABEL="VALUE"} and optional ,LABEL2="VALUE2", then the value. */
+static void
+prom_line(FILE *f, const char *metric, const char *l1, const char *v1,
+    const char *l2, const char *v2, long long value)
+{
+	fprintf(f, "%s{%s=\"", metric, l1);
+	prom_label(f, v1);
+	if (l2 != NULL) {
+		fprintf(f, "\",%s=\"", l2);
+		prom_label(f, v2);
+	}
+	fprintf(f, "\"} %lld\n", value);
+}
+
+static int
+metric_cert(const char *domain, const struct ks_item *it, void *arg)
+{
+	FILE	*f = arg;
+
+	fprintf(f, "certd_certificate_not_after_seconds{domain=\"");
+	prom_label(f, domain);
+	fprintf(f, "\",kind=\"%s\",name=\"", chain_kind_name(it->kind));
+	prom_label(f, it->name);
+	fprintf(f, "\"} %lld\n", (long long)it->not_after);
+	return 0;
+}
+
+struct metric_walk {
+	FILE	*f;
+	time_t	 now;
+};
+
+static int
+metric_domain(const struct ks_summary *d, void *arg)
+{
+	struct metric_walk	*w = arg;
+
+	prom_line(w->f, "certd_domain_generation", "domain", d->name, NULL,
+	    NULL, d->generation);
+	if (d->has_server)
+		prom_line(w->f, "certd_domain_days_left", "domain", d->name,
+		    "state", status_domain_state(d, w->now),
+		    days_left(d->not_after, w->now));
+	return 0;
+}
+
+static void
+metric_counts(FILE *f, struct keystore *ks, const char *type,
+    const char *group, const char *metric, const char *label)
+{
+	struct ks_count	*c = NULL;
+	size_t		 n = 0, i;
+
+	if (keystore_count(ks, type, group, &c, &n) == -1)
+		return;
+	for (i = 0; i < n; i++)
+		prom_line(f, metric, label, c[i].key, NULL, NULL, c[i].n);
+	free(c);
+}
+
+char *
+status_metrics(struct keystore *ks, time_t started, size_t conns, size_t *len)
+{
+	struct metric_walk	 w;
+	const struct dep_last	*dl;
+	char			*buf = NULL;
+	size_t			 i;
+
+	if ((w.f = open_memstream(&buf, len)) == NULL)
+		fatalx("out of memory");
+	w.now = time(NULL);
+	fprintf(w.f, "# HELP certd_build_info certd version.\n"
+	    "# TYPE certd_build_info gauge\n"
+	    "certd_build_info{version=\"%s\"} 1\n", PACKAGE_VERSION);
+	fprintf(w.f, "# HELP certd_uptime_seconds Seconds since certd "
+	    "started.\n# TYPE certd_uptime_seconds gauge\n"
+	    "certd_uptime_seconds %lld\n", (long long)(w.now - started));
+	fprintf(w.f, "# HELP certd_certificate_not_after_seconds Expiry of "
+	    "each certificate of the current generation (unix time).\n"
+	    "# TYPE certd_certificate_not_after_seconds gauge\n");
+	keystore_walk_current(ks, metric_cert, w.f, NULL);
+	fprintf(w.f, "# HELP certd_domain_generation Current generation per "
+	    "domain.\n# TYPE certd_domain_generation gauge\n"
+	    "# HELP certd_domain_days_left Days until the server certificate "
+	    "expires (negative: expired).\n"
+	    "# TYPE certd_domain_days_left gauge\n");
+	keystore_walk(ks, NULL, metric_domain, &w, NULL);
+	fprintf(w.f, "# HELP certd_commits_total Generations committed.\n"
+	    "# TYPE certd_commits_total counter\n");
+	metric_counts(w.f, ks, "commit", "domain", "certd_commits_total",
+	    "domain");
+	fprintf(w.f, "# HELP certd_rejections_total Uploads refused, by "
+	    "error code.\n# TYPE certd_rejections_total counter\n");
+	metric_counts(w.f, ks, "reject", "result", "certd_rejections_total",
+	    "code");
+	fprintf(w.f, "# HELP certd_reloads_total Dependent runs since start, "
+	    "by result.\n# TYPE certd_reloads_total counter\n");
+	for (i = 0; (dl = commit_dependent_at(i)) != NULL; i++) {
+		prom_line(w.f, "certd_reloads_total", "dependent", dl->name,
+		    "result", "ok", dl->ok);
+		prom_line(w.f, "certd_reloads_total", "dependent", dl->name,
+		    "result", "failed", dl->failed);
+	}
+	fprintf(w.f, "# HELP certd_control_connections Open control socket "
+	    "connections.\n# TYPE certd_control_connections gauge\n"
+	    "certd_control_connections %zu\n", conns);
+	if (fclose(w.f) != 0)
+		fatalx("out of memory");
+	return buf;
+}
