@@ -1,4 +1,6 @@
 /* error.c: the table of stable error codes and the helpers that fill errors. */
+#include "config.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>

@@ -2,6 +2,8 @@
  * jks.c: Java KeyStore files of trusted-certificate entries, written by us so
  * that no JVM starts per certificate (keytool costs ~0.3 s per import).
  */
+#include "config.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,7 +44,6 @@ struct buf {
 static void
 buf_add(struct buf *b, const void *data, size_t len)
 {
-	unsigned char	*np;
 	size_t		 ncap;
 
 	if (b->failed)
@@ -60,11 +61,7 @@ buf_add(struct buf *b, const void *data, size_t len)
 			}
 			ncap *= 2;
 		}
-		if ((np = realloc(b->p, ncap)) == NULL) {
-			b->failed = 1;
-			return;
-		}
-		b->p = np;
+		b->p = xreallocarray(b->p, ncap, 1);
 		b->cap = ncap;
 	}
 	memcpy(b->p + b->len, data, len);
@@ -142,8 +139,7 @@ utf16_units(const char *s, uint16_t **units, size_t *n)
 	uint32_t		 cp;
 
 	/* Never more units than bytes. */
-	if ((u = calloc(len + 1, sizeof(*u))) == NULL)
-		return -1;
+	u = xcalloc(len + 1, sizeof(*u));
 	while (i < len) {
 		if ((k = utf8_decode(p + i, len - i, &cp)) == 0) {
 			free(u);
@@ -216,8 +212,7 @@ jks_digest(const char *password, const unsigned char *body, size_t len,
 
 	if (utf16_units(password, &u, &n) == -1)
 		goto out;
-	if ((pw = malloc(2 * n + 1)) == NULL)
-		goto out;
+	pw = xmalloc(2 * n + 1);
 	for (i = 0; i < n; i++) {
 		pw[2 * i] = u[i] >> 8;
 		pw[2 * i + 1] = u[i] & 0xff;
@@ -231,14 +226,8 @@ jks_digest(const char *password, const unsigned char *body, size_t len,
 		goto out;
 	rc = 0;
 out:
-	if (u != NULL) {
-		OPENSSL_cleanse(u, n * sizeof(*u));
-		free(u);
-	}
-	if (pw != NULL) {
-		OPENSSL_cleanse(pw, 2 * n);
-		free(pw);
-	}
+	freezero(u, u != NULL ? n * sizeof(*u) : 0);
+	freezero(pw, pw != NULL ? 2 * n : 0);
 	EVP_MD_CTX_free(ctx);
 	return rc;
 }
@@ -374,8 +363,7 @@ rd_java_utf(struct rd *r, char **s)
 	if (rd_u16(r, &len) == -1 || rd_take(r, len, &p) == -1)
 		return -1;
 	/* A 3-byte unit becomes at most 3 bytes; a pair (6) becomes 4. */
-	if ((t = malloc((size_t)len + 1)) == NULL)
-		return -1;
+	t = xmalloc((size_t)len + 1);
 	while (i < len) {
 		if (p[i] >= 1 && p[i] < 0x80) {
 			c = p[i++];
@@ -461,9 +449,10 @@ jks_read(const unsigned char *data, size_t len, const char *password,
 	/* The smallest entry is 4 + 2 + 8 + 4 bytes: bound the arrays. */
 	if (count > (r.len - r.off) / 18)
 		return -1;
-	if (count > 0 && ((al = calloc(count, sizeof(*al))) == NULL ||
-	    (xs = calloc(count, sizeof(*xs))) == NULL))
-		goto out;
+	if (count > 0) {
+		al = xcalloc(count, sizeof(*al));
+		xs = xcalloc(count, sizeof(*xs));
+	}
 
 	for (i = 0; i < count; i++) {
 		if (rd_u32(&r, &tag) == -1 || tag != JKS_TAG_TRUSTED)

@@ -1,4 +1,6 @@
 /* log.c: logging in the style of bgpd's log.c (see log.h). */
+#include "config.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,18 +24,6 @@ void
 log_set_sink(log_sink_fn fn)
 {
 	log_sink = fn;
-}
-
-void
-log_setverbose(int v)
-{
-	log_verbose = v;
-}
-
-int
-log_getverbose(void)
-{
-	return log_verbose;
 }
 
 static void

@@ -20,8 +20,6 @@ typedef void (*log_sink_fn)(int priority, const struct log_fields *,
 
 void	log_init(int foreground, int verbose);
 void	log_set_sink(log_sink_fn);
-void	log_setverbose(int);
-int	log_getverbose(void);
 
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));

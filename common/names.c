@@ -1,4 +1,6 @@
 /* names.c: domain and item names (see names.h). */
+#include "config.h"
+
 #include <ctype.h>
 #include <string.h>
 

@@ -2,6 +2,8 @@
  * pkcs12.c: PKCS#12 trust stores and keystores that Java 17 reads, built bag
  * by bag with OpenSSL 3.0 (whose CLI cannot write Java's trust attribute).
  */
+#include "config.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -13,6 +15,7 @@
 #include <openssl/x509.h>
 
 #include "pkcs12.h"
+#include "util.h"
 
 /*
  * Java's PKCS12KeyStore treats a certificate bag as a trust anchor only if
@@ -36,10 +39,7 @@ p12_to_der(PKCS12 *p12, unsigned char **out, size_t *outlen)
 
 	if ((len = i2d_PKCS12(p12, &der)) <= 0)
 		return -1;
-	if ((buf = malloc(len)) == NULL) {
-		OPENSSL_clear_free(der, len);
-		return -1;
-	}
+	buf = xmalloc(len);
 	memcpy(buf, der, len);
 	OPENSSL_clear_free(der, len);
 	*out = buf;

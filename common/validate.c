@@ -481,12 +481,14 @@ run_verifier(const struct chain *c, const char *host, time_t now,
 	    !X509_STORE_add_cert(store, c->items[0].cert) ||
 	    (untrusted = sk_X509_new_null()) == NULL ||
 	    (ctx = X509_STORE_CTX_new()) == NULL) {
-		cert_error_set(err, E_INTERNAL, "", 0, "out of memory");
+		cert_error_set(err, E_INTERNAL, "", 0,
+		    "cannot set up OpenSSL's verifier");
 		goto out;
 	}
 	for (i = 1; i + 1 < c->n; i++)
 		if (!sk_X509_push(untrusted, c->items[i].cert)) {
-			cert_error_set(err, E_INTERNAL, "", 0, "out of memory");
+			cert_error_set(err, E_INTERNAL, "", 0,
+			    "cannot set up OpenSSL's verifier");
 			goto out;
 		}
 	if (!X509_STORE_CTX_init(ctx, store, c->items[c->n - 1].cert,

@@ -2,6 +2,8 @@
  * conf.c: certd's configuration: defaults in one initialiser, the INI file
  * (inih) with "file:line: message" errors, and the effective config printer.
  */
+#include "config.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>

@@ -2,6 +2,8 @@
  * db.c: the SQLite store (the only file that uses SQLite).  Opens with
  * checks and migrations, and offers row-level operations to keystore.c.
  */
+#include "config.h"
+
 #include <sys/stat.h>
 
 #include <errno.h>

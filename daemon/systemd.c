@@ -289,14 +289,9 @@ job_removed_cb(sd_bus_message *m, void *arg, sd_bus_error *ret_error)
 		return 0;
 	}
 	if (j->nseen < JOB_SEEN_MAX) {
-		j->seen[j->nseen].path = strdup(path);
-		j->seen[j->nseen].result = strdup(result);
-		if (j->seen[j->nseen].path == NULL ||
-		    j->seen[j->nseen].result == NULL) {
-			free(j->seen[j->nseen].path);
-			free(j->seen[j->nseen].result);
-		} else
-			j->nseen++;
+		j->seen[j->nseen].path = xstrdup(path);
+		j->seen[j->nseen].result = xstrdup(result);
+		j->nseen++;
 	}
 	return 0;
 }
@@ -316,11 +311,11 @@ job_reply_cb(sd_bus_message *m, void *arg, sd_bus_error *ret_error)
 		    (e != NULL && e->name != NULL ? e->name : "error"));
 		return 0;
 	}
-	if (sd_bus_message_read(m, "o", &path) < 0 ||
-	    (j->job_path = strdup(path)) == NULL) {
+	if (sd_bus_message_read(m, "o", &path) < 0) {
 		job_finish(j, 0, "%s: unreadable reply from systemd", j->unit);
 		return 0;
 	}
+	j->job_path = xstrdup(path);
 	for (i = 0; i < j->nseen; i++) {
 		if (strcmp(j->seen[i].path, j->job_path) == 0) {
 			job_result(j, j->seen[i].result);
@@ -399,12 +394,8 @@ sysd_unit_job(struct event_base *base, const char *unit,
 	struct timeval	 tv;
 	int		 r;
 
-	if ((j = calloc(1, sizeof(*j))) == NULL ||
-	    (j->unit = strdup(unit)) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		free(j);
-		return -1;
-	}
+	j = xcalloc(1, sizeof(*j));
+	j->unit = xstrdup(unit);
 	j->base = base;
 	j->timeout_ms = timeout_ms;
 	j->done = done;
@@ -442,10 +433,8 @@ sysd_unit_job(struct event_base *base, const char *unit,
 	    j);
 	j->ev_timeout = evtimer_new(base, job_timeout_cb, j);
 	j->ev_finish = event_new(base, -1, 0, job_finish_cb, j);
-	if (j->ev_io == NULL || j->ev_timeout == NULL || j->ev_finish == NULL) {
-		snprintf(err, errlen, "out of memory");
-		goto fail;
-	}
+	if (j->ev_io == NULL || j->ev_timeout == NULL || j->ev_finish == NULL)
+		fatalx("cannot create events");
 	tv.tv_sec = timeout_ms / 1000;
 	tv.tv_usec = (timeout_ms % 1000) * 1000;
 	evtimer_add(j->ev_timeout, &tv);

@@ -28,7 +28,8 @@ CREATE TABLE generations (
 -- seq) plus what certd needs.  Every generation holds a complete copy of its
 -- chain (root seq 1 .. server last), so a rollback is a pointer move and a
 -- generation can be rendered again from its own rows.  key is the server's
--- private key as unencrypted PKCS#8 PEM, NULL on CA rows.
+-- private key in its stored form (common/key.c): sealed with AES-256-GCM
+-- when the certd.key credential is given, else PKCS#8 PEM; NULL on CA rows.
 CREATE TABLE keystore (
 	id		INTEGER PRIMARY KEY,
 	name		TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 64),

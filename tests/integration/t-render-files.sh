@@ -1,7 +1,7 @@
 #!/bin/sh
 # t-render-files: what the openssl CLI says about a rendered generation: the
 # chain verifies, the key matches the certificate, modes and group are those
-# of SPEC §5, the keystore opens with its password, the manifest is true.
+# the README lists, the keystore opens with its password, the manifest is true.
 . "$top_srcdir/tests/integration/lib.sh"
 need openssl jq sha256sum
 RT=$top_builddir/tests/render-tool

@@ -1,5 +1,5 @@
 /*
- * test_chain.c: chain_validate() gives each SPEC §4 certificate code, with
+ * test_chain.c: chain_validate() gives each certificate code, with
  * the right item, for a realistic bad chain; good chains (RSA, EC, Ed25519,
  * cfssl-style, made by the openssl CLI) pass; bundles are ordered.
  */

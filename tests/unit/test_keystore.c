@@ -1,4 +1,4 @@
-/* test_keystore.c: the keystore of SPEC §3: the CloudStack upload sequence,
+/* test_keystore.c: the keystore: the CloudStack upload sequence,
  * renewal, replacement, discard, bundles, rollback, and that every rejected
  * upload changes nothing but one event row. */
 #include <stdarg.h>

@@ -1,6 +1,6 @@
 /*
  * test_pem.c: every accepted encoding of a certificate or key decodes to the
- * same DER / key, every rejected one to its error code (SPEC §4).
+ * same DER / key, every rejected one to its error code (docs/api.md).
  */
 #include <stdarg.h>
 #include <stddef.h>
