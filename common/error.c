@@ -35,6 +35,9 @@ static const struct {
 	[E_FORBIDDEN]		= { "E_FORBIDDEN", 403 },
 	[E_BAD_REQUEST]		= { "E_BAD_REQUEST", 400 },
 	[E_INTERNAL]		= { "E_INTERNAL", 500 },
+	[E_BUSY]		= { "E_BUSY", 503 },
+	[E_STOPPING]		= { "E_STOPPING", 503 },
+	[E_CREDENTIAL]		= { "E_CREDENTIAL", 500 },
 };
 
 static const char *const warns[W_CODE_MAX] = {

@@ -32,6 +32,9 @@ enum cert_code {
 	E_FORBIDDEN,
 	E_BAD_REQUEST,
 	E_INTERNAL,
+	E_BUSY,			/* the commit queue is full, or waited too long */
+	E_STOPPING,		/* certd is stopping */
+	E_CREDENTIAL,		/* keys are sealed and certd.key is missing */
 	E_CODE_MAX
 };
 

@@ -219,7 +219,7 @@ json_free_secret(json_t *o)
 
 /* --- answers to commits -------------------------------------------------- */
 
-enum answer { ANSWER_UPLOAD, ANSWER_ROLLBACK, ANSWER_RELOAD };
+enum answer { ANSWER_UPLOAD, ANSWER_ROLLBACK, ANSWER_RENDER, ANSWER_RELOAD };
 
 struct api_pending {
 	struct control_req	*creq;
@@ -254,6 +254,9 @@ j_answer(const struct api_pending *p, const struct commit_result *res)
 		return json_pack("{s:s, s:I, s:o}", "domain", res->domain,
 		    "generation", (json_int_t)res->reload.generation,
 		    "reload", status_reload_json(&res->reload, 0));
+	case ANSWER_RENDER:
+		return json_pack("{s:s, s:I}", "domain", res->domain,
+		    "generation", (json_int_t)res->up.generation);
 	case ANSWER_RELOAD:
 		return json_pack("{s:o}", "reload",
 		    status_reload_json(&res->reload, 0));
@@ -520,15 +523,14 @@ static void
 h_render(struct control_req *creq, const struct control_call *call,
     const char *domain)
 {
+	struct commit_result	 res;
 	struct cert_error	 err;
-	int64_t			 gen = 0;
+	struct api_pending	*p;
+	int			 rv;
 
-	if (commit_render(domain, &gen, &err) == -1) {
-		control_reply_error(creq, &err);
-		return;
-	}
-	control_reply_json(creq, 200, json_pack("{s:s, s:I}", "domain", domain,
-	    "generation", (json_int_t)gen));
+	p = pending_new(creq, ANSWER_RENDER, NULL);
+	rv = commit_render(domain, &res, api_commit_done, p, &err);
+	api_commit_reply(rv, p, &res, &err);
 }
 
 static void

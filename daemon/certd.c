@@ -44,8 +44,14 @@ static struct certd {
 	struct keystore		*ks;
 	struct control		*control;
 	int			 stopping;	/* SIGTERM seen */
-	int			 reload_pending; /* SIGHUP during a commit */
 } the_certd, *certd = &the_certd;
+
+/*
+ * After SIGTERM the job in flight gets this long to finish; then it is
+ * stopped and left pending for the next start.  certd.service's
+ * TimeoutStopSec (90 s) is above it, so systemd never has to kill certd.
+ */
+#define STOP_GRACE_MS	60000
 
 static void
 usage(FILE *f)
@@ -248,20 +254,13 @@ shutdown_now(void)
 	event_base_loopexit(certd->base, &tv);
 }
 
-/* commit.c's hook: nothing is in flight any more. */
+/* commit.c's hook: nothing is in flight or queued any more. */
 static void
 on_commit_idle(void)
 {
-	if (commit_busy())
-		return;
-	if (certd->stopping) {
-		log_info("commit finished; stopping");
+	if (certd->stopping && !commit_busy()) {
+		log_info("stopping");
 		shutdown_now();
-		return;
-	}
-	if (certd->reload_pending) {
-		certd->reload_pending = 0;
-		do_reload();
 	}
 }
 
@@ -270,12 +269,7 @@ sig_cb(evutil_socket_t sig, short ev, void *arg)
 {
 	switch (sig) {
 	case SIGHUP:
-		/* A run in flight holds the old config's values: after it. */
-		if (commit_busy()) {
-			log_info("SIGHUP: reload after the commit in flight");
-			certd->reload_pending = 1;
-			return;
-		}
+		/* A dependents run in flight keeps its own config. */
 		do_reload();
 		break;
 	case SIGTERM:
@@ -284,14 +278,12 @@ sig_cb(evutil_socket_t sig, short ev, void *arg)
 			return;
 		certd->stopping = 1;
 		sysd_stopping();
+		log_info("%s: %s", strsignal(sig), commit_busy() ? "finishing "
+		    "the change in flight first (at most 60 s)" : "stopping");
+		/* With socket activation, new connections wait for the next
+		 * start; those already open are answered E_STOPPING. */
 		control_stop_accepting(certd->control);
-		if (commit_busy()) {
-			log_info("%s: finishing the commit in flight first",
-			    strsignal(sig));
-			return;
-		}
-		log_info("%s: stopping", strsignal(sig));
-		shutdown_now();
+		commit_stop(STOP_GRACE_MS);
 		break;
 	}
 }
@@ -321,7 +313,8 @@ make_dir(const char *path, mode_t mode)
 	return chmod(buf, mode);
 }
 
-/* LoadCredentialEncrypted=certd.key: store keys encrypted under it. */
+/* LoadCredentialEncrypted=certd.key: store keys sealed under it.  1 if it
+ * is in use, 0 if there is none, -1 if it cannot be used. */
 static int
 load_secret(struct keystore *ks)
 {
@@ -342,12 +335,12 @@ load_secret(struct keystore *ks)
 	}
 	rv = keystore_set_secret(ks, buf, len, &err);
 	freezero(buf, len);
-	if (rv == -1)
+	if (rv == -1) {
 		log_warnx("%s: %s", path, err.message);
-	else
-		log_info("private keys are stored encrypted (credential "
-		    "certd.key)");
-	return rv;
+		return -1;
+	}
+	log_info("private keys are stored sealed (credential certd.key)");
+	return 1;
 }
 
 int
@@ -368,6 +361,7 @@ main(int argc, char *argv[])
 	char			 cerr[512], dbpath[PATH_MAX], dompath[PATH_MAX];
 	char			 defconf[PATH_MAX];
 	int			 ch, foreground = 0, check = 0, verbose = 0;
+	int			 sealed;
 
 	while ((ch = getopt_long(argc, argv, "dD:f:tv", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -443,15 +437,22 @@ main(int argc, char *argv[])
 	/* SQLite gives its -wal and -shm files the DB file's mode. */
 	if (chmod(dbpath, 0600) == -1)
 		log_warn("chmod %s", dbpath);
-	if (load_secret(certd->ks) == -1)
+	if ((sealed = load_secret(certd->ks)) == -1)
 		fatalx("cannot use the certd.key credential");
+	if (sealed == 0 && keystore_sealed(certd->ks))
+		log_warnx("the keystore holds private keys sealed with the "
+		    "certd.key credential, but certd was started without it: "
+		    "uploads with a key are refused (E_CREDENTIAL) and sealed "
+		    "keys cannot be rendered until certd is started with it "
+		    "(LoadCredentialEncrypted=certd.key)");
 
 	if ((certd->base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
 	commit_init(certd->base, certd->ks, certd->conf, &hooks);
 	api_init(certd->ks, certd->conf, time(NULL));
-	commit_repair_all();
+	commit_check_all();
 	commit_publish_all();
+	commit_recover();
 	if ((certd->control = control_start(certd->base, certd->conf->socket,
 	    certd->conf->socket_mode, certd->conf->admin_group, api_handle,
 	    NULL, &err)) == NULL)

@@ -18,6 +18,7 @@
 
 #include "chain.h"
 #include "db.h"
+#include "key.h"
 #include "log.h"
 #include "util.h"
 
@@ -269,6 +270,22 @@ fail:
 	    "migration to schema version %zu failed: %s", i + 1, e.message);
 }
 
+static int
+db_check_keys(struct db *db, struct cert_error *err)
+{
+	int64_t	 bad = 0;
+
+	if (db_int(db, err, &bad, "SELECT count(*) FROM pragma_foreign_key_check",
+	    "") == -1)
+		return -1;
+	if (bad != 0)
+		return cert_error_set(err, E_INTERNAL, NULL, 0, "database %s: "
+		    "%lld rows refer to rows that are not there; refusing to "
+		    "start: restore it from a backup", db->path,
+		    (long long)bad);
+	return 0;
+}
+
 struct db *
 db_open(const char *path, struct cert_error *err)
 {
@@ -296,10 +313,12 @@ db_open(const char *path, struct cert_error *err)
 	 * file instead of leaving them in free pages. */
 	if (db_exec(db, "PRAGMA journal_mode = WAL", err) == -1 ||
 	    db_exec(db, "PRAGMA synchronous = FULL", err) == -1 ||
-	    db_exec(db, "PRAGMA foreign_keys = ON", err) == -1 ||
 	    db_exec(db, "PRAGMA secure_delete = ON", err) == -1)
 		goto fail;
-	if (db_migrate(db, version, err) == -1)
+	/* Migrations rebuild tables: with foreign keys on, dropping one
+	 * would cascade.  They are checked once all have run. */
+	if (db_migrate(db, version, err) == -1 || db_check_keys(db, err) == -1 ||
+	    db_exec(db, "PRAGMA foreign_keys = ON", err) == -1)
 		goto fail;
 	return db;
 fail:
@@ -617,11 +636,12 @@ db_commit_generation(struct db *db, const char *domain,
 	if (ensure_domain(db, domain, now, err) == -1)
 		goto out;
 	gen = 0;
-	if (db_int(db, err, &gen, "SELECT coalesce(max(generation), 0) + 1 "
-	    "FROM generations WHERE domain = ?", "t", domain) == -1 ||
+	if (db_int(db, err, &gen, "UPDATE domains SET last_generation = "
+	    "last_generation + 1 WHERE name = ? RETURNING last_generation", "t",
+	    domain) == -1 ||
 	    db_run(db, err, "insert generation", "INSERT INTO generations "
-	    "(domain, generation, created) VALUES (?, ?, ?)", "tii", domain,
-	    gen, now) == -1)
+	    "(domain, generation, created, state) VALUES (?, ?, ?, 'pending')",
+	    "tii", domain, gen, now) == -1)
 		goto out;
 
 	st = db_prepare(db, "INSERT INTO keystore (" ITEM_COLS ", "
@@ -643,16 +663,21 @@ db_commit_generation(struct db *db, const char *domain,
 			db_error(db, err, "insert keystore row");
 			goto out;
 		}
+		/* From the first sealed key on, keys are never stored plain. */
+		if (items[i].key != NULL && key_is_sealed(items[i].key) &&
+		    db_set_meta(db, "sealed", 1, err) == -1)
+			goto out;
 	}
 	sqlite3_finalize(st);
 	st = NULL;
 
-	if (db_run(db, err, "set current generation", "UPDATE domains SET "
-	    "current = ? WHERE name = ?", "it", gen, domain) == -1)
+	if (db_run(db, err, "set pending generation", "UPDATE domains SET "
+	    "pending = ?, unsettled = 1 WHERE name = ?", "it", gen,
+	    domain) == -1)
 		goto out;
 	if (delete_staged(db, domain, NULL, err) == -1)
 		goto out;
-	event_init(&ev, domain, gen, "commit", "ok", now, message);
+	event_init(&ev, domain, gen, "commit", "pending", now, message);
 	if (add_event(db, &ev, err) == -1)
 		goto out;
 	*genp = gen;
@@ -663,46 +688,155 @@ out:
 }
 
 int
-db_set_current(struct db *db, const char *domain, int64_t gen,
+db_meta(struct db *db, const char *name, int64_t *value,
+    struct cert_error *err)
+{
+	*value = 0;
+	return db_int(db, err, value, "SELECT CAST(value AS INTEGER) FROM meta "
+	    "WHERE name = ?", "t", name);
+}
+
+int
+db_set_meta(struct db *db, const char *name, int64_t value,
+    struct cert_error *err)
+{
+	return db_run(db, err, "set meta", "INSERT INTO meta (name, value) "
+	    "VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = ?2", "ti",
+	    name, value) == -1 ? -1 : 0;
+}
+
+int
+db_domain_state(struct db *db, const char *domain, struct ks_state *st,
+    struct cert_error *err)
+{
+	sqlite3_stmt	*q;
+	int		 r;
+
+	memset(st, 0, sizeof(*st));
+	if ((q = db_prepare(db, "SELECT coalesce(current, 0), "
+	    "coalesce(pending, 0), unsettled FROM domains WHERE name = ?",
+	    err)) == NULL)
+		return -1;
+	sqlite3_bind_text(q, 1, domain, -1, SQLITE_STATIC);
+	if ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		st->current = sqlite3_column_int64(q, 0);
+		st->pending = sqlite3_column_int64(q, 1);
+		st->unsettled = sqlite3_column_int(q, 2);
+		r = SQLITE_DONE;
+	}
+	sqlite3_finalize(q);
+	return r == SQLITE_DONE ? 0 : db_error(db, err, "read domain state");
+}
+
+int
+db_set_pending(struct db *db, const char *domain, int64_t gen,
     const char *reason, int64_t now, struct cert_error *err)
 {
 	struct ks_event	 ev;
-	int64_t		 cur = 0;
 	int		 rc = -1, r;
 
 	if (db_begin(db, err) == -1)
 		return -1;
-	if (db_current(db, domain, &cur, err) == -1)
-		goto out;
-	if (cur == 0) {
-		cert_error_set(err, E_NOT_FOUND, NULL, 0,
-		    "domain %s has no committed generation", domain);
-		goto out;
-	}
-	r = db_run(db, err, "set current generation", "UPDATE domains SET "
-	    "current = ?1 WHERE name = ?2 AND EXISTS (SELECT 1 FROM generations "
-	    "WHERE domain = ?2 AND generation = ?1)", "it", gen, domain);
+	r = db_run(db, err, "set pending generation", "UPDATE domains SET "
+	    "pending = ?1, unsettled = 1 WHERE name = ?2 AND pending IS NULL "
+	    "AND EXISTS (SELECT 1 FROM generations WHERE domain = ?2 AND "
+	    "generation = ?1)", "it", gen, domain);
 	if (r == -1)
 		goto out;
 	if (r != 1) {
 		cert_error_set(err, E_NOT_FOUND, NULL, 0,
-		    "domain %s has no generation %lld", domain, (long long)gen);
+		    "%s has no generation %lld to make current", domain,
+		    (long long)gen);
 		goto out;
 	}
-	/* The generation moved away from is the one that failed or was
-	 * undone; the target is committed (again). */
-	if (db_run(db, err, "mark generations", "UPDATE generations SET "
-	    "state = CASE WHEN generation = ?1 THEN 'committed' ELSE "
-	    "'rolled-back' END WHERE domain = ?2 AND (generation = ?1 OR "
-	    "(generation = ?3 AND generation > ?1))", "iti", gen, domain,
-	    cur) == -1)
-		goto out;
-	event_init(&ev, domain, gen, "rollback", "ok", now, reason);
-	if (add_event(db, &ev, err) == -1)
-		goto out;
-	rc = 0;
+	event_init(&ev, domain, gen, "rollback", "pending", now, reason);
+	rc = add_event(db, &ev, err);
 out:
 	return db_end(db, rc, err);
+}
+
+int
+db_make_live(struct db *db, const char *domain, int64_t gen,
+    const char *message, int64_t now, struct cert_error *err)
+{
+	struct ks_event	 ev;
+	int		 rc = -1, r;
+
+	if (db_begin(db, err) == -1)
+		return -1;
+	/* Going back, the generation moved away from is undone. */
+	if (db_run(db, err, "mark generations", "UPDATE generations SET "
+	    "state = 'rolled-back' WHERE domain = ?1 AND generation = (SELECT "
+	    "current FROM domains WHERE name = ?1) AND generation > ?2", "ti",
+	    domain, gen) == -1)
+		goto out;
+	if ((r = db_run(db, err, "make live", "UPDATE domains SET current = "
+	    "?1, pending = NULL, unsettled = 0 WHERE name = ?2 AND pending = "
+	    "?1", "it", gen, domain)) == -1)
+		goto out;
+	if (r != 1) {
+		cert_error_set(err, E_INTERNAL, NULL, 0, "%s: generation %lld "
+		    "is not the pending one", domain, (long long)gen);
+		goto out;
+	}
+	if (db_run(db, err, "mark live", "UPDATE generations SET state = "
+	    "'live' WHERE domain = ? AND generation = ?", "ti", domain,
+	    gen) == -1)
+		goto out;
+	event_init(&ev, domain, gen, "live", "ok", now, message);
+	rc = add_event(db, &ev, err);
+out:
+	return db_end(db, rc, err);
+}
+
+int
+db_drop_pending(struct db *db, const char *domain, int64_t gen,
+    const char *state, const char *message, int64_t now,
+    struct cert_error *err)
+{
+	struct ks_event	 ev;
+	int		 rc = -1;
+
+	if (db_begin(db, err) == -1)
+		return -1;
+	/* A generation never live takes state; a rollback target keeps its
+	 * own.  unsettled stays: the dependents must run on what is back. */
+	if (db_run(db, err, "mark generation", "UPDATE generations SET state "
+	    "= ? WHERE domain = ? AND generation = ? AND state = 'pending'",
+	    "tti", state, domain, gen) == -1 ||
+	    db_run(db, err, "drop pending", "UPDATE domains SET pending = NULL "
+	    "WHERE name = ? AND pending = ?", "ti", domain, gen) == -1)
+		goto out;
+	event_init(&ev, domain, gen, "rollback", state, now, message);
+	rc = add_event(db, &ev, err);
+out:
+	return db_end(db, rc, err);
+}
+
+int
+db_settle(struct db *db, const char *domain, struct cert_error *err)
+{
+	return db_run(db, err, "settle", "UPDATE domains SET unsettled = 0 "
+	    "WHERE name = ? AND pending IS NULL", "t", domain) == -1 ? -1 : 0;
+}
+
+int
+db_unsettled(struct db *db, int (*fn)(const char *, void *), void *arg,
+    struct cert_error *err)
+{
+	sqlite3_stmt	*st;
+	int		 r;
+
+	if ((st = db_prepare(db, "SELECT name FROM domains WHERE unsettled "
+	    "!= 0 ORDER BY name", err)) == NULL)
+		return -1;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW)
+		if (fn((const char *)sqlite3_column_text(st, 0), arg) != 0) {
+			r = SQLITE_DONE;
+			break;
+		}
+	sqlite3_finalize(st);
+	return r == SQLITE_DONE ? 0 : db_error(db, err, "list unsettled");
 }
 
 int
@@ -753,6 +887,7 @@ db_walk(struct db *db, const char *domain, db_walk_fn fn, void *arg,
 
 	/* One pass over the domains; each sub-select is an index lookup. */
 	st = db_prepare(db, "SELECT d.name, coalesce(d.current, 0), "
+	    "coalesce(d.pending, 0), d.unsettled, "
 	    "(SELECT count(*) FROM staged s WHERE s.domain_suffix = d.name), "
 	    "(SELECT count(*) FROM keystore c WHERE c.domain_suffix = d.name "
 	    "AND c.generation = d.current), k.subject, k.san, k.not_after, "
@@ -768,13 +903,15 @@ db_walk(struct db *db, const char *domain, db_walk_fn fn, void *arg,
 		memset(&d, 0, sizeof(d));
 		col_strlcpy(st, 0, d.name, sizeof(d.name));
 		d.generation = sqlite3_column_int64(st, 1);
-		d.nstaged = (size_t)sqlite3_column_int64(st, 2);
-		d.nitems = (size_t)sqlite3_column_int64(st, 3);
-		d.has_server = sqlite3_column_type(st, 4) != SQLITE_NULL;
-		d.subject = (const char *)sqlite3_column_text(st, 4);
-		d.san = (const char *)sqlite3_column_text(st, 5);
-		d.not_after = sqlite3_column_int64(st, 6);
-		col_strlcpy(st, 7, d.fingerprint, sizeof(d.fingerprint));
+		d.pending = sqlite3_column_int64(st, 2);
+		d.unsettled = sqlite3_column_int(st, 3);
+		d.nstaged = (size_t)sqlite3_column_int64(st, 4);
+		d.nitems = (size_t)sqlite3_column_int64(st, 5);
+		d.has_server = sqlite3_column_type(st, 6) != SQLITE_NULL;
+		d.subject = (const char *)sqlite3_column_text(st, 6);
+		d.san = (const char *)sqlite3_column_text(st, 7);
+		d.not_after = sqlite3_column_int64(st, 8);
+		col_strlcpy(st, 9, d.fingerprint, sizeof(d.fingerprint));
 		if (d.subject == NULL)
 			d.subject = "";
 		if (d.san == NULL)
@@ -827,21 +964,51 @@ db_walk_current(struct db *db, db_item_fn fn, void *arg,
 }
 
 int
-db_prune(struct db *db, const char *domain, int keep, struct cert_error *err)
+db_prune(struct db *db, const char *domain, int keep, int64_t **kept,
+    size_t *nkept, struct cert_error *err)
 {
-	int	 rc = -1;
+	sqlite3_stmt	*st = NULL;
+	int		 rc = -1, r;
 
+	*kept = NULL;
+	*nkept = 0;
 	if (keep < 1)
 		keep = 1;
 	if (db_begin(db, err) == -1)
 		return -1;
-	/* keystore rows go with their generation (ON DELETE CASCADE). */
+	/*
+	 * Keep the newest `keep` generations, live ones first (they are what
+	 * a rollback goes back to), and always the current and the pending
+	 * one.  keystore rows go with their generation (ON DELETE CASCADE).
+	 */
 	if (db_run(db, err, "prune generations", "DELETE FROM generations "
 	    "WHERE domain = ?1 AND generation NOT IN (SELECT generation FROM "
-	    "generations WHERE domain = ?1 ORDER BY generation DESC LIMIT ?2) "
-	    "AND generation IS NOT (SELECT current FROM domains WHERE "
-	    "name = ?1)", "ti", domain, (int64_t)keep) != -1)
-		rc = 0;
+	    "generations WHERE domain = ?1 ORDER BY state = 'live' DESC, "
+	    "generation DESC LIMIT ?2) AND generation IS NOT (SELECT current "
+	    "FROM domains WHERE name = ?1) AND generation IS NOT (SELECT "
+	    "pending FROM domains WHERE name = ?1)", "ti", domain,
+	    (int64_t)keep) == -1)
+		goto out;
+	if ((st = db_prepare(db, "SELECT generation FROM generations WHERE "
+	    "domain = ? ORDER BY generation DESC", err)) == NULL)
+		goto out;
+	sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		*kept = xreallocarray(*kept, *nkept + 1, sizeof(**kept));
+		(*kept)[(*nkept)++] = sqlite3_column_int64(st, 0);
+	}
+	if (r != SQLITE_DONE) {
+		db_error(db, err, "list kept generations");
+		goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	if (rc == -1) {
+		free(*kept);
+		*kept = NULL;
+		*nkept = 0;
+	}
 	return db_end(db, rc, err);
 }
 

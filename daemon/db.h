@@ -39,18 +39,39 @@ int	db_stage_item(struct db *, const char *domain, const struct ks_item *,
 int	db_unstage(struct db *, const char *domain, int *n,
 	    struct cert_error *);
 /*
- * In one transaction: a new generation (max + 1) holding items, made
- * current, staged rows cleared, and a "commit" event with message.
+ * In one transaction: a new generation (max + 1) holding items, pending
+ * (the domain's pending one, unsettled), staged rows cleared, and a
+ * "commit" event with message.  It becomes current with db_make_live.
  */
 int	db_commit_generation(struct db *, const char *domain,
 	    const struct ks_item *, size_t n, int64_t now, const char *message,
 	    int64_t *gen, struct cert_error *);
-/*
- * Make gen current; when moving back from a newer generation, that one is
- * marked rolled-back.  Records a "rollback" event with reason.
- */
-int	db_set_current(struct db *, const char *domain, int64_t gen,
+/* A fact about the store (the meta table): 0 if unset. */
+int	db_meta(struct db *, const char *name, int64_t *, struct cert_error *);
+int	db_set_meta(struct db *, const char *name, int64_t,
+	    struct cert_error *);
+/* current (last live), pending and unsettled of a domain (all 0 if the
+ * domain is unknown). */
+int	db_domain_state(struct db *, const char *domain, struct ks_state *,
+	    struct cert_error *);
+/* Start making an existing gen current (a rollback): pending = gen,
+ * unsettled.  E_NOT_FOUND if there is no such gen, or one is pending. */
+int	db_set_pending(struct db *, const char *domain, int64_t gen,
 	    const char *reason, int64_t now, struct cert_error *);
+/* The pending gen passed: live and current, pending and unsettled
+ * cleared; a newer current it replaces becomes rolled-back. */
+int	db_make_live(struct db *, const char *domain, int64_t gen,
+	    const char *message, int64_t now, struct cert_error *);
+/* The pending gen failed: pending cleared, the gen (if never live) marked
+ * state ("rolled-back" or "failed"); unsettled stays set. */
+int	db_drop_pending(struct db *, const char *domain, int64_t gen,
+	    const char *state, const char *message, int64_t now,
+	    struct cert_error *);
+/* The dependents ran on what is current: unsettled cleared. */
+int	db_settle(struct db *, const char *domain, struct cert_error *);
+/* fn for every unsettled domain (an indexed query). */
+int	db_unsettled(struct db *, int (*fn)(const char *, void *), void *,
+	    struct cert_error *);
 int	db_generations(struct db *, const char *domain,
 	    struct ks_generation **, size_t *n, struct cert_error *);
 /* fn for every domain (or only domain), in name order; fn returning
@@ -62,9 +83,10 @@ int	db_walk(struct db *, const char *domain, db_walk_fn, void *,
  * set), by domain then seq. */
 typedef int (*db_item_fn)(const char *domain, const struct ks_item *, void *);
 int	db_walk_current(struct db *, db_item_fn, void *, struct cert_error *);
-/* Delete generations beyond the newest keep, never the current one. */
-int	db_prune(struct db *, const char *domain, int keep,
-	    struct cert_error *);
+/* Delete generations beyond the newest keep, live ones first, never the
+ * current or the pending one; *kept (malloc'd) lists the rest. */
+int	db_prune(struct db *, const char *domain, int keep, int64_t **kept,
+	    size_t *nkept, struct cert_error *);
 
 /*
  * Record an event and count it.  The log keeps its newest DB_EVENTS_KEEP

@@ -48,6 +48,7 @@ struct dep_run {
 	struct event		*ev_next;
 	struct proc		*proc;
 	struct verify		*vfy;
+	struct sysd_job		*job;
 	dep_done_fn		 done;
 	void			*arg;
 };
@@ -69,6 +70,7 @@ run_free(struct dep_run *run)
 		return;
 	proc_abort(run->proc);
 	verify_abort(run->vfy);
+	sysd_job_cancel(run->job);
 	conf_free(run->conf);
 	free(run->deps);
 	ks_items_free(run->items, run->nitems);
@@ -134,7 +136,10 @@ verify_done(void *arg, int ok, const char *message)
 static void
 unit_done(void *arg, int ok, const char *message)
 {
-	step_done(arg, ok, message);
+	struct dep_run	*run = arg;
+
+	run->job = NULL;
+	step_done(run, ok, message);
 }
 
 /* Start the step the run is at; 0 if it does not apply to this dependent. */
@@ -155,11 +160,10 @@ step_start(struct dep_run *run, struct dependent_conf *d)
 		break;
 	case STEP_RELOAD:
 		if (d->unit != NULL) {
-			if (sysd_unit_job(run->base, d->unit, d->action,
-			    d->timeout_ms, unit_done, run, err,
-			    sizeof(err)) == 0)
-				return 1;
-			step_done(run, 0, err);
+			if ((run->job = sysd_unit_job(run->base, d->unit,
+			    d->action, d->timeout_ms, unit_done, run, err,
+			    sizeof(err))) == NULL)
+				step_done(run, 0, err);
 			return 1;
 		}
 		if (d->exec == NULL)
@@ -262,7 +266,16 @@ step_done(struct dep_run *run, int ok, const char *msg)
 	event_active(run->ev_next, EV_TIMEOUT, 0);
 }
 
-int
+void
+dependents_abort(struct dep_run *run)
+{
+	if (run == NULL)
+		return;
+	runs_in_flight--;
+	run_free(run);
+}
+
+struct dep_run *
 dependents_run(struct event_base *base, struct certd_conf *conf,
     struct keystore *ks, const struct dep_request *req, dep_done_fn done,
     void *arg, struct cert_error *err)
@@ -295,7 +308,7 @@ dependents_run(struct event_base *base, struct certd_conf *conf,
 		cert_error_set(err, E_NOT_FOUND, "", 0,
 		    "no [dependent %s] in the configuration", req->only);
 		run_free(run);
-		return -1;
+		return NULL;
 	}
 	if (run->verify)
 		run_load_expected(run);
@@ -303,5 +316,5 @@ dependents_run(struct event_base *base, struct certd_conf *conf,
 		fatalx("cannot create an event");
 	runs_in_flight++;
 	event_active(run->ev_next, EV_TIMEOUT, 0);
-	return 0;
+	return run;
 }

@@ -38,13 +38,18 @@ struct dep_request {
 	int		 verify;	/* 0: no verify step */
 };
 
-/* Start a run; -1 if nothing can start (err filled: E_NOT_FOUND for an
+struct dep_run;
+
+/* Start a run; NULL if nothing can start (err filled: E_NOT_FOUND for an
  * unknown `only`).  A run with no matching dependents calls done(ok=1, n=0)
  * from the event loop. */
-int	dependents_run(struct event_base *, struct certd_conf *,
-	    struct keystore *, const struct dep_request *, dep_done_fn,
-	    void *arg, struct cert_error *err);
+struct dep_run	*dependents_run(struct event_base *, struct certd_conf *,
+		    struct keystore *, const struct dep_request *, dep_done_fn,
+		    void *arg, struct cert_error *err);
+/* Stop a run now (certd is stopping): its command's process group is
+ * killed; done is not called. */
+void		 dependents_abort(struct dep_run *);
 /* Is a run in flight? */
-int	dependents_busy(void);
+int		 dependents_busy(void);
 
 #endif

@@ -429,19 +429,19 @@ gendir_list(int dfd, int64_t **out, size_t *n)
 }
 
 static int
-protected(int64_t gen, const int64_t *protect, size_t n)
+kept(int64_t gen, const int64_t *keep, size_t n)
 {
 	size_t	 i;
 
 	for (i = 0; i < n; i++)
-		if (protect[i] == gen)
+		if (keep[i] == gen)
 			return 1;
 	return 0;
 }
 
 int
-gendir_prune(const struct certd_conf *conf, const char *domain, int keep,
-    const int64_t *protect, size_t nprotect)
+gendir_prune(const struct certd_conf *conf, const char *domain,
+    const int64_t *keep, size_t nkeep)
 {
 	char	 name[64];
 	int64_t	*gens, cur;
@@ -455,8 +455,8 @@ gendir_prune(const struct certd_conf *conf, const char *domain, int keep,
 		close(dfd);
 		return -1;
 	}
-	for (i = keep > 0 ? (size_t)keep : 0; i < n; i++) {
-		if (gens[i] == cur || protected(gens[i], protect, nprotect))
+	for (i = 0; i < n; i++) {
+		if (gens[i] == cur || kept(gens[i], keep, nkeep))
 			continue;
 		snprintf(name, sizeof(name), "gen-%" PRId64, gens[i]);
 		if (rm_tree_at(dfd, name, 0) == -1) {
@@ -465,6 +465,25 @@ gendir_prune(const struct certd_conf *conf, const char *domain, int keep,
 		}
 	}
 	free(gens);
+	close(dfd);
+	return rc;
+}
+
+int
+gendir_unlink_current(const struct certd_conf *conf, const char *domain,
+    struct cert_error *err)
+{
+	char	 dir[PATH_MAX];
+	int	 dfd, rc = 0;
+
+	if ((dfd = gendir_open(conf, domain, 0)) == -1)
+		return errno == ENOENT ? 0 : cert_error_set(err, E_INTERNAL,
+		    NULL, 0, "%s: %s", domain, strerror(errno));
+	gendir_dir(conf, domain, dir, sizeof(dir));
+	if ((unlinkat(dfd, "current", 0) == -1 && errno != ENOENT) ||
+	    fsync(dfd) == -1)
+		rc = cert_error_set(err, E_INTERNAL, NULL, 0, "%s/current: %s",
+		    dir, strerror(errno));
 	close(dfd);
 	return rc;
 }

@@ -57,12 +57,13 @@ int	gendir_swap_at(int dfd, const char *dir, int64_t gen,
 int	gendir_remove_at(int dfd, const char *name);
 /* The generations on disk, newest first; *out malloc'd. */
 int	gendir_list(int dfd, int64_t **out, size_t *n);
-/*
- * Remove gen-* directories beyond the newest keep, except those in
- * protect[] (the current one is always protected).
- */
-int	gendir_prune(const struct certd_conf *, const char *domain, int keep,
-	    const int64_t *protect, size_t nprotect);
+/* Remove `current` (nothing of the domain is served any more). */
+int	gendir_unlink_current(const struct certd_conf *, const char *domain,
+	    struct cert_error *);
+/* Remove every gen-* directory but those in keep[] and the one `current`
+ * names (the store decides what is kept: keystore_prune). */
+int	gendir_prune(const struct certd_conf *, const char *domain,
+	    const int64_t *keep, size_t nkeep);
 /*
  * On start: remove temporary directories, a stray current.tmp and
  * incomplete generations.  The generation `current` names is kept even

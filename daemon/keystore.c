@@ -30,6 +30,7 @@
 struct keystore {
 	struct db		*db;
 	struct key_sealer	*sealer;	/* NULL: keys stored plain */
+	int64_t			 sealed;	/* a key was stored sealed */
 };
 
 /*
@@ -50,7 +51,9 @@ keystore_open(const char *path, struct cert_error *err)
 	struct keystore	*ks;
 
 	ks = xcalloc(1, sizeof(*ks));
-	if ((ks->db = db_open(path, err)) == NULL) {
+	if ((ks->db = db_open(path, err)) == NULL ||
+	    db_meta(ks->db, "sealed", &ks->sealed, err) == -1) {
+		db_close(ks->db);
 		free(ks);
 		return NULL;
 	}
@@ -78,6 +81,12 @@ keystore_set_secret(struct keystore *ks, const void *secret, size_t len,
 	key_sealer_free(ks->sealer);
 	ks->sealer = s;
 	return 0;
+}
+
+int
+keystore_sealed(struct keystore *ks)
+{
+	return ks->sealed != 0;
 }
 
 /* A request's domain and item name must follow names.h's rules. */
@@ -128,6 +137,15 @@ item_from_cert(struct keystore *ks, const char *domain, struct ks_item *it,
 	}
 	if (key != NULL) {
 		it->has_key = 1;
+		if (ks->sealer == NULL && ks->sealed) {
+			ks_item_clear(it);
+			return cert_error_set(err, E_CREDENTIAL, name, seq,
+			    "the keys in this keystore are sealed with the "
+			    "certd.key credential, which certd was started "
+			    "without; refusing to store a key unsealed (start "
+			    "certd with its credential: LoadCredentialEncrypted="
+			    "certd.key)");
+		}
 		if ((it->key = key_seal(ks->sealer, key, domain,
 		    it->fingerprint, err)) == NULL) {
 			ks_item_clear(it);
@@ -371,6 +389,8 @@ commit_chain(struct keystore *ks, const char *domain, const struct chain *c,
 	    c->n > 0 ? items[c->n - 1].fingerprint : "");
 	rc = db_commit_generation(ks->db, domain, items, n, now, msg, gen,
 	    err);
+	if (rc == 0 && ks->sealer != NULL)
+		ks->sealed = 1;		/* db_commit_generation noted it */
 out:
 	for (i = 0; i < n; i++)
 		ks_item_clear(&items[i]);
@@ -744,10 +764,46 @@ keystore_items(struct keystore *ks, const char *domain, int64_t gen,
 }
 
 int
-keystore_set_current(struct keystore *ks, const char *domain, int64_t gen,
+keystore_state(struct keystore *ks, const char *domain, struct ks_state *st,
+    struct cert_error *err)
+{
+	return db_domain_state(ks->db, domain, st, err);
+}
+
+int
+keystore_set_pending(struct keystore *ks, const char *domain, int64_t gen,
     const char *reason, struct cert_error *err)
 {
-	return db_set_current(ks->db, domain, gen, reason, time(NULL), err);
+	return db_set_pending(ks->db, domain, gen, reason, time(NULL), err);
+}
+
+int
+keystore_make_live(struct keystore *ks, const char *domain, int64_t gen,
+    const char *message, struct cert_error *err)
+{
+	return db_make_live(ks->db, domain, gen, message, time(NULL), err);
+}
+
+int
+keystore_drop_pending(struct keystore *ks, const char *domain, int64_t gen,
+    const char *state, const char *message, struct cert_error *err)
+{
+	return db_drop_pending(ks->db, domain, gen, state, message, time(NULL),
+	    err);
+}
+
+int
+keystore_settle(struct keystore *ks, const char *domain,
+    struct cert_error *err)
+{
+	return db_settle(ks->db, domain, err);
+}
+
+int
+keystore_unsettled(struct keystore *ks, int (*fn)(const char *, void *),
+    void *arg, struct cert_error *err)
+{
+	return db_unsettled(ks->db, fn, arg, err);
 }
 
 int
@@ -810,9 +866,10 @@ keystore_domain_free(struct ks_domain *d)
 }
 
 int
-keystore_prune(struct keystore *ks, const char *domain, int keep)
+keystore_prune(struct keystore *ks, const char *domain, int keep,
+    int64_t **kept, size_t *nkept, struct cert_error *err)
 {
-	return db_prune(ks->db, domain, keep, NULL);
+	return db_prune(ks->db, domain, keep, kept, nkept, err);
 }
 
 int

@@ -29,6 +29,9 @@ void		 keystore_close(struct keystore *);
  */
 int		 keystore_set_secret(struct keystore *, const void *secret,
 		    size_t len, struct cert_error *);
+/* Were keys ever stored sealed?  Then a key is never stored unsealed
+ * (E_CREDENTIAL) until the credential is back. */
+int		 keystore_sealed(struct keystore *);
 
 /* One CloudStack-style upload (POST /v1/certificates). */
 struct upload {
@@ -75,9 +78,37 @@ int	keystore_generation(struct keystore *, const char *domain, int64_t gen,
 /* The rows of a generation, root first, without the key. */
 int	keystore_items(struct keystore *, const char *domain, int64_t gen,
 	    struct ks_item **, size_t *n, struct cert_error *);
-/* Make gen the current generation (rollback); records an event. */
-int	keystore_set_current(struct keystore *, const char *domain,
+/*
+ * Where a domain's commit stands: current is the last live generation,
+ * pending the one being made current (a commit or a rollback in flight, or
+ * left by a crash or a stop), unsettled says the dependents must run again
+ * on what is current.
+ */
+struct ks_state {
+	int64_t		 current;
+	int64_t		 pending;
+	int		 unsettled;
+};
+int	keystore_state(struct keystore *, const char *domain,
+	    struct ks_state *, struct cert_error *);
+/* Start making a kept generation current again (a rollback). */
+int	keystore_set_pending(struct keystore *, const char *domain,
 	    int64_t gen, const char *reason, struct cert_error *);
+/* The pending generation passed its dependents: live and current. */
+int	keystore_make_live(struct keystore *, const char *domain, int64_t gen,
+	    const char *message, struct cert_error *);
+/* The pending generation failed: it is state ("rolled-back", "failed")
+ * if it was never live; the domain stays unsettled. */
+int	keystore_drop_pending(struct keystore *, const char *domain,
+	    int64_t gen, const char *state, const char *message,
+	    struct cert_error *);
+/* The dependents ran on what is current. */
+int	keystore_settle(struct keystore *, const char *domain,
+	    struct cert_error *);
+/* fn for every unsettled domain, in name order. */
+int	keystore_unsettled(struct keystore *,
+	    int (*fn)(const char *domain, void *), void *arg,
+	    struct cert_error *);
 
 /*
  * One certificate row (of a generation, or staged).  Strings are malloc'd;
@@ -102,7 +133,7 @@ struct ks_generation {
 	int64_t		 generation;
 	time_t		 created;
 	int		 current;
-	char		 state[16];	/* "committed", "rolled-back" */
+	char		 state[16];	/* pending, live, rolled-back, failed */
 };
 struct ks_domain {
 	char			 name[DOMAIN_MAX + 1];
@@ -121,6 +152,8 @@ struct ks_domain {
 struct ks_summary {
 	char		 name[DOMAIN_MAX + 1];
 	int64_t		 generation;	/* current, 0 if none */
+	int64_t		 pending;	/* being made current, 0 if none */
+	int		 unsettled;
 	size_t		 nitems;	/* chain length */
 	size_t		 nstaged;
 	int		 has_server;	/* the fields below are set */
@@ -141,8 +174,10 @@ int	keystore_walk_current(struct keystore *,
 int	keystore_domain(struct keystore *, const char *domain,
 	    struct ks_domain **, struct cert_error *);
 void	keystore_domain_free(struct ks_domain *);
-/* Drop generation rows beyond keep (never the current one). */
-int	keystore_prune(struct keystore *, const char *domain, int keep);
+/* Drop generations beyond keep, live ones first, never the current or
+ * the pending one; *kept (malloc'd) lists those left. */
+int	keystore_prune(struct keystore *, const char *domain, int keep,
+	    int64_t **kept, size_t *nkept, struct cert_error *);
 
 /* Event log: commits, rejections, reloads, rollbacks. */
 struct ks_event {

@@ -134,12 +134,17 @@ sysd_watchdog_start(struct event_base *base)
 	notify("WATCHDOG=1");
 }
 
-int
+struct sysd_job *
 sysd_unit_job(struct event_base *base, const char *unit,
     enum dep_action action, int timeout_ms, sysd_job_done_fn done, void *arg,
     char *err, size_t errlen)
 {
 	snprintf(err, errlen, "%s: certd was built without systemd "
 	    "(--without-systemd): use exec = instead of unit =", unit);
-	return -1;
+	return NULL;
+}
+
+void
+sysd_job_cancel(struct sysd_job *j)
+{
 }

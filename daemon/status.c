@@ -83,8 +83,10 @@ status_domain_state(const struct ks_summary *d, time_t now)
 {
 	const struct reload_report	*r;
 
+	if (d->pending != 0)
+		return commit_recovering(d->name) ? "recovering" : "pending";
 	if (!d->has_server)
-		return "staged";
+		return d->nstaged > 0 ? "staged" : "failed";
 	if (d->not_after <= now)
 		return "expired";
 	r = commit_last_reload(d->name);
@@ -113,12 +115,13 @@ status_domain(const struct ks_summary *d, void *arg)
 		    d->subject, "san", d->san, "not_after",
 		    status_time(d->not_after), "days_left",
 		    days_left(d->not_after, w->now), "sha256", d->fingerprint);
-	json_array_append_new(w->domains, json_pack("{s:s, s:I, s:s, s:o, "
-	    "s:I, s:I, s:o}", "domain", d->name, "generation",
-	    (json_int_t)d->generation, "state",
-	    status_domain_state(d, w->now), "server", srv, "chain_length",
-	    (json_int_t)d->nitems, "staged", (json_int_t)d->nstaged,
-	    "last_reload", j_last_reload(w->ks, d->name)));
+	json_array_append_new(w->domains, json_pack("{s:s, s:I, s:I, s:s, "
+	    "s:o, s:I, s:I, s:o}", "domain", d->name, "generation",
+	    (json_int_t)d->generation, "pending", (json_int_t)d->pending,
+	    "state", status_domain_state(d, w->now), "server", srv,
+	    "chain_length", (json_int_t)d->nitems, "staged",
+	    (json_int_t)d->nstaged, "last_reload",
+	    j_last_reload(w->ks, d->name)));
 	return 0;
 }
 

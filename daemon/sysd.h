@@ -27,10 +27,14 @@ void	sysd_watchdog_start(struct event_base *);
  * wait for the job's JobRemoved signal.  done(arg, ok, message) is called
  * once from the event loop: ok only for result "done"; a timeout, an error
  * reply or any other result is a failure with the reason in message.
- * Returns 0 if started, -1 (message in err) if not.
+ * Returns the job if started, NULL (message in err) if not.
  */
 typedef void (*sysd_job_done_fn)(void *arg, int ok, const char *message);
-int	sysd_unit_job(struct event_base *, const char *unit, enum dep_action,
-	    int timeout_ms, sysd_job_done_fn, void *arg, char *err, size_t errlen);
+struct sysd_job;
+struct sysd_job	*sysd_unit_job(struct event_base *, const char *unit,
+		    enum dep_action, int timeout_ms, sysd_job_done_fn,
+		    void *arg, char *err, size_t errlen);
+/* Forget a job (certd is stopping): done is not called. */
+void		 sysd_job_cancel(struct sysd_job *);
 
 #endif

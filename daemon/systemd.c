@@ -175,7 +175,7 @@ sysd_watchdog_start(struct event_base *base)
  * before the reply naming our job is remembered in seen[].
  */
 #define JOB_SEEN_MAX	16
-struct unit_job {
+struct sysd_job {
 	struct event_base	*base;
 	sd_bus			*bus;
 	struct event		*ev_io;
@@ -199,10 +199,10 @@ struct unit_job {
 	void			*arg;
 };
 
-static void	job_rearm(struct unit_job *);
+static void	job_rearm(struct sysd_job *);
 
 static void
-job_free(struct unit_job *j)
+job_free(struct sysd_job *j)
 {
 	size_t	 i;
 
@@ -230,10 +230,10 @@ job_free(struct unit_job *j)
 
 /* Record the outcome; the callback runs later, outside sd-bus's dispatch. */
 static void
-job_finish(struct unit_job *j, int ok, const char *fmt, ...)
+job_finish(struct sysd_job *j, int ok, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void
-job_finish(struct unit_job *j, int ok, const char *fmt, ...)
+job_finish(struct sysd_job *j, int ok, const char *fmt, ...)
 {
 	va_list	 ap;
 
@@ -250,7 +250,7 @@ job_finish(struct unit_job *j, int ok, const char *fmt, ...)
 static void
 job_finish_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct unit_job		*j = arg;
+	struct sysd_job		*j = arg;
 	sysd_job_done_fn	 done = j->done;
 	void			*darg = j->arg;
 	char			 message[sizeof(j->message)];
@@ -262,7 +262,7 @@ job_finish_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-job_result(struct unit_job *j, const char *result)
+job_result(struct sysd_job *j, const char *result)
 {
 	int64_t	 ms = now_ms() - j->started;
 
@@ -277,7 +277,7 @@ job_result(struct unit_job *j, const char *result)
 static int
 job_removed_cb(sd_bus_message *m, void *arg, sd_bus_error *ret_error)
 {
-	struct unit_job	*j = arg;
+	struct sysd_job	*j = arg;
 	const char	*path, *unit, *result;
 	uint32_t	 id;
 
@@ -299,7 +299,7 @@ job_removed_cb(sd_bus_message *m, void *arg, sd_bus_error *ret_error)
 static int
 job_reply_cb(sd_bus_message *m, void *arg, sd_bus_error *ret_error)
 {
-	struct unit_job		*j = arg;
+	struct sysd_job		*j = arg;
 	const sd_bus_error	*e;
 	const char		*path;
 	size_t			 i;
@@ -328,7 +328,7 @@ job_reply_cb(sd_bus_message *m, void *arg, sd_bus_error *ret_error)
 static void
 job_io_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct unit_job	*j = arg;
+	struct sysd_job	*j = arg;
 	int		 r;
 
 	while (!j->finished) {
@@ -348,7 +348,7 @@ job_io_cb(evutil_socket_t fd, short what, void *arg)
 static void
 job_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct unit_job	*j = arg;
+	struct sysd_job	*j = arg;
 
 	job_finish(j, 0, "%s: no result from systemd within %d ms%s", j->unit,
 	    j->timeout_ms, j->job_path == NULL ? " (no reply to the call)" :
@@ -357,7 +357,7 @@ job_timeout_cb(evutil_socket_t fd, short what, void *arg)
 
 /* Watch the bus fd for what sd-bus wants next. */
 static void
-job_rearm(struct unit_job *j)
+job_rearm(struct sysd_job *j)
 {
 	int	 events;
 	short	 what = EV_READ;
@@ -385,12 +385,18 @@ job_method(enum dep_action action)
 	}
 }
 
-int
+void
+sysd_job_cancel(struct sysd_job *j)
+{
+	job_free(j);
+}
+
+struct sysd_job *
 sysd_unit_job(struct event_base *base, const char *unit,
     enum dep_action action, int timeout_ms, sysd_job_done_fn done, void *arg,
     char *err, size_t errlen)
 {
-	struct unit_job	*j;
+	struct sysd_job	*j;
 	struct timeval	 tv;
 	int		 r;
 
@@ -440,8 +446,8 @@ sysd_unit_job(struct event_base *base, const char *unit,
 	evtimer_add(j->ev_timeout, &tv);
 	job_rearm(j);
 	log_debug("%s: %s sent to systemd", unit, job_method(action));
-	return 0;
+	return j;
 fail:
 	job_free(j);
-	return -1;
+	return NULL;
 }

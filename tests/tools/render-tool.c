@@ -95,6 +95,26 @@ check_current(struct certd_conf *conf, const char *domain)
 	return gen > 0 && gendir_check(conf, domain, gen) ? 0 : 1;
 }
 
+/* Keep the newest keep generations on disk (certd asks the store). */
+static int
+prune_newest(const struct certd_conf *conf, const char *domain, int keep)
+{
+	int64_t	*gens;
+	size_t	 n;
+	int	 dfd, rc;
+
+	if ((dfd = gendir_open(conf, domain, 0)) == -1)
+		return -1;
+	rc = gendir_list(dfd, &gens, &n);
+	close(dfd);
+	if (rc == -1)
+		return -1;
+	rc = gendir_prune(conf, domain, gens, n < (size_t)keep ? n :
+	    (size_t)keep);
+	free(gens);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -200,7 +220,7 @@ main(int argc, char **argv)
 			printf("%.3f\n", (t1.tv_sec - t0.tv_sec) * 1e3 +
 			    (t1.tv_nsec - t0.tv_nsec) / 1e6);
 	}
-	if (keep >= 0 && gendir_prune(conf, domain, keep, NULL, 0) == -1) {
+	if (keep >= 0 && prune_newest(conf, domain, keep) == -1) {
 		fprintf(stderr, "render-tool: gendir_prune failed\n");
 		rc = 1;
 	}

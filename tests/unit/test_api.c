@@ -93,8 +93,14 @@ int commit_bundle(const char *d, const char *c, size_t cl, const char *k,
     struct cert_error *e) { return cert_error_set(e, E_INTERNAL, NULL, 0, "stub"); }
 int commit_rollback(const char *d, int64_t g, struct commit_result *r,
     commit_done_fn f, void *a, struct cert_error *e) { return cert_error_set(e, E_NOT_FOUND, NULL, 0, "gen %lld", (long long)g); }
-int commit_render(const char *d, int64_t *g, struct cert_error *e)
-    { snprintf(rendered, sizeof(rendered), "%s", d); *g = 4; return 0; }
+int commit_render(const char *d, struct commit_result *r, commit_done_fn f,
+    void *a, struct cert_error *e)
+{
+	snprintf(rendered, sizeof(rendered), "%s", d);
+	snprintf(r->domain, sizeof(r->domain), "%s", d);
+	r->up.generation = 4;
+	return 0;
+}
 int commit_reload(const char *o, struct commit_result *r, commit_done_fn f,
     void *a, struct cert_error *e) { return cert_error_set(e, E_NOT_FOUND, NULL, 0, "%s", o ? o : "all"); }
 

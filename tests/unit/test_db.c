@@ -144,6 +144,9 @@ commit_fake(struct db *db, const char *domain, const char *root)
 	if (db_commit_generation(db, domain, items, 2, 5000, "test", &gen,
 	    &err) == -1)
 		fail_msg("commit: %s", err.message);
+	/* Its dependents passed. */
+	if (db_make_live(db, domain, gen, "ok", 5000, &err) == -1)
+		fail_msg("make live: %s", err.message);
 	return gen;
 }
 
@@ -428,57 +431,116 @@ test_commit_clears_staged(void **state)
 	db_close(db);
 }
 
+/* A generation is pending until its dependents pass; rollbacks and
+ * failures change no current generation until they are decided. */
 static void
-test_set_current_and_prune(void **state)
+test_commit_states(void **state)
 {
 	struct fx		*fx = *state;
 	struct cert_error	 err;
 	struct db		*db;
+	struct ks_item		 items[2];
+	struct ks_state		 st;
 	struct ks_generation	*g;
-	struct ks_event		*ev;
+	int64_t			 gen = 0;
 	size_t			 n;
-	int64_t			 gen;
+
+	assert_non_null(db = db_open(fx->path, &err));
+	assert_int_equal(commit_fake(db, "a.example", "root"), 1);
+	assert_int_equal(commit_fake(db, "a.example", "root"), 2);
+	items[0] = fake_item("root", 1, KIND_ROOT, NULL);
+	items[1] = fake_item("server", 2, KIND_SERVER, "KEY");
+	assert_int_equal(db_commit_generation(db, "a.example", items, 2, 6000,
+	    "test", &gen, &err), 0);
+	assert_int_equal(gen, 3);
+	/* Stored, pending: current is still 2, the domain unsettled. */
+	assert_int_equal(db_domain_state(db, "a.example", &st, &err), 0);
+	assert_int_equal(st.current, 2);
+	assert_int_equal(st.pending, 3);
+	assert_int_equal(st.unsettled, 1);
+	assert_string_equal(query1(fx->path, "SELECT state FROM generations "
+	    "WHERE domain = 'a.example' AND generation = 3"), "pending");
+	/* A second pending one is refused while 3 is. */
+	assert_int_equal(db_set_pending(db, "a.example", 1, "x", 6000, &err),
+	    -1);
+	/* 3 fails: rolled back, still unsettled until the rerun. */
+	assert_int_equal(db_drop_pending(db, "a.example", 3, "rolled-back",
+	    "configtest failed", 6000, &err), 0);
+	assert_int_equal(db_domain_state(db, "a.example", &st, &err), 0);
+	assert_int_equal(st.current, 2);
+	assert_int_equal(st.pending, 0);
+	assert_int_equal(st.unsettled, 1);
+	assert_int_equal(db_settle(db, "a.example", &err), 0);
+	assert_int_equal(db_domain_state(db, "a.example", &st, &err), 0);
+	assert_int_equal(st.unsettled, 0);
+	/* Rollback to 1: pending until it passes; then 2 is rolled back. */
+	assert_int_equal(db_set_pending(db, "a.example", 42, "x", 7000, &err),
+	    -1);
+	assert_int_equal(err.code, E_NOT_FOUND);
+	assert_int_equal(db_set_pending(db, "a.example", 1, "undo", 7000,
+	    &err), 0);
+	assert_int_equal(db_make_live(db, "a.example", 1, "ok", 7000, &err),
+	    0);
+	assert_int_equal(db_domain_state(db, "a.example", &st, &err), 0);
+	assert_int_equal(st.current, 1);
+	assert_int_equal(st.unsettled, 0);
+	assert_int_equal(db_generations(db, "a.example", &g, &n, &err), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(g[0].state, "rolled-back");	/* 3 */
+	assert_string_equal(g[1].state, "rolled-back");	/* 2 */
+	assert_string_equal(g[2].state, "live");		/* 1 */
+	assert_true(g[2].current);
+	free(g);
+	/* Only the pending generation is made live. */
+	assert_int_equal(db_make_live(db, "a.example", 2, "ok", 7000, &err),
+	    -1);
+	db_close(db);
+}
+
+/* Keep N: live generations first, never the current or pending one. */
+static void
+test_prune_live_first(void **state)
+{
+	struct fx		*fx = *state;
+	struct cert_error	 err;
+	struct db		*db;
+	struct ks_item		 items[2];
+	int64_t			*kept, gen;
+	size_t			 n;
 	int			 i;
 
 	assert_non_null(db = db_open(fx->path, &err));
-	for (i = 1; i <= 6; i++)
-		assert_int_equal(commit_fake(db, "a.example", "root"), i);
-	assert_int_equal(db_set_current(db, "a.example", 2, "undo", 7000,
-	    &err), 0);
-	assert_int_equal(db_current(db, "a.example", &gen, &err), 0);
-	assert_int_equal(gen, 2);
-	assert_int_equal(db_set_current(db, "a.example", 42, "x", 7000, &err),
-	    -1);
-	assert_int_equal(err.code, E_NOT_FOUND);
-	assert_int_equal(db_set_current(db, "b.example", 1, "x", 7000, &err),
-	    -1);
-	assert_int_equal(err.code, E_NOT_FOUND);
-
-	assert_int_equal(db_generations(db, "a.example", &g, &n, &err), 0);
-	assert_int_equal(n, 6);
-	assert_int_equal(g[0].generation, 6);
-	assert_string_equal(g[0].state, "rolled-back");
-	assert_false(g[0].current);
-	assert_int_equal(g[4].generation, 2);
-	assert_true(g[4].current);
-	assert_string_equal(g[4].state, "committed");
-	free(g);
-
-	/* Keep 3: generations 6, 5, 4 stay, and 2 because it is current. */
-	assert_int_equal(db_prune(db, "a.example", 3, &err), 0);
-	assert_int_equal(db_generations(db, "a.example", &g, &n, &err), 0);
-	assert_int_equal(n, 4);
-	assert_int_equal(g[3].generation, 2);
-	free(g);
+	assert_int_equal(commit_fake(db, "a.example", "root"), 1);
+	assert_int_equal(commit_fake(db, "a.example", "root"), 2);
+	/* Ten failures in a row (3..12), each rolled back. */
+	for (i = 0; i < 10; i++) {
+		items[0] = fake_item("root", 1, KIND_ROOT, NULL);
+		items[1] = fake_item("server", 2, KIND_SERVER, "KEY");
+		assert_int_equal(db_commit_generation(db, "a.example", items, 2,
+		    6000, "t", &gen, &err), 0);
+		assert_int_equal(db_drop_pending(db, "a.example", gen,
+		    "rolled-back", "failed", 6000, &err), 0);
+		assert_int_equal(db_settle(db, "a.example", &err), 0);
+		assert_int_equal(db_prune(db, "a.example", 2, &kept, &n, &err),
+		    0);
+		/* 2 and 1 are live: the rollback targets stay. */
+		assert_int_equal(n, 2);
+		assert_int_equal(kept[0], 2);
+		assert_int_equal(kept[1], 1);
+		free(kept);
+	}
 	assert_string_equal(query1(fx->path, "SELECT count(*) FROM keystore "
-	    "WHERE generation IN (1, 3)"), "0");
-
-	assert_int_equal(db_events(db, "a.example", "rollback", 10, &ev, &n,
-	    &err), 0);
-	assert_int_equal(n, 1);
-	assert_int_equal(ev[0].generation, 2);
-	assert_string_equal(ev[0].message, "undo");
-	events_free(ev, n);
+	    "WHERE generation > 2"), "0");
+	/* A pending generation is never pruned. */
+	items[0] = fake_item("root", 1, KIND_ROOT, NULL);
+	items[1] = fake_item("server", 2, KIND_SERVER, "KEY");
+	assert_int_equal(db_commit_generation(db, "a.example", items, 2, 6000,
+	    "t", &gen, &err), 0);
+	assert_int_equal(db_prune(db, "a.example", 1, &kept, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(kept[0], gen);
+	assert_int_equal(kept[1], 2);
+	free(kept);
 	db_close(db);
 }
 
@@ -602,7 +664,7 @@ test_failed_commit_changes_nothing(void **state)
 	assert_string_equal(query1(fx->path, "SELECT count(*) FROM "
 	    "keystore"), "2");
 	assert_string_equal(query1(fx->path, "SELECT count(*) FROM "
-	    "events"), "1");
+	    "events"), "2");	/* the first commit and its going live */
 	assert_int_equal(db_staged(db, "a.example", &rows, &n, &err), 0);
 	assert_int_equal(n, 1);
 	ks_items_free(rows, n);
@@ -626,7 +688,8 @@ main(void)
 		T(test_corrupt_database_refuses),
 		T(test_stage_replace_unstage),
 		T(test_commit_clears_staged),
-		T(test_set_current_and_prune),
+		T(test_commit_states),
+		T(test_prune_live_first),
 		T(test_events_and_counts),
 		T(test_failed_commit_changes_nothing),
 #undef T

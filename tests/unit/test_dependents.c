@@ -86,7 +86,7 @@ run_ks(struct certd_conf *c, struct keystore *ks,
 
 	memset(o, 0, sizeof(*o));
 	assert_non_null(o->base = event_base_new());
-	if (dependents_run(o->base, c, ks, req, done_cb, o, &err) == -1)
+	if (dependents_run(o->base, c, ks, req, done_cb, o, &err) == NULL)
 		fail_msg("dependents_run: %s", err.message);
 	assert_true(dependents_busy());
 	event_base_loopexit(o->base, &tv);
@@ -222,8 +222,7 @@ test_only_and_missing(void **state)
 
 	req.only = "nosuch";
 	assert_non_null(base = event_base_new());
-	assert_int_equal(dependents_run(base, c, NULL, &req, done_cb, &o,
-	    &err), -1);
+	assert_null(dependents_run(base, c, NULL, &req, done_cb, &o, &err));
 	assert_int_equal(err.code, E_NOT_FOUND);
 	assert_false(dependents_busy());
 	event_base_free(base);

@@ -114,9 +114,16 @@ upload_ok(struct fx *fx, const char *name, int seq, X509 *x, EVP_PKEY *k,
 	struct cert_error	 err;
 	struct upload_result	 r;
 
-	if (upload(fx, DOMAIN, name, seq, x, k, res ? res : &r, &err) == -1)
+	if (res == NULL)
+		res = &r;
+	if (upload(fx, DOMAIN, name, seq, x, k, res, &err) == -1)
 		fail_msg("upload %s: %s %s (seq %d): %s", name,
 		    cert_code_name(err.code), err.name, err.seq, err.message);
+	/* A committed generation is pending until its dependents pass:
+	 * here they have none. */
+	if (res->committed && keystore_make_live(fx->ks, DOMAIN,
+	    res->generation, "no dependents", &err) == -1)
+		fail_msg("make live: %s", err.message);
 }
 
 /* The CloudStack sequence: root, intermediate, server + key. */
@@ -459,6 +466,7 @@ test_bundle_any_order_commits(void **state)
 		    err.message);
 	assert_true(res.committed);
 	assert_int_equal(res.generation, 1);
+	assert_int_equal(keystore_make_live(fx->ks, DOMAIN, 1, "ok", &err), 0);
 	assert_int_equal(keystore_current(fx->ks, DOMAIN, &c, NULL, &err), 0);
 	assert_int_equal(c->n, 3);
 	assert_int_equal(X509_cmp(c->items[0].cert, fx->c.root), 0);
@@ -845,7 +853,8 @@ test_rollback_and_prune(void **state)
 	struct cert_error	 err;
 	struct ks_domain	*d;
 	struct chain		*c;
-	int64_t			 gen;
+	int64_t			 gen, *kept;
+	size_t			 n;
 	int			 i;
 
 	commit_gen1(fx);
@@ -853,31 +862,40 @@ test_rollback_and_prune(void **state)
 		upload_ok(fx, "server", 3, fx->c.leaf, fx->c.leaf_key, &res);
 		assert_int_equal(res.generation, i);
 	}
-	assert_int_equal(keystore_set_current(fx->ks, DOMAIN, 3,
+	/* A rollback to 3 becomes current once its dependents pass. */
+	assert_int_equal(keystore_set_pending(fx->ks, DOMAIN, 3,
 	    "verify failed", &err), 0);
+	assert_int_equal(keystore_current(fx->ks, DOMAIN, &c, &gen, &err), 0);
+	assert_int_equal(gen, 4);
+	chain_free(c);
+	assert_int_equal(keystore_make_live(fx->ks, DOMAIN, 3, "ok", &err), 0);
 	assert_int_equal(keystore_current(fx->ks, DOMAIN, &c, &gen, &err), 0);
 	assert_int_equal(gen, 3);
 	chain_free(c);
-	assert_int_equal(keystore_set_current(fx->ks, DOMAIN, 9, "x", &err),
+	assert_int_equal(keystore_set_pending(fx->ks, DOMAIN, 9, "x", &err),
 	    -1);
 	assert_int_equal(err.code, E_NOT_FOUND);
 	assert_int_equal(keystore_generation(fx->ks, DOMAIN, 9, &c, &err), -1);
 	assert_int_equal(err.code, E_NOT_FOUND);
 
-	/* Keep 1: the newest (4, rolled back) and the current (3) stay. */
-	assert_int_equal(keystore_prune(fx->ks, DOMAIN, 1), 0);
+	/* Keep 1: the current (3) stays; 4 was rolled back, so it goes
+	 * before the live 1 and 2 do. */
+	assert_int_equal(keystore_prune(fx->ks, DOMAIN, 2, &kept, &n, &err),
+	    0);
+	free(kept);
 	assert_int_equal(keystore_domain(fx->ks, DOMAIN, &d, &err), 0);
 	assert_int_equal(d->ngens, 2);
-	assert_int_equal(d->gens[0].generation, 4);
-	assert_string_equal(d->gens[0].state, "rolled-back");
-	assert_false(d->gens[0].current);
-	assert_int_equal(d->gens[1].generation, 3);
-	assert_true(d->gens[1].current);
+	assert_int_equal(d->gens[0].generation, 3);
+	assert_string_equal(d->gens[0].state, "live");
+	assert_true(d->gens[0].current);
+	assert_int_equal(d->gens[1].generation, 2);
+	assert_string_equal(d->gens[1].state, "live");
 	keystore_domain_free(d);
 	/* A new commit continues the numbering. */
 	upload_ok(fx, "server", 3, fx->c.leaf, fx->c.leaf_key, &res);
 	assert_int_equal(res.generation, 5);
 	assert_int_equal(count_events(fx, "rollback"), 1);
+	assert_int_equal(count_events(fx, "live"), 6);
 }
 
 static const char *
