@@ -23,6 +23,7 @@
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -933,8 +934,11 @@ commit_reload(const char *only, struct commit_result *res,
 static int
 queue_recover(const char *domain, void *arg)
 {
-	TAILQ_INSERT_TAIL(&recover_q, job_new(JOB_RECOVER, domain, NULL, NULL),
-	    entry);
+	struct job	*j;
+
+	/* Not inside TAILQ_INSERT_TAIL: it evaluates its argument 4 times. */
+	j = job_new(JOB_RECOVER, domain, NULL, NULL);
+	TAILQ_INSERT_TAIL(&recover_q, j, entry);
 	return 0;
 }
 
@@ -1017,7 +1021,29 @@ collect_settled(const struct ks_summary *d, void *arg)
 	return 0;
 }
 
-/* Is domain's `current` the store's current generation, whole? */
+/* Does gen's manifest say it was rendered from what the store and the
+ * config hold now?  1 yes, 0 no, -1 cannot tell. */
+static int
+inputs_match(const char *domain, int64_t gen)
+{
+	struct ks_item		*items = NULL;
+	struct cert_error	 err;
+	char			 inputs[65];
+	size_t			 n = 0;
+	int			 dfd, rc = -1;
+
+	if (keystore_items(ks, domain, gen, &items, &n, &err) == 0 &&
+	    render_inputs(conf, domain, gen, items, n, inputs, &err) == 0 &&
+	    (dfd = gendir_open(conf, domain, 0)) != -1) {
+		rc = gendir_check_at(dfd, domain, gen, inputs);
+		close(dfd);
+	}
+	ks_items_free(items, n);
+	return rc;
+}
+
+/* Is domain's `current` the store's current generation, whole, and
+ * rendered under the config certd runs with? */
 static void
 check_domain(const char *domain)
 {
@@ -1025,18 +1051,28 @@ check_domain(const char *domain)
 	struct ks_state		 st;
 	struct cert_error	 err;
 	int64_t			 cur;
+	const char		*why;
 
 	gendir_clean(conf, domain);
 	if (keystore_state(ks, domain, &st, &err) == -1)
 		return;
 	cur = gendir_current(conf, domain);
-	if (cur == st.current && gendir_check(conf, domain, st.current))
+	if (cur == 0)
+		why = "missing";
+	else if (cur < 0)
+		why = "damaged";
+	else if (cur != st.current)
+		why = "name another generation";
+	else if (!gendir_check(conf, domain, st.current))
+		why = "incomplete";
+	else if (inputs_match(domain, st.current) == 0)
+		why = "rendered under another configuration";
+	else
 		return;
 	f.generation = st.current;
 	log_fields(LOG_NOTICE, &f, "%s: current files %s; rendering "
-	    "generation %lld from the store", domain, cur == 0 ? "missing" :
-	    cur < 0 ? "damaged" : cur != st.current ? "name another "
-	    "generation" : "incomplete", (long long)st.current);
+	    "generation %lld from the store", domain, why,
+	    (long long)st.current);
 	if (render_from_db(domain, st.current, &err) == -1) {
 		f.code = "render-failed";
 		log_fields(LOG_ERR, &f, "%s: %s", domain, err.message);

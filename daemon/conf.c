@@ -329,7 +329,39 @@ parse_hostport(const char *v, char **host, char **port)
 struct parse_state {
 	struct certd_conf	*conf;
 	char			 err[256];	/* first error */
+	FILE			*f;
+	int			 line;
+	int			 toolong;	/* the line that did not fit */
 };
+
+/*
+ * inih reads at most INI_MAX_LINE (200) bytes of a line and parses the
+ * rest as a line of its own: a long exec = would be cut in two, and the
+ * second half could pass for a key.  Lines are read whole here, and one
+ * that does not fit stops the parse with an error that says so.
+ */
+static char *
+read_line(char *buf, int size, void *arg)
+{
+	struct parse_state	*ps = arg;
+	char			*line = NULL;
+	size_t			 cap = 0;
+	ssize_t			 n;
+
+	if ((n = getline(&line, &cap, ps->f)) == -1) {
+		free(line);
+		return NULL;
+	}
+	ps->line++;
+	if (n >= size - 1) {
+		ps->toolong = ps->line;
+		free(line);
+		return NULL;
+	}
+	memcpy(buf, line, (size_t)n + 1);
+	free(line);
+	return buf;
+}
 
 static int
 fail(struct parse_state *ps, const char *fmt, ...)
@@ -616,8 +648,15 @@ conf_load(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		goto fail;
 	}
-	line = ini_parse_file(f, handler, &ps);
+	ps.f = f;
+	line = ini_parse_stream(read_line, &ps, handler, &ps);
 	fclose(f);
+	if (line == 0 && ps.toolong != 0) {
+		snprintf(err, errlen, "%s:%d: line longer than %d bytes; for a "
+		    "long command, put it in a script and name the script",
+		    path, ps.toolong, INI_MAX_LINE - 3);
+		goto fail;
+	}
 	if (line != 0) {
 		if (line == -1)
 			snprintf(err, errlen, "%s: cannot read", path);

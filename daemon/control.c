@@ -169,6 +169,8 @@ conn_answered(struct evhttp_request *req, void *arg)
 {
 	struct conn	*conn = arg;
 
+	if (conn->evcon != NULL)
+		evhttp_connection_set_timeout(conn->evcon, API_REQUEST_TIMEOUT);
 	conn_arm(conn);
 }
 
@@ -236,6 +238,9 @@ request_cb(struct evhttp_request *req, void *arg)
 	bev = evhttp_connection_get_bufferevent(evcon);
 	if ((conn = conn_find(ctl, bev)) != NULL) {
 		event_del(conn->deadline);
+		/* A commit may wait in the queue and run its dependents for
+		 * minutes: evhttp must not close the connection meanwhile. */
+		evhttp_connection_set_timeout(evcon, CONTROL_ANSWER_TIMEOUT);
 		if (conn->evcon == NULL) {
 			conn->evcon = evcon;
 			evhttp_connection_set_closecb(evcon, conn_closed, conn);

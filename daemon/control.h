@@ -17,6 +17,7 @@
 #include "error.h"
 
 #define CONTROL_MAX_CONNS	1024	/* connections beyond this wait */
+#define CONTROL_ANSWER_TIMEOUT	3600	/* s a request may wait for its answer */
 
 struct control;
 struct control_req;		/* one request waiting for its answer */

@@ -477,7 +477,8 @@ gendir_unlink_current(const struct certd_conf *conf, const char *domain,
 	int	 dfd, rc = 0;
 
 	if ((dfd = gendir_open(conf, domain, 0)) == -1)
-		return errno == ENOENT ? 0 : cert_error_set(err, E_INTERNAL,
+		return errno == ENOENT || errno == ENOTDIR ? 0 :
+		    cert_error_set(err, E_INTERNAL,
 		    NULL, 0, "%s: %s", domain, strerror(errno));
 	gendir_dir(conf, domain, dir, sizeof(dir));
 	if ((unlinkat(dfd, "current", 0) == -1 && errno != ENOENT) ||

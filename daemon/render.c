@@ -65,6 +65,9 @@ struct build {
 
 static const char *system_ca_bundle = SYSTEM_CA_BUNDLE;
 
+static gid_t	key_gid(const struct certd_conf *);
+static int	system_digest(char out[65], struct cert_error *);
+
 void
 render_set_system_bundle(const char *path)
 {
@@ -125,11 +128,12 @@ system_cas(struct build *b, struct cert_error *err)
 	char	*buf;
 	size_t	 len;
 
+	if (system_digest(b->sys_sha256, err) == -1)
+		return -1;
 	if (read_file(system_ca_bundle, SYSTEM_CA_MAX, &buf, &len) == -1)
 		return cert_error_set(err, E_INTERNAL, NULL, 0, "%s: %s "
 		    "(truststore_include_system)", system_ca_bundle,
 		    strerror(errno));
-	sha256_hex(buf, len, b->sys_sha256);
 	b->sys = sk_X509_new_null();
 	if ((bio = BIO_new_mem_buf(buf, (int)len)) != NULL)
 		while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL)
@@ -146,43 +150,91 @@ system_cas(struct build *b, struct cert_error *err)
 	return 0;
 }
 
+/* One certificate as far as the inputs digest is concerned. */
+struct input_item {
+	const char	*name;
+	int		 kind;
+	char		 fingerprint[65];
+};
+
 /*
  * The digest of everything that shapes the files: the chain, the config
  * values that go into them, the system CAs.  It is kept in the manifest,
- * so a changed trust store password (say) makes the next render write the
- * files again instead of reusing them.
+ * so a changed trust store password (say) makes the next render, or the
+ * check at start, write the files again instead of reusing them.
  */
 static void
-inputs_digest(struct build *b)
+inputs_digest(const struct certd_conf *c, const char *domain, int64_t gen,
+    gid_t gid, const char *sys_sha256, const struct input_item *it, size_t n,
+    char out[65])
 {
-	const struct certd_conf	*c = b->conf;
-	EVP_MD_CTX		*md;
-	unsigned char		 out[EVP_MAX_MD_SIZE];
-	unsigned int		 outlen = 0;
-	char			*s;
-	size_t			 i;
-	int			 n;
+	char	*s, *t;
+	size_t	 i;
 
-	md = EVP_MD_CTX_new();
-	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-	n = xasprintf(&s, "certd render inputs 1\n%s\n%" PRId64 "\n%s\n%s\n"
-	    "%s\n%d\n%s\n%ld\n", b->domain, b->gen, c->state_dir,
+	xasprintf(&s, "certd render inputs 1\n%s\n%" PRId64 "\n%s\n%s\n%s\n"
+	    "%d\n%s\n%ld\n", domain, gen, c->state_dir,
 	    c->truststore_password, conf_keystore_password(c),
-	    c->truststore_include_system, b->sys_sha256, (long)b->gid);
-	EVP_DigestUpdate(md, s, (size_t)n);
-	free(s);
-	for (i = 0; i < b->ch->n; i++) {
-		char	 fp[65];
-
-		cert_sha256(b->ch->items[i].cert, fp);
-		n = xasprintf(&s, "%s\n%d\n%s\n", b->ch->items[i].name,
-		    (int)b->ch->items[i].kind, fp);
-		EVP_DigestUpdate(md, s, (size_t)n);
+	    c->truststore_include_system, sys_sha256, (long)gid);
+	for (i = 0; i < n; i++) {
+		xasprintf(&t, "%s%s\n%d\n%s\n", s, it[i].name, it[i].kind,
+		    it[i].fingerprint);
 		free(s);
+		s = t;
 	}
-	EVP_DigestFinal_ex(md, out, &outlen);
-	EVP_MD_CTX_free(md);
-	hex_encode(out, outlen, b->inputs);
+	sha256_hex(s, strlen(s), out);
+	free(s);
+}
+
+/* The system CA bundle's digest, read again only when the file changed. */
+static int
+system_digest(char out[65], struct cert_error *err)
+{
+	static struct stat	 seen;
+	static char		 sha[65];
+	struct stat		 st;
+	char			*buf;
+	size_t			 len;
+
+	if (stat(system_ca_bundle, &st) == -1)
+		return cert_error_set(err, E_INTERNAL, NULL, 0, "%s: %s "
+		    "(truststore_include_system)", system_ca_bundle,
+		    strerror(errno));
+	if (sha[0] == '\0' || st.st_ino != seen.st_ino ||
+	    st.st_size != seen.st_size ||
+	    st.st_mtim.tv_sec != seen.st_mtim.tv_sec ||
+	    st.st_mtim.tv_nsec != seen.st_mtim.tv_nsec) {
+		if (read_file(system_ca_bundle, SYSTEM_CA_MAX, &buf, &len) == -1)
+			return cert_error_set(err, E_INTERNAL, NULL, 0, "%s: %s",
+			    system_ca_bundle, strerror(errno));
+		sha256_hex(buf, len, sha);
+		free(buf);
+		seen = st;
+	}
+	strlcpy(out, sha, 65);
+	return 0;
+}
+
+int
+render_inputs(const struct certd_conf *conf, const char *domain, int64_t gen,
+    const struct ks_item *items, size_t n, char out[65],
+    struct cert_error *err)
+{
+	struct input_item	 it[CHAIN_MAX];
+	char			 sys[65] = "";
+	size_t			 i;
+
+	if (n > CHAIN_MAX)
+		n = CHAIN_MAX;
+	if (conf->truststore_include_system && system_digest(sys, err) == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		it[i].name = items[i].name;
+		it[i].kind = (int)items[i].kind;
+		strlcpy(it[i].fingerprint, items[i].fingerprint,
+		    sizeof(it[i].fingerprint));
+	}
+	inputs_digest(conf, domain, gen, key_gid(conf), sys, it, n, out);
+	return 0;
 }
 
 /* Trust entries: root and intermediates, then the system CAs if asked. */
@@ -367,7 +419,8 @@ static int
 build_init(struct build *b, const struct certd_conf *conf, const char *domain,
     int64_t gen, const struct chain *ch, struct cert_error *err)
 {
-	size_t	 i;
+	struct input_item	 it[CHAIN_MAX];
+	size_t			 i;
 
 	memset(b, 0, sizeof(*b));
 	b->conf = conf;
@@ -386,7 +439,13 @@ build_init(struct build *b, const struct certd_conf *conf, const char *domain,
 	}
 	if (conf->truststore_include_system && system_cas(b, err) == -1)
 		return -1;
-	inputs_digest(b);
+	for (i = 0; i < ch->n; i++) {
+		it[i].name = ch->items[i].name;
+		it[i].kind = (int)ch->items[i].kind;
+		cert_sha256(ch->items[i].cert, it[i].fingerprint);
+	}
+	inputs_digest(conf, domain, gen, b->gid, b->sys_sha256, it, ch->n,
+	    b->inputs);
 	return 0;
 }
 

@@ -10,6 +10,7 @@
 #include "chain.h"
 #include "conf.h"
 #include "error.h"
+#include "keystore.h"
 
 /*
  * Write gen-<gen> for domain from chain (which holds the key) and make it
@@ -26,6 +27,15 @@
  */
 int	render_generation(const struct certd_conf *, const char *domain,
 	    int64_t gen, const struct chain *, struct cert_error *);
+/*
+ * The digest of a generation's render inputs from its rows (no key is
+ * read), as render_generation writes it into the manifest: a complete
+ * generation whose manifest says otherwise was rendered under another
+ * config and is rendered again.
+ */
+int	render_inputs(const struct certd_conf *, const char *domain,
+	    int64_t gen, const struct ks_item *, size_t n, char out[65],
+	    struct cert_error *);
 /* Where truststore_include_system reads CAs (NULL: Debian's bundle,
  * /etc/ssl/certs/ca-certificates.crt); for tests. */
 void	render_set_system_bundle(const char *path);

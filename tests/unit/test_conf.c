@@ -199,6 +199,15 @@ test_errors_name_file_and_line(void **state)
 	    "b..example\n");
 	assert_non_null(strstr(e, ":3: domains: \"b..example\" is not a "
 	    "domain name"));
+	/* inih cuts lines at 200 bytes: a longer one is refused, not cut. */
+	{
+		char	 big[512];
+
+		snprintf(big, sizeof(big), "[dependent web]\nexec = /bin/echo "
+		    "%0250d\ntimeout = 5\n", 0);
+		e = load_err(big);
+		assert_non_null(strstr(e, ":2: line longer than 197 bytes"));
+	}
 	e = load_err("x = 1\n");
 	assert_non_null(strstr(e, ":1: \"x\" outside a section"));
 	e = load_err("[certd\n");
