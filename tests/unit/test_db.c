@@ -354,10 +354,22 @@ test_v1_migrated_schema_equals_new(void **state)
 	unlink(fresh);
 	snprintf(fresh, sizeof(fresh), "%s/fresh.db-shm", fx->dir);
 	unlink(fresh);
-	if (strcmp(a, b) != 0)
-		fail_msg("schema after migrating v1:\n%s\nschema of a new "
-		    "database:\n%s\n(sql/001_initial.sql must not change: "
-		    "add a migration)", a, b);
+	if (strcmp(a, b) != 0) {
+		const char	*p = a, *q = b;
+		int		 line = 1;
+
+		/* The first line that differs (the whole text is too long
+		 * for cmocka's message). */
+		for (; *p == *q; p++, q++)
+			line += *p == '\n';
+		while (p > a && p[-1] != '\n')
+			p--, q--;
+		fail_msg("the schema of a database migrated from v1 differs "
+		    "from a new one's at line %d:\n  migrated v1: %.*s\n  new "
+		    "database:  %.*s\nsql/001_initial.sql must not change: "
+		    "add a migration", line, (int)strcspn(p, "\n"), p,
+		    (int)strcspn(q, "\n"), q);
+	}
 	assert_non_null(strstr(a, "table keystore: CREATE TABLE keystore"));
 	free(a);
 	free(b);
