@@ -1,10 +1,15 @@
 # lib.sh: helpers for integration tests.  Source it first:
 #   . "$top_srcdir/tests/integration/lib.sh"
 # It makes $T (a private temp dir, removed on exit), and offers: fail, skip,
-# need, on_exit, free_port, wait_for, start_certd, stop_certd, ctl (certctl on
-# the private socket), api (curl on the private socket), pki (tests/testpki),
-# pki_leaf, run, form_upload, ks_dump, json_get, assert_eq, assert_contains,
-# assert_not_contains.
+# need, need_built, on_exit, free_port, wait_for, start_certd, stop_certd,
+# ctl (certctl on the private socket), api and expect_code (curl on the
+# private socket), pki (tests/testpki), pki_leaf, run, form_upload, ks_dump,
+# ks_unchanged, json_get, assert_eq, assert_contains, assert_not_contains.
+#
+# Exit 77 (skip) only for what the machine lacks, never for what the build
+# lacks; tests/integration/run counts a skip as a failure unless its reason
+# is in tests/skips-allowed (see README "Tests").  Never run certd without
+# -f: the host's config is none of a test's business.
 set -u
 : "${top_srcdir:?run me through tests/integration/run or make check}"
 : "${top_builddir:=$top_srcdir}"
@@ -17,10 +22,15 @@ chmod 755 "$T"		# Apache children (www-data) may need to traverse it
 _exit_cmds=""
 on_exit() { _exit_cmds="$1
 $_exit_cmds"; }
+# Set by a check that fails while the exit commands run (stop_certd), where
+# `fail` cannot exit without skipping the rest of the cleanup.
+_in_cleanup="" _late_fail=""
 _cleanup() {
 	rc=$?
 	trap - EXIT INT TERM
+	_in_cleanup=1
 	eval "$_exit_cmds"
+	[ -z "$_late_fail" ] || rc=1
 	# A sanitizer report from the private certd fails the test even if
 	# everything it checked passed (the sanitizer build runs these too).
 	if [ -f "$T/certd.log" ] && grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$T/certd.log"; then
@@ -58,6 +68,9 @@ trap 'exit 130' INT TERM
 fail() { echo "FAIL: $*" >&2; exit 1; }
 skip() { echo "skip: $*"; exit 77; }
 need() { for c in "$@"; do command -v "$c" >/dev/null 2>&1 || skip "$c not installed (tests/setup-debian)"; done; }
+# need_built FILE...: what `make check` builds (certd, tests/render-tool...)
+# must be there: its absence is a broken build, a failure, not a skip.
+need_built() { for f in "$@"; do [ -x "$f" ] || [ -f "$f" ] || fail "$f not built (make check builds it)"; done; }
 say() { echo "--- $*"; }
 
 assert_eq() { [ "$1" = "$2" ] || fail "${3:-values differ}: expected '$2', got '$1'"; }
@@ -93,31 +106,61 @@ start_certd() {
 		echo "socket = $CERTD_SOCK"
 		echo "${1:-}"
 	} > "$T/certd.conf"
+	_out=$("$CERTD" -t -f "$T/certd.conf" 2>&1) || fail "certd -t -f $T/certd.conf: $_out"
 	"$CERTD" -d -f "$T/certd.conf" >>"$T/certd.log" 2>&1 &
 	CERTD_PID=$!
 	on_exit "stop_certd"
 	wait_for 10 test -S "$CERTD_SOCK" || fail "certd did not create $CERTD_SOCK"
 	wait_for 10 api GET /v1/status || fail "certd does not answer on $CERTD_SOCK"
 }
+# stop_certd [EXPECTED_RC]: SIGTERM, wait; the test fails unless certd
+# exits EXPECTED_RC (0: a crash or a sanitizer abort at exit is a failure).
+# The exit commands run it too, for a certd the test left running.
 stop_certd() {
 	[ -n "${CERTD_PID:-}" ] || return 0
 	kill -TERM "$CERTD_PID" 2>/dev/null
 	wait "$CERTD_PID" 2>/dev/null
 	CERTD_RC=$?
 	CERTD_PID=""
+	[ "$CERTD_RC" -eq "${1:-0}" ] && return 0
+	if [ -n "$_in_cleanup" ]; then
+		echo "FAIL: certd exited $CERTD_RC on SIGTERM, expected ${1:-0}"
+		_late_fail=1
+		return 1
+	fi
+	fail "certd exited $CERTD_RC on SIGTERM, expected ${1:-0}"
 }
 
 ctl() { "$CERTCTL" -s "$CERTD_SOCK" "$@"; }
-# api METHOD PATH [curl args...]: body on stdout; fails on HTTP >= 400
-# unless API_OK_CODES is set.  HTTP code in $T/api.code.
+# api METHOD PATH [curl args...]: body on stdout (and in $T/api.body),
+# HTTP code in $T/api.code; returns 1 on HTTP >= 400 or a transport error.
+# Both files are this call's: 000 and no body when nothing came back.
 api() {
 	_m=$1 _p=$2; shift 2
+	rm -f "$T/api.body" "$T/api.code"
 	_code=$(curl -s -o "$T/api.body" -w '%{http_code}' --max-time 30 \
-	    --unix-socket "$CERTD_SOCK" -X "$_m" "$@" "http://certd$_p") || return 1
-	echo "$_code" > "$T/api.code"
+	    --unix-socket "$CERTD_SOCK" -X "$_m" "$@" "http://certd$_p")
+	_rc=$?
+	echo "${_code:-000}" > "$T/api.code"
+	if [ "$_rc" -ne 0 ]; then
+		echo "api $_m $_p: curl exit $_rc (HTTP ${_code:-000})" >&2
+		rm -f "$T/api.body"
+		return 1
+	fi
 	cat "$T/api.body"
 	[ "$_code" -lt 400 ]
 }
+# expect_code CODE CMD...: run CMD (api, form_upload...; stdout dropped) and
+# fail unless its request was answered with HTTP CODE.  The answer stays in
+# $T/api.body; api_error prints its error code.
+expect_code() {
+	_want=$1; shift
+	"$@" >/dev/null
+	_got=$(cat "$T/api.code" 2>/dev/null)
+	[ "$_got" = "$_want" ] ||
+	    fail "$*: HTTP ${_got:-(no request)}, expected $_want: $(cat "$T/api.body" 2>/dev/null)"
+}
+api_error() { json_get 'j["error"]["code"]' < "$T/api.body"; }
 
 # jq-like without jq: `api GET /v1/status | json_get 'j["domains"][0]["generation"]'`
 # (a Python expression over j; dicts and lists print as JSON).
@@ -127,12 +170,29 @@ j = json.load(sys.stdin)
 v = eval(sys.argv[1])
 print(json.dumps(v) if isinstance(v, (dict, list)) or v is None else v)' "$1"
 }
-# ks_dump: the keystore, generations and staged tables as SQL text, to
-# prove a rejected request changed nothing.
+# ks_dump FILE: the domains, generations, keystore and staged tables as SQL
+# text in FILE; ks_unchanged FILE LABEL: fail unless a new dump equals it
+# (what proves a rejected request changed nothing).  The events table is
+# left out: a rejection is recorded there.
+KS_TABLES="domains generations keystore staged"
 ks_dump() {
-	for _t in keystore generations staged; do
-		sqlite3 "$CERTD_STATE/certd.db" ".dump $_t" 2>/dev/null
+	_db=$CERTD_STATE/certd.db
+	[ -s "$_db" ] || fail "ks_dump: no database at $_db"
+	_have=$(sqlite3 -readonly -bail "$_db" "SELECT group_concat(name, ' ') FROM
+	    (SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name)") ||
+	    fail "ks_dump: sqlite3 cannot read $_db"
+	for _t in $KS_TABLES; do
+		case " $_have " in *" $_t "*) ;; *) fail "ks_dump: no table $_t in $_db ($_have)" ;; esac
 	done
+	# shellcheck disable=SC2086
+	sqlite3 -readonly -bail "$_db" ".dump $KS_TABLES" > "$1" ||
+	    fail "ks_dump: sqlite3 .dump failed"
+	grep -q "^CREATE TABLE domains" "$1" || fail "ks_dump: the dump has no domains table"
+}
+ks_unchanged() {
+	ks_dump "$T/ks.now"
+	diff -u "$1" "$T/ks.now" > "$T/ks.diff" || fail "${2:-keystore tables} changed:
+$(cat "$T/ks.diff")"
 }
 # pki_leaf CA_DIR OUT DOMAIN: another server certificate OUT.pem (EC key
 # OUT.key) for DOMAIN from CA_DIR's inter1, as `pki chain` left it: one

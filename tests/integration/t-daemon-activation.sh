@@ -4,6 +4,7 @@
 # and sends READY=1 and a STATUS= line to a NOTIFY_SOCKET this test owns.
 . "$top_srcdir/tests/integration/lib.sh"
 need curl python3 systemd-socket-activate
+need_built "$CERTD"
 
 SOCK=$T/activated.sock
 NOTIFY=$T/notify.sock

@@ -24,10 +24,12 @@ assert_contains "$out" "$T/bad.conf:3:" "certd -t message"
 out=$("$CERTD" -t -D "$T/dd" -f "$T/good.conf") || fail "certd -t -D"
 assert_contains "$out" "socket = $T/dd/control.sock"
 
-say "commit generation 1 with a slow dependent"
-# The dependent takes 2 s, long enough to send SIGTERM in the middle.
+say "commit generation 1 with a dependent that can be held"
+# While the fifo $T/gate exists the dependent says it is running (the file
+# $T/in-flight) and then waits for a line on the fifo: the commit is in
+# flight for exactly as long as the test wants, however slow the machine.
 start_certd "[dependent slow]
-exec = /bin/sh -c 'sleep 2; echo reloaded'"
+exec = /bin/sh -c 'if [ -p $T/gate ]; then : > $T/in-flight; read go < $T/gate; fi; echo reloaded'"
 form_upload $D root 1 "$T/p/root.pem" >/dev/null || fail "root"
 form_upload $D inter 2 "$T/p/inter1.pem" >/dev/null || fail "inter"
 out=$(form_upload $D server 3 "$T/p/server.pem" "$T/p/server.key") || fail "server: $out"
@@ -54,18 +56,24 @@ api GET /v1/status >/dev/null || fail "certd stopped answering after a bad reloa
 sed -i '$d' "$T/certd.conf"
 
 say "SIGTERM during a commit: it finishes, the client gets its answer, exit 0"
-curl -s --max-time 30 --unix-socket "$CERTD_SOCK" http://certd/v1/certificates \
+mkfifo "$T/gate" || fail "mkfifo"
+curl -s --max-time 60 --unix-socket "$CERTD_SOCK" http://certd/v1/certificates \
     --data-urlencode domainsuffix=$D --data-urlencode name=server --data-urlencode id=3 \
     --data-urlencode certificate@"$T/s2.pem" --data-urlencode privatekey@"$T/s2.key" \
     > "$T/commit.out" &
 cpid=$!
-wait_for 5 grep -q "generation 2 rendered" "$T/certd.log" || fail "commit not in flight"
+wait_for 30 test -e "$T/in-flight" || fail "the dependent of generation 2 never started"
 assert_eq "$(api GET /v1/status | json_get 'j["busy"]')" True "busy during the dependents run"
 pid=$CERTD_PID
 kill -TERM "$pid"
-sleep 0.3
+# certd has taken the signal (it says so) while the dependent still waits.
+wait_for 30 grep -q "finishing the commit in flight first" "$T/certd.log" ||
+	fail "certd did not log that it finishes the commit first"
 # Not accepting any more, but still finishing.
 kill -0 "$pid" 2>/dev/null || fail "certd exited before the commit finished"
+[ -e "$CERTD_SOCK" ] && fail "the socket is still there after SIGTERM"
+[ -s "$T/commit.out" ] && fail "the client was answered before the dependent finished"
+timeout 30 sh -c 'echo go > "$1"' sh "$T/gate" || fail "the dependent was not waiting on $T/gate"
 wait "$pid"
 rc=$?
 CERTD_PID=""

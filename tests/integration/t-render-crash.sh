@@ -6,7 +6,7 @@
 . "$top_srcdir/tests/integration/lib.sh"
 need strace
 RT=$top_builddir/tests/render-tool
-[ -x "$RT" ] || skip "tests/render-tool not built"
+need_built "$RT"
 strace -f -qq -o /dev/null true 2>/dev/null || skip "strace cannot trace here (no ptrace)"
 
 # LeakSanitizer cannot run under ptrace; in a sanitizer build leaks are

@@ -3,9 +3,10 @@
 # chain verifies, the key matches the certificate, modes and group are those
 # the README lists, the keystore opens with its password, the manifest is true.
 . "$top_srcdir/tests/integration/lib.sh"
-need openssl jq sha256sum
+need openssl jq sha256sum keytool apache2
+[ "$(id -u)" -eq 0 ] || skip "needs root to start apache2"
 RT=$top_builddir/tests/render-tool
-[ -x "$RT" ] || skip "tests/render-tool not built"
+need_built "$RT"
 
 if getent group ssl-cert >/dev/null; then
 	keymode="640 ssl-cert"
@@ -106,40 +107,35 @@ openssl verify -CAfile "$T/state/domains/www.example.com/gen-1/root.pem" \
     -untrusted "$T/state/domains/www.example.com/gen-1/chain.pem" \
     "$T/state/domains/www.example.com/gen-1/cert.pem" >/dev/null || fail "gen-1 damaged"
 # Java's keytool reads both trust stores as trusted-certificate entries.
-if command -v keytool >/dev/null 2>&1; then
-	say "keytool -list on the trust stores"
-	g=$T/state/domains/www.example.com/current
-	for f in truststore.jks:JKS truststore.p12:PKCS12; do
-		out=$(keytool -J-Duser.language=en -list -keystore "$g/${f%%:*}" \
-		    -storetype "${f#*:}" -storepass changeit 2>&1) ||
-		    fail "keytool cannot read ${f%%:*}: $out"
-		assert_eq "$(echo "$out" | grep -c trustedCertEntry)" 3 "trusted entries in ${f%%:*}"
-		assert_contains "$out" "root," "${f%%:*} aliases"
-	done
-fi
+say "keytool -list on the trust stores"
+g=$T/state/domains/www.example.com/current
+for f in truststore.jks:JKS truststore.p12:PKCS12; do
+	out=$(keytool -J-Duser.language=en -list -keystore "$g/${f%%:*}" \
+	    -storetype "${f#*:}" -storepass changeit 2>&1) ||
+	    fail "keytool cannot read ${f%%:*}: $out"
+	assert_eq "$(echo "$out" | grep -c trustedCertEntry)" 3 "trusted entries in ${f%%:*}"
+	assert_contains "$out" "root," "${f%%:*} aliases"
+done
 
 # A real Apache that Includes apache-ssl.conf serves the rendered chain.
-if command -v apache2 >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
-	say "apache2 with Include apache-ssl.conf"
-	. "$top_srcdir/tests/integration/apache.sh"
-	port=$(free_port)
-	apache_conf "$T/apache" $port
-	cat >> "$T/apache/httpd.conf" <<-EOF
-	<VirtualHost 127.0.0.1:$port>
-	  SSLEngine on
-	  Include "$T/state/domains/www.example.com/current/apache-ssl.conf"
-	</VirtualHost>
-	EOF
-	apache2 -f "$T/apache/httpd.conf" -k start || fail "apache2 does not start with the rendered files"
-	on_exit 'apache_stop "$T/apache"'
-	wait_for 10 sh -c "echo | openssl s_client -connect 127.0.0.1:$port" ||
-	    fail "apache2 does not answer on $port: $(tail -n 5 "$T/apache/error.log")"
-	g=$T/state/domains/www.example.com/current
-	out=$(echo | openssl s_client -connect "127.0.0.1:$port" -servername www.example.com \
-	    -CAfile "$g/root.pem" -verify_return_error -verify_hostname www.example.com \
-	    -showcerts 2>&1) || fail "TLS to apache2 does not verify: $out"
-	assert_contains "$out" "Verify return code: 0 (ok)"
-	# Served: leaf and both intermediates, not the root.
-	assert_eq "$(echo "$out" | grep -c 'BEGIN CERTIFICATE')" 3 "certificates apache2 serves"
-fi
+say "apache2 with Include apache-ssl.conf"
+. "$top_srcdir/tests/integration/apache.sh"
+port=$(free_port)
+apache_conf "$T/apache" $port
+cat >> "$T/apache/httpd.conf" <<EOF
+<VirtualHost 127.0.0.1:$port>
+  SSLEngine on
+  Include "$T/state/domains/www.example.com/current/apache-ssl.conf"
+</VirtualHost>
+EOF
+on_exit 'apache_stop "$T/apache"'
+apache2 -f "$T/apache/httpd.conf" -k start || fail "apache2 does not start with the rendered files"
+wait_for 10 sh -c "echo | openssl s_client -connect 127.0.0.1:$port" ||
+    fail "apache2 does not answer on $port: $(tail -n 5 "$T/apache/error.log")"
+out=$(echo | openssl s_client -connect "127.0.0.1:$port" -servername www.example.com \
+    -CAfile "$g/root.pem" -verify_return_error -verify_hostname www.example.com \
+    -showcerts 2>&1) || fail "TLS to apache2 does not verify: $out"
+assert_contains "$out" "Verify return code: 0 (ok)"
+# Served: leaf and both intermediates, not the root.
+assert_eq "$(echo "$out" | grep -c 'BEGIN CERTIFICATE')" 3 "certificates apache2 serves"
 echo "all rendered files check out"

@@ -9,15 +9,17 @@ need openssl
 
 say "the runbook's commands, verbatim but for -subj"
 cd "$T"
-openssl genrsa -out rootCA.key 2048 2>/dev/null
-openssl req -x509 -new -key rootCA.key -days 1024 -out rootCA.pem -subj "/CN=Runbook Root CA"
-openssl genrsa -out mysite.key 2048 2>/dev/null
-openssl req -new -key mysite.key -out mysite.csr -subj "/CN=mysite.test"
+openssl genrsa -out rootCA.key 2048 2>/dev/null || fail "genrsa"
+openssl req -x509 -new -key rootCA.key -days 1024 -out rootCA.pem -subj "/CN=Runbook Root CA" ||
+    fail "req -x509"
+openssl genrsa -out mysite.key 2048 2>/dev/null || fail "genrsa"
+openssl req -new -key mysite.key -out mysite.csr -subj "/CN=mysite.test" || fail "req -new"
 openssl x509 -req -in mysite.csr -CA rootCA.pem -CAkey rootCA.key \
-    -CAcreateserial -out mysite.crt -days 500 2>/dev/null
+    -CAcreateserial -out mysite.crt -days 500 2>/dev/null || fail "x509 -req"
 # The key from genrsa is PKCS#8 in OpenSSL 3; the older runbooks' PKCS#1
 # (`BEGIN RSA PRIVATE KEY`) must work as well.
-openssl pkey -in mysite.key -traditional -out mysite-pkcs1.key
+openssl pkey -in mysite.key -traditional -out mysite-pkcs1.key || fail "pkey -traditional"
+grep -q "BEGIN RSA PRIVATE KEY" mysite-pkcs1.key || fail "mysite-pkcs1.key is not PKCS#1"
 
 start_certd
 say "upload root and server with certctl"

@@ -1,14 +1,19 @@
 #!/bin/sh
 # Peer credentials decide access: an unprivileged uid (setpriv nobody) may
 # GET /v1/status and /metrics but gets 403 E_FORBIDDEN on anything that
-# reads chains or changes things; after admin_group = its group (applied by
-# SIGHUP) it may.  socket_mode = 0660 hides even status from it.
+# reads chains or changes things, and its refused requests change nothing;
+# after admin_group = its group (applied by SIGHUP) it may.  socket_mode =
+# 0660 hides even status from it.
 . "$top_srcdir/tests/integration/lib.sh"
-need curl python3 setpriv
+need curl python3 setpriv sqlite3
 [ "$(id -u)" = 0 ] || skip "needs root for setpriv"
 getent passwd nobody >/dev/null || skip "no user nobody"
 NOGROUP=$(getent group nogroup >/dev/null && echo nogroup || echo nobody)
 
+D=example.com
+pki chain "$T/p" --domain $D --inter 1 >/dev/null || fail "testpki chain"
+# nobody must be able to read what it uploads.
+chmod 755 "$T/p" && chmod 644 "$T/p/root.pem" "$T/p/inter1.pem"
 start_certd "admin_group = certd-nonexistent-group"
 # Every directory on the way to the socket must be traversable.
 chmod 755 "$T"
@@ -23,6 +28,19 @@ as_nobody() {
 	sed '$d' "$T/nb.raw" > "$T/nb.body"
 	tail -n 1 "$T/nb.raw"
 }
+# upload AS NAME SEQ FILE: a form upload to $D as root (api) or nobody;
+# prints the HTTP code.
+upload() {
+	if [ "$1" = root ]; then
+		form_upload $D "$2" "$3" "$4" > "$T/nb.body"
+		cat "$T/api.code"
+	else
+		as_nobody POST /v1/certificates --data-urlencode domainsuffix=$D \
+		    --data-urlencode "name=$2" --data-urlencode "id=$3" \
+		    --data-urlencode "certificate@$4"
+	fi
+}
+rows() { grep -c '^INSERT' "$1"; }
 
 say "nobody may read status and metrics"
 assert_eq "$(as_nobody GET /v1/status)" 200 "GET /v1/status as nobody"
@@ -30,38 +48,45 @@ assert_contains "$(cat "$T/nb.body")" '"domains"'
 assert_eq "$(as_nobody GET /metrics)" 200 "GET /metrics as nobody"
 assert_contains "$(cat "$T/nb.body")" 'certd_build_info{version='
 
-say "nobody may not upload, show, discard, roll back, render or reload"
-code=$(as_nobody POST /v1/certificates --data-urlencode domainsuffix=example.com \
-    --data-urlencode name=root --data-urlencode id=1 --data-urlencode certificate=x)
-assert_eq "$code" 403 "upload as nobody"
+say "nobody's upload of a valid root is refused and stores nothing"
+ks_dump "$T/ks.empty"
+assert_eq "$(rows "$T/ks.empty")" 0 "rows before any upload"
+assert_eq "$(upload nobody root 1 "$T/p/root.pem")" 403 "upload as nobody"
 assert_eq "$(json_get 'j["error"]["code"]' < "$T/nb.body")" E_FORBIDDEN
-for req in "GET /v1/domains/example.com" "DELETE /v1/domains/example.com/staged" \
-    "POST /v1/domains/example.com/rollback" "POST /v1/domains/example.com/render" \
-    "POST /v1/domains/example.com/bundle" "POST /v1/reload"; do
+ks_unchanged "$T/ks.empty" "keystore tables after nobody's upload"
+
+say "root's same upload is stored (so the refusal above meant something)"
+assert_eq "$(upload root root 1 "$T/p/root.pem")" 200 "upload as root"
+assert_eq "$(json_get 'j["kind"], j["staged"]' < "$T/nb.body")" "('root', 1)"
+ks_dump "$T/ks.root"
+[ "$(rows "$T/ks.root")" -ge 2 ] || fail "root's upload stored no rows: $(cat "$T/ks.root")"
+# and garbage from root reaches validation: 422, not 403
+expect_code 422 api POST /v1/certificates --data-urlencode domainsuffix=$D \
+    --data-urlencode name=root --data-urlencode id=1 --data-urlencode certificate=x
+assert_eq "$(api_error)" E_ENCODING "garbage as root"
+
+say "nobody may not upload, show, discard, roll back, render or reload"
+assert_eq "$(upload nobody intermediate 2 "$T/p/inter1.pem")" 403 "intermediate upload as nobody"
+assert_eq "$(json_get 'j["error"]["code"]' < "$T/nb.body")" E_FORBIDDEN
+for req in "GET /v1/domains/$D" "DELETE /v1/domains/$D/staged" \
+    "POST /v1/domains/$D/rollback" "POST /v1/domains/$D/render" \
+    "POST /v1/domains/$D/bundle" "POST /v1/reload"; do
 	set -- $req
 	assert_eq "$(as_nobody "$1" "$2")" 403 "$req as nobody"
 	assert_eq "$(json_get 'j["error"]["code"]' < "$T/nb.body")" E_FORBIDDEN "$req"
 done
-assert_eq "$(ks_dump | grep -c INSERT)" 0 "rows after refused uploads"
-
-say "root may (the same upload reaches validation: 422, not 403)"
-API_OK_CODES=422 api POST /v1/certificates --data-urlencode domainsuffix=example.com \
-    --data-urlencode name=root --data-urlencode id=1 --data-urlencode certificate=x >/dev/null
-assert_eq "$(cat "$T/api.code")" 422 "upload of garbage as root"
-assert_eq "$(json_get 'j["error"]["code"]' < "$T/api.body")" E_ENCODING
+ks_unchanged "$T/ks.root" "keystore tables after nobody's refused requests"
 
 say "admin_group = $NOGROUP (SIGHUP): nobody's group may now change things"
 sed -i "s/^admin_group = .*/admin_group = $NOGROUP/" "$T/certd.conf"
 kill -HUP "$CERTD_PID"
-wait_for 5 sh -c "grep -q 'configuration reloaded' '$T/certd.log'" || fail "no reload logged"
-code=$(as_nobody POST /v1/certificates --data-urlencode domainsuffix=example.com \
-    --data-urlencode name=root --data-urlencode id=1 --data-urlencode certificate=x)
-assert_eq "$code" 422 "upload as a member of admin_group"
-assert_eq "$(json_get 'j["error"]["code"]' < "$T/nb.body")" E_ENCODING
+wait_for 10 grep -q 'configuration reloaded' "$T/certd.log" || fail "no reload logged"
+assert_eq "$(upload nobody intermediate 2 "$T/p/inter1.pem")" 200 "upload as a member of admin_group"
+assert_eq "$(json_get 'j["kind"], j["staged"]' < "$T/nb.body")" "('intermediate', 2)"
+assert_eq "$(as_nobody GET /v1/domains/$D)" 200 "GET /v1/domains/$D as a member of admin_group"
 
 say "socket_mode = 0660: others cannot even connect"
 stop_certd
-rm -f "$T/certd.log"
 start_certd "socket_mode = 0660"
 assert_eq "$(stat -c %a "$CERTD_SOCK")" 660 "socket mode"
 code=$(as_nobody GET /v1/status) && fail "nobody connected to a 0660 socket (HTTP $code)"

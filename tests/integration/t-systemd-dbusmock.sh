@@ -11,7 +11,7 @@ need curl
 
 say "sd-bus job handling against the mock (test_dependents)"
 TD=$top_builddir/tests/unit/test_dependents
-[ -x "$TD" ] || skip "tests/unit/test_dependents not built"
+need_built "$TD"
 out=$(CERTD_TEST_DBUS=1 "$TD" 2>&1) || fail "test_dependents with the mock: $out"
 assert_not_contains "$out" "SKIPPED ] test_unit_results"
 calls=$(cat "$MOCK_CALLS")
@@ -22,8 +22,7 @@ ReloadUnit failed.service replace
 ReloadUnit hang.service replace"
 
 say "certd with unit dependents"
-[ -x "$CERTD" ] || skip "certd not built"
-"$CERTD" -t >/dev/null 2>&1 || skip "certd -t fails: the daemon is not built yet"
+need_built "$CERTD"
 : > "$MOCK_CALLS"
 D=example.test
 pki chain "$T/a" --domain $D --inter 1 --key ec >/dev/null || fail "testpki"
@@ -32,7 +31,20 @@ leaf() { pki_leaf "$T/a" "$T/$1" $D; }
 leaf b; leaf c; leaf d
 up() { form_upload $D "$@"; }	# up NAME SEQ CERT [KEY]
 current() { readlink "$CERTD_STATE/domains/$D/current"; }
-ncalls() { wc -l < "$MOCK_CALLS" | tr -d ' '; }
+# answer FILE: "GENERATION RESULT GENERATION-AFTER" of an upload's answer
+answer() { json_get '"%s %s %s" % (j["generation"], j["reload"]["result"], j["reload"]["generation"])' < "$1"; }
+# The mock logs a call before it answers, and certd answers an upload only
+# when its jobs (and any rollback's) have ended: right after the answer the
+# log holds all of that commit's calls.  new_calls: $NEW, those since the
+# last new_calls.  The log is never cleared: at the end it must be exactly
+# the calls of every step in order, so a stray late call fails too.
+seen=0
+new_calls() {
+	NEW=$(sed -n "$((seen + 1)),\$p" "$MOCK_CALLS")
+	seen=$(wc -l < "$MOCK_CALLS")
+}
+WEB="ReloadUnit web.service replace"
+APP="RestartUnit app.service replace"
 
 start_certd "
 [dependent web]
@@ -52,23 +64,24 @@ domains = other.test
 "
 up root 1 "$T/a/root.pem" >/dev/null || fail "upload root: $(cat "$T/api.body")"
 up inter1 2 "$T/a/inter1.pem" >/dev/null || fail "upload inter: $(cat "$T/api.body")"
-up server 3 "$T/a/server.pem" "$T/a/server.key" >/dev/null ||
+new_calls; assert_eq "$NEW" "" "calls before the server upload"
+up server 3 "$T/a/server.pem" "$T/a/server.key" > "$T/up1" ||
 	fail "upload server: $(cat "$T/api.body")"
-wait_for 10 test "$(ncalls)" -ge 2 || fail "no unit jobs: $(cat "$MOCK_CALLS")"
-sleep 0.3
-assert_eq "$(cat "$MOCK_CALLS")" "ReloadUnit web.service replace
-RestartUnit app.service replace" "calls for the first commit"
+assert_eq "$(answer "$T/up1")" "1 ok 1" "first commit"
+new_calls; assert_eq "$NEW" "$WEB
+$APP" "calls for the first commit"
 assert_eq "$(current)" "gen-1" "current after a good commit"
 
 say "a failed job rolls the commit back"
 echo failed > "$MOCK_CTL/app.service"
-: > "$MOCK_CALLS"
-up server 3 "$T/b.pem" "$T/b.key" >/dev/null || true
-# Commit (web, app fail), rollback reload (web, app).
-wait_for 10 test "$(ncalls)" -ge 4 || fail "calls: $(cat "$MOCK_CALLS")"
-wait_for 10 test "$(current)" = gen-1 || fail "current is $(current), not back at gen-1"
-assert_eq "$(sed -n 1,2p "$MOCK_CALLS")" "ReloadUnit web.service replace
-RestartUnit app.service replace"
+up server 3 "$T/b.pem" "$T/b.key" > "$T/up2" || fail "upload b: $(cat "$T/api.body")"
+assert_eq "$(answer "$T/up2")" "2 rolled-back 1" "commit with a failed job"
+# Commit (web, app fails), rollback reload (web, app).
+new_calls; assert_eq "$NEW" "$WEB
+$APP
+$WEB
+$APP" "calls for a failed job"
+assert_eq "$(current)" gen-1 "current after the failed job"
 st=$(api GET /v1/status) || fail "status"
 assert_contains "$st" "rolled" "status after a failed job"
 assert_contains "$st" "failed" "status after a failed job"
@@ -76,27 +89,37 @@ rm "$MOCK_CTL/app.service"
 
 say "a job that never ends times out and rolls back"
 echo hang > "$MOCK_CTL/web.service"
-: > "$MOCK_CALLS"
-t0=$(date +%s)
-up server 3 "$T/c.pem" "$T/c.key" >/dev/null || true
-wait_for 15 test "$(ncalls)" -ge 2 || fail "calls: $(cat "$MOCK_CALLS")"
-back_after_rollback() { [ "$(current)" = gen-1 ] && [ "$(ncalls)" -ge 2 ]; }
-wait_for 15 back_after_rollback || fail "current is $(current) after the hang"
+up server 3 "$T/c.pem" "$T/c.key" > "$T/up3" || fail "upload c: $(cat "$T/api.body")"
+assert_eq "$(answer "$T/up3")" "3 rolled-back 1" "commit with a job that hangs"
 # web hangs (2 s timeout), so app is never asked; the rollback asks web again.
-assert_eq "$(sed -n 1p "$MOCK_CALLS")" "ReloadUnit web.service replace"
-assert_not_contains "$(sed -n 1p "$MOCK_CALLS")" "app.service"
+new_calls; assert_eq "$NEW" "$WEB
+$WEB" "calls for a hanging job"
+assert_eq "$(current)" gen-1 "current after the hang"
 st=$(api GET /v1/status) || fail "status"
 assert_contains "$st" "within 2000 ms" "status names the timeout"
 rm "$MOCK_CTL/web.service"
 
-say "a good commit after the failures"
-: > "$MOCK_CALLS"
-up server 3 "$T/d.pem" "$T/d.key" >/dev/null || fail "upload d: $(cat "$T/api.body")"
-wait_for 10 test "$(ncalls)" -ge 2 || fail "calls: $(cat "$MOCK_CALLS")"
-old=$(current)
-[ "$old" != gen-1 ] || wait_for 5 test "$(current)" != gen-1 || fail "still gen-1"
-sleep 0.3
-assert_eq "$(cat "$MOCK_CALLS")" "ReloadUnit web.service replace
-RestartUnit app.service replace"
-assert_not_contains "$(cat "$MOCK_CALLS")" "other.service"
+say "a good commit after the failures, then a reload"
+up server 3 "$T/d.pem" "$T/d.key" > "$T/up4" || fail "upload d: $(cat "$T/api.body")"
+assert_eq "$(answer "$T/up4")" "4 ok 4" "good commit"
+new_calls; assert_eq "$NEW" "$WEB
+$APP" "calls for the good commit"
+assert_eq "$(current)" gen-4
+api POST /v1/reload > "$T/reload" || fail "reload: $(cat "$T/api.body")"
+new_calls; RELOAD=$NEW
+echo "reload: $RELOAD"
+assert_contains "$RELOAD" "$WEB" "calls for the reload"
+# Every call in order, nothing between or after.
+assert_eq "$(cat "$MOCK_CALLS")" "$WEB
+$APP
+$WEB
+$APP
+$WEB
+$APP
+$WEB
+$WEB
+$WEB
+$APP
+$RELOAD" "all calls"
+assert_not_contains "$(sed '$d' "$MOCK_CALLS")" "other.service"
 echo ok

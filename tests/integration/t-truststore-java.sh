@@ -5,8 +5,10 @@
 need java javac keytool openssl python3
 
 STORETOOL=$top_builddir/tests/bench/storetool
-[ -x "$STORETOOL" ] || skip "tests/bench/storetool not built (make check builds it)"
-[ -x "$TESTPKI" ] || skip "tests/testpki not built"
+RENDERTOOL=$top_builddir/tests/render-tool
+need_built "$STORETOOL" "$TESTPKI" "$RENDERTOOL"
+BUNDLE=/etc/ssl/certs/ca-certificates.crt
+[ -r "$BUNDLE" ] || skip "$BUNDLE missing (ca-certificates, tests/setup-debian)"
 
 # Not the default: a space and a '+' exercise the password encodings
 # (UTF-16BE in the JKS digest, BMPString in the PKCS#12 MAC and PBES2).
@@ -57,6 +59,7 @@ out=$($KT -list -keystore "$T/truststore.jks" -storetype JKS -storepass wrong 2>
 assert_contains "$out" "password was incorrect"
 out=$($KT -list -keystore "$T/truststore.p12" -storetype PKCS12 -storepass wrong 2>&1) &&
 	fail "keytool accepted a wrong PKCS12 password"
+assert_contains "$out" "Integrity check failed"
 
 # The other direction: keytool's own JKS passes our reader's digest check.
 $KT -importcert -noprompt -alias "Root" -file "$P/root.pem" -keystore "$T/keytool.jks" \
@@ -160,24 +163,19 @@ wait "$JPID" 2>/dev/null || fail "Java server failed: $(cat "$T/jserver.log")"
 JPID=""
 
 say "rendered stores with the system CAs: Java and keytool read them"
-RENDERTOOL=$top_builddir/tests/render-tool
-BUNDLE=/etc/ssl/certs/ca-certificates.crt
-if [ -x "$RENDERTOOL" ] && [ -r "$BUNDLE" ]; then
-	"$RENDERTOOL" -s "$T/state" example.test 1 "$P/root.pem" "$P/inter1.pem" \
-	    "$P/inter2.pem" "$P/server.pem" "$P/server.key" || fail "render-tool -s"
-	G=$T/state/domains/example.test/current
-	want=$(($(grep -c 'BEGIN CERTIFICATE' "$BUNDLE") + 3))
-	assert_eq "$(magic "$G/truststore.jks")" "feedfeed" "rendered truststore.jks magic"
-	out=$($KT -list -keystore "$G/truststore.p12" -storetype PKCS12 -storepass changeit 2>&1) ||
-		fail "keytool rendered truststore.p12: $out"
-	assert_eq "$(printf '%s\n' "$out" | grep -c 'trustedCertEntry')" "$want" "rendered p12 entries"
-	for f in truststore.jks:JKS truststore.p12:PKCS12; do
-		out=$(check -Djavax.net.ssl.trustStore="$G/${f%%:*}" -Djavax.net.ssl.trustStoreType="${f#*:}" \
-			-Djavax.net.ssl.trustStorePassword=changeit) || fail "rendered ${f%%:*}: $out"
-		assert_contains "$out" "anchors $want type ${f#*:}"
-		assert_contains "$out" "handshake ok CN=example.test"
-	done
-else
-	echo "(tests/render-tool or $BUNDLE missing: skipped)"
-fi
-exit 0
+"$RENDERTOOL" -s "$T/state" example.test 1 "$P/root.pem" "$P/inter1.pem" \
+    "$P/inter2.pem" "$P/server.pem" "$P/server.key" || fail "render-tool -s"
+G=$T/state/domains/example.test/current
+want=$(($(grep -c 'BEGIN CERTIFICATE' "$BUNDLE") + 3))
+[ "$want" -gt 100 ] || fail "$BUNDLE holds only $((want - 3)) certificates"
+assert_eq "$(magic "$G/truststore.jks")" "feedfeed" "rendered truststore.jks magic"
+out=$($KT -list -keystore "$G/truststore.p12" -storetype PKCS12 -storepass changeit 2>&1) ||
+	fail "keytool rendered truststore.p12: $out"
+assert_eq "$(printf '%s\n' "$out" | grep -c 'trustedCertEntry')" "$want" "rendered p12 entries"
+for f in truststore.jks:JKS truststore.p12:PKCS12; do
+	out=$(check -Djavax.net.ssl.trustStore="$G/${f%%:*}" -Djavax.net.ssl.trustStoreType="${f#*:}" \
+		-Djavax.net.ssl.trustStorePassword=changeit) || fail "rendered ${f%%:*}: $out"
+	assert_contains "$out" "anchors $want type ${f#*:}"
+	assert_contains "$out" "handshake ok CN=example.test"
+done
+echo "Java and keytool read every store"

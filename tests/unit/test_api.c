@@ -271,6 +271,8 @@ test_upload_json(void **state)
 	/* An empty privatekey is no key. */
 	call(METHOD_POST, "/v1/certificates", NULL, "domainsuffix=ex.com&name=x&"
 	    "id=2&certificate=C&privatekey=", 1);
+	assert_int_equal(last_status, 200);
+	assert_int_equal(up.called, 2);
 	assert_int_equal(up.has_key, 0);
 }
 

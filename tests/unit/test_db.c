@@ -72,6 +72,67 @@ query1(const char *path, const char *sql)
 	return buf;
 }
 
+/* tests/unit/db-v1.sql, found through top_srcdir (make check sets it). */
+static char *
+v1_fixture(void)
+{
+	const char	*top = getenv("top_srcdir");
+	char		 path[4096], *sql;
+	size_t		 len;
+
+	snprintf(path, sizeof(path), "%s/tests/unit/db-v1.sql",
+	    top ? top : ".");
+	if (read_file(path, 1 << 20, &sql, &len) == -1)
+		fail_msg("cannot read %s (run from make check, or set "
+		    "top_srcdir)", path);
+	return sql;
+}
+
+/* Make path a version 1 database from the frozen fixture. */
+static void
+make_v1_db(const char *path)
+{
+	sqlite3		*h;
+	char		*sql = v1_fixture(), *msg = NULL;
+
+	assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+	if (sqlite3_exec(h, sql, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("db-v1.sql: %s", msg);
+	sqlite3_close(h);
+	free(sql);
+	assert_string_equal(query1(path, "PRAGMA user_version"), "1");
+}
+
+/* The schema as text: every object's SQL, by name. */
+static char *
+schema_of(const char *path)
+{
+	sqlite3		*h;
+	sqlite3_stmt	*st;
+	char		*out = NULL, *tmp;
+	size_t		 len = 0;
+
+	assert_int_equal(sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, "SELECT type || ' ' || name || "
+	    "': ' || coalesce(sql, '') FROM sqlite_master ORDER BY type, name",
+	    -1, &st, NULL), SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char	*row = (const char *)sqlite3_column_text(st, 0);
+
+		assert_non_null(tmp = realloc(out, len + strlen(row) + 2));
+		out = tmp;
+		memcpy(out + len, row, strlen(row));
+		len += strlen(row);
+		out[len++] = '\n';
+		out[len] = '\0';
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	assert_non_null(out);
+	return out;
+}
+
 static void
 file_sha(const char *path, char out[65])
 {
@@ -242,29 +303,14 @@ test_v1_database_migrates(void **state)
 	struct fx		*fx = *state;
 	struct cert_error	 err;
 	struct db		*db;
-	sqlite3			*h;
 	struct ks_count		*c;
 	size_t			 n;
 	int64_t			 gen;
 
-	/* A DB exactly as schema version 1 left it, with one commit. */
-	assert_int_equal(sqlite3_open(fx->path, &h), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(h, sql_migrations[0], NULL, NULL, NULL),
-	    SQLITE_OK);
-	assert_int_equal(sqlite3_exec(h, "PRAGMA user_version = 1;"
-	    "INSERT INTO domains VALUES ('old.example', 1, 10);"
-	    "INSERT INTO generations VALUES ('old.example', 1, 10, "
-	    "'committed');"
-	    "INSERT INTO keystore (name, certificate, key, domain_suffix, seq, "
-	    "kind, fingerprint, subject, issuer, serial, not_before, not_after, "
-	    "generation, created, updated) VALUES ('root', 'PEM', NULL, "
-	    "'old.example', 1, 'root', 'ff', 'CN=r', 'CN=r', '01', 1, 2, 1, 10, "
-	    "10);"
-	    "INSERT INTO events (at, domain, type, result) VALUES "
-	    "(10, 'old.example', 'reject', 'E_ORDER'), "
-	    "(11, 'old.example', 'reject', 'E_ORDER'), "
-	    "(12, 'old.example', 'commit', 'ok');", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(h);
+	/* A DB exactly as schema version 1 left it, with one commit and
+	 * three events: the frozen tests/unit/db-v1.sql, never today's
+	 * sql/001_initial.sql. */
+	make_v1_db(fx->path);
 	assert_string_equal(query1(fx->path, "SELECT count(*) FROM "
 	    "sqlite_master WHERE name = 'events_domain'"), "0");
 
@@ -289,6 +335,56 @@ test_v1_database_migrates(void **state)
 	assert_int_equal(c[0].n, 2);	/* the old one and root2's */
 	free(c);
 	db_close(db);
+}
+
+/*
+ * A database migrated from v1 has the very schema of a new one.  A new one
+ * runs today's 001..N, a migrated one the frozen v1 and then 002..N: they
+ * differ exactly when 001 was edited (or a migration does not bring a v1
+ * database where 001..N lead), which existing databases would never see.
+ */
+static void
+test_v1_migrated_schema_equals_new(void **state)
+{
+	struct fx		*fx = *state;
+	struct cert_error	 err;
+	struct db		*db;
+	char			 fresh[160], *a, *b;
+
+	make_v1_db(fx->path);
+	if ((db = db_open(fx->path, &err)) == NULL)
+		fail_msg("open v1: %s", err.message);
+	db_close(db);
+	snprintf(fresh, sizeof(fresh), "%s/fresh.db", fx->dir);
+	if ((db = db_open(fresh, &err)) == NULL)
+		fail_msg("open new: %s", err.message);
+	db_close(db);
+	a = schema_of(fx->path);
+	b = schema_of(fresh);
+	unlink(fresh);
+	snprintf(fresh, sizeof(fresh), "%s/fresh.db-wal", fx->dir);
+	unlink(fresh);
+	snprintf(fresh, sizeof(fresh), "%s/fresh.db-shm", fx->dir);
+	unlink(fresh);
+	if (strcmp(a, b) != 0) {
+		const char	*p = a, *q = b;
+		int		 line = 1;
+
+		/* The first line that differs (the whole text is too long
+		 * for cmocka's message). */
+		for (; *p == *q; p++, q++)
+			line += *p == '\n';
+		while (p > a && p[-1] != '\n')
+			p--, q--;
+		fail_msg("the schema of a database migrated from v1 differs "
+		    "from a new one's at line %d:\n  migrated v1: %.*s\n  new "
+		    "database:  %.*s\nsql/001_initial.sql must not change: "
+		    "add a migration", line, (int)strcspn(p, "\n"), p,
+		    (int)strcspn(q, "\n"), q);
+	}
+	assert_non_null(strstr(a, "table keystore: CREATE TABLE keystore"));
+	free(a);
+	free(b);
 }
 
 static void
@@ -682,6 +778,7 @@ main(void)
 		T(test_loose_mode_is_tightened),
 		T(test_reopen_keeps_data),
 		T(test_v1_database_migrates),
+		T(test_v1_migrated_schema_equals_new),
 		T(test_events_trimmed_counts_kept),
 		T(test_newer_schema_refuses),
 		T(test_garbage_file_refuses),

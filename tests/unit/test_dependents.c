@@ -242,17 +242,43 @@ test_no_dependents_calls_done(void **state)
 	conf_free(c);
 }
 
+/* Is pid gone (or a zombie nobody reaped yet)?  Waits up to 5 s. */
+static int
+gone(pid_t pid)
+{
+	char	 path[64], *buf, *p;
+	size_t	 len;
+	int	 i, dead = 0;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	for (i = 0; i < 500 && !dead; i++) {
+		if (read_file(path, 4096, &buf, &len) == -1)
+			return 1;
+		/* "pid (comm) S ...": the state follows the last ')'. */
+		dead = (p = strrchr(buf, ')')) != NULL && p[1] == ' ' &&
+		    (p[2] == 'Z' || p[2] == 'X');
+		free(buf);
+		if (!dead)
+			usleep(10000);
+	}
+	return dead;
+}
+
 static void
 test_timeout_kills(void **state)
 {
 	struct certd_conf	*c;
 	struct outcome		 o;
+	char			 path[128], *buf;
+	size_t			 len;
 	int64_t			 t0;
+	long			 spid;
 
-	/* The shell ignores SIGTERM: SIGKILL must follow. */
+	/* The shell and its child ignore SIGTERM: SIGKILL must follow, to
+	 * the whole process group.  The child says its pid first. */
 	c = conf_text("[dependent slow]\ntimeout = 300ms\n"
-	    "exec = /bin/sh -c \"trap '' TERM; sleep 30; echo x >> %s/m4\"\n",
-	    dir);
+	    "exec = /bin/sh -c \"trap '' TERM; sleep 30 & echo $! > %s/m4; "
+	    "wait\"\n", dir);
 	t0 = now_ms();
 	run(c, &req_example, &o);
 	assert_false(o.ok);
@@ -260,7 +286,15 @@ test_timeout_kills(void **state)
 	assert_non_null(strstr(o.r[0].message, "timed out after 300 ms"));
 	assert_true(now_ms() - t0 < 5000);
 	assert_true(o.r[0].duration_ms >= 290);
-	assert_int_equal(count_lines("m4"), 0);
+	snprintf(path, sizeof(path), "%s/m4", dir);
+	assert_int_equal(read_file(path, 64, &buf, &len), 0);
+	spid = strtol(buf, NULL, 10);
+	free(buf);
+	assert_true(spid > 1);
+	if (!gone((pid_t)spid)) {
+		kill((pid_t)spid, SIGKILL);
+		fail_msg("the dependent's child %ld outlived its timeout", spid);
+	}
 	conf_free(c);
 }
 
