@@ -48,23 +48,28 @@ static void	h_render(struct control_req *, const struct control_call *,
 static void	h_reload(struct control_req *, const struct control_call *,
 		    const char *);
 
-/* With a suffix, the path is API_DOMAINS + a domain + the suffix. */
+/*
+ * With a suffix, the path is API_DOMAINS + a domain + the suffix.  Who:
+ * ANYONE, ADMIN (uid 0 / admin_group), CHANGE (an admin, and certd is not
+ * stopping).
+ */
+enum who { ANYONE, ADMIN, CHANGE };
 static const struct route {
 	enum control_method	 method;
 	const char		*path;		/* or the suffix, below */
 	const char		*suffix;	/* NULL: path is the whole path */
-	int			 admin;		/* only uid 0 / admin_group */
+	enum who		 who;
 	api_fn			 fn;
 } routes[] = {
-	{ METHOD_GET,	 API_STATUS,	   NULL,	   0, h_status },
-	{ METHOD_GET,	 API_METRICS,	   NULL,	   0, h_metrics },
-	{ METHOD_POST,	 API_CERTIFICATES, NULL,	   1, h_upload },
-	{ METHOD_POST,	 API_RELOAD,	   NULL,	   1, h_reload },
-	{ METHOD_GET,	 API_DOMAINS,	   "",		   1, h_domain },
-	{ METHOD_POST,	 API_DOMAINS,	   API_D_BUNDLE,   1, h_bundle },
-	{ METHOD_DELETE, API_DOMAINS,	   API_D_STAGED,   1, h_discard },
-	{ METHOD_POST,	 API_DOMAINS,	   API_D_ROLLBACK, 1, h_rollback },
-	{ METHOD_POST,	 API_DOMAINS,	   API_D_RENDER,   1, h_render },
+	{ METHOD_GET,	 API_STATUS,	   NULL,	   ANYONE, h_status },
+	{ METHOD_GET,	 API_METRICS,	   NULL,	   ANYONE, h_metrics },
+	{ METHOD_POST,	 API_CERTIFICATES, NULL,	   CHANGE, h_upload },
+	{ METHOD_POST,	 API_RELOAD,	   NULL,	   CHANGE, h_reload },
+	{ METHOD_GET,	 API_DOMAINS,	   "",		   ADMIN, h_domain },
+	{ METHOD_POST,	 API_DOMAINS,	   API_D_BUNDLE,   CHANGE, h_bundle },
+	{ METHOD_DELETE, API_DOMAINS,	   API_D_STAGED,   CHANGE, h_discard },
+	{ METHOD_POST,	 API_DOMAINS,	   API_D_ROLLBACK, CHANGE, h_rollback },
+	{ METHOD_POST,	 API_DOMAINS,	   API_D_RENDER,   CHANGE, h_render },
 };
 
 void
@@ -636,10 +641,15 @@ api_handle(struct control_req *creq, const struct control_call *call,
 		path_known = 1;
 		if (r->method != call->method)
 			continue;
-		if (r->admin && !call->admin) {
+		if (r->who != ANYONE && !call->admin) {
 			reply_err(creq, E_FORBIDDEN, "uid %d may only read "
 			    "status (needs uid 0 or group %s)", (int)call->uid,
 			    conf->admin_group);
+			return;
+		}
+		if (r->who == CHANGE && commit_stopping()) {
+			reply_err(creq, E_STOPPING, "certd is stopping; nothing "
+			    "was changed: try again when it is back");
 			return;
 		}
 		r->fn(creq, call, domain);

@@ -46,12 +46,6 @@ static struct certd {
 	int			 stopping;	/* SIGTERM seen */
 } the_certd, *certd = &the_certd;
 
-/*
- * After SIGTERM the job in flight gets this long to finish; then it is
- * stopped and left pending for the next start.  certd.service's
- * TimeoutStopSec (90 s) is above it, so systemd never has to kill certd.
- */
-#define STOP_GRACE_MS	60000
 
 static void
 usage(FILE *f)
@@ -279,11 +273,14 @@ sig_cb(evutil_socket_t sig, short ev, void *arg)
 		certd->stopping = 1;
 		sysd_stopping();
 		log_info("%s: %s", strsignal(sig), commit_busy() ? "finishing "
-		    "the change in flight first (at most 60 s)" : "stopping");
+		    "the change in flight first (stop_timeout)" : "stopping");
 		/* With socket activation, new connections wait for the next
 		 * start; those already open are answered E_STOPPING. */
 		control_stop_accepting(certd->control);
-		commit_stop(STOP_GRACE_MS);
+		/* After stop_timeout the change in flight is stopped and
+		 * left pending for the next start; certd.service's
+		 * TimeoutStopSec is above the default. */
+		commit_stop(certd->conf->stop_timeout_ms);
 		break;
 	}
 }

@@ -824,6 +824,12 @@ commit_busy(void)
 }
 
 int
+commit_stopping(void)
+{
+	return stopping;
+}
+
+int
 commit_recovering(const char *domain)
 {
 	struct job	*j;

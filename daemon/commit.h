@@ -103,6 +103,8 @@ void	commit_check_all(void);
 void	commit_stop(int grace_ms);
 /* Is a job in flight or queued? */
 int	commit_busy(void);
+/* Has commit_stop been called?  Then no change is taken (E_STOPPING). */
+int	commit_stopping(void);
 /* Is domain's recovery queued or running? */
 int	commit_recovering(const char *domain);
 

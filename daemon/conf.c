@@ -24,9 +24,10 @@ static const struct {
 	const char	*truststore_password;
 	mode_t		 socket_mode;
 	int		 keep_generations, include_system;
-	int		 dep_timeout_ms, verify_timeout_ms;
+	int		 dep_timeout_ms, verify_timeout_ms, stop_timeout_ms;
 } defaults = {
-	.state_dir = LOCALSTATEDIR "/lib/certd",
+	/* What certd.service's StateDirectory= makes, whatever the prefix. */
+	.state_dir = "/var/lib/certd",
 	.socket = "/run/certd/control.sock",
 	.admin_group = "certd-admin",
 	.key_group = "ssl-cert",
@@ -36,6 +37,8 @@ static const struct {
 	.include_system = 0,
 	.dep_timeout_ms = 30000,
 	.verify_timeout_ms = 5000,
+	/* Below certd.service's TimeoutStopSec (90 s). */
+	.stop_timeout_ms = 60000,
 };
 
 static const char *const publish_keys[PUB_MAX] = {
@@ -86,6 +89,7 @@ conf_new(void)
 	c->truststore_password = xstrdup(defaults.truststore_password);
 	c->truststore_include_system = defaults.include_system;
 	c->keep_generations = defaults.keep_generations;
+	c->stop_timeout_ms = defaults.stop_timeout_ms;
 	TAILQ_INIT(&c->domains);
 	TAILQ_INIT(&c->dependents);
 	return c;
@@ -431,6 +435,12 @@ conf_set(struct certd_conf *c, const char *key, const char *v, char *err,
 			return -1;
 		}
 		c->keep_generations = (int)n;
+	} else if (!strcmp(key, "stop_timeout")) {
+		if (parse_duration(v, &c->stop_timeout_ms) == -1) {
+			snprintf(err, errlen, "stop_timeout: \"%s\" is not a "
+			    "duration such as 60 or 1500ms", v);
+			return -1;
+		}
 	} else if (!strcmp(key, "listen") || !strcmp(key, "tls_cert") ||
 	    !strcmp(key, "tls_key") || !strcmp(key, "client_ca") ||
 	    !strcmp(key, "client_allow")) {
@@ -726,6 +736,7 @@ conf_print(const struct certd_conf *c, FILE *f)
 	if (c->keystore_password != NULL)
 		fprintf(f, "keystore_password = %s\n", c->keystore_password);
 	fprintf(f, "keep_generations = %d\n", c->keep_generations);
+	fprintf(f, "stop_timeout = %dms\n", c->stop_timeout_ms);
 
 	TAILQ_FOREACH(d, &c->domains, entry) {
 		fprintf(f, "\n[domain %s]\n", d->name);

@@ -57,6 +57,7 @@ struct certd_conf {
 	int		 truststore_include_system;
 	char		*keystore_password;	/* NULL: the trust store's */
 	int		 keep_generations;
+	int		 stop_timeout_ms;	/* SIGTERM: a change in flight */
 	struct domain_conf_list		domains;
 	struct dependent_conf_list	dependents;
 };

@@ -67,7 +67,7 @@ assert_eq "$(api GET /v1/status | json_get 'j["busy"]')" True "busy during the d
 pid=$CERTD_PID
 kill -TERM "$pid"
 # certd has taken the signal (it says so) while the dependent still waits.
-wait_for 30 grep -q "finishing the commit in flight first" "$T/certd.log" ||
+wait_for 30 grep -q "finishing the change in flight first" "$T/certd.log" ||
 	fail "certd did not log that it finishes the commit first"
 # Not accepting any more, but still finishing.
 kill -0 "$pid" 2>/dev/null || fail "certd exited before the commit finished"
