@@ -11,7 +11,8 @@
 # CERTD_GENERATION and CERTD_CODE; under WatchdogSec=3s certd keeps running
 # with no restart, and a frozen certd is killed by the watchdog and
 # restarted; `systemctl stop` ends it cleanly and leaves the socket to
-# certd.socket, which starts it again.
+# certd.socket, which starts it again; with the shipped certd.conf (no
+# settings) certd starts and finds the same state.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/sysboot.sh"
 need openssl unshare nsenter
@@ -314,4 +315,18 @@ assert_eq "$(prop certd.service ActiveState)" "active" "certd.service started ag
 run 0 inside systemctl stop certd.service certd.socket
 assert_eq "$(prop certd.service Result)" "success" "Result of the second stop"
 inside test ! -e /run/certd/control.sock || fail "certd.socket left its socket file (RemoveOnStop=yes)"
+
+say "the shipped certd.conf: certd starts on its built-in defaults"
+# make install's certd.conf sets nothing.  The built-in state_dir must be
+# where the unit's StateDirectory= puts it (/var/lib/certd, as README and
+# etc/certd.conf say): ProtectSystem=strict lets certd write nowhere else.
+cp "$top_srcdir/etc/certd.conf" "$SYSBOOT_ROOT/etc/certd/certd.conf"
+run 0 inside certd -t -f /etc/certd/certd.conf
+assert_contains "$out" "state_dir = $STATE" "certd -t with the shipped certd.conf"
+run 0 inside systemctl start certd.service
+assert_eq "$(prop certd.service ActiveState)" "active" "certd.service on the shipped config"
+run 0 inside certctl status
+assert_eq "$(echo "$out" | awk -v d=$D '$1 == d { print $2, $3 }')" "3 ok" "status on the shipped config"
+run 0 inside systemctl stop certd.service certd.socket
+assert_eq "$(prop certd.service Result)" "success" "Result of the last stop"
 echo ok
