@@ -23,8 +23,11 @@ PROBE=$top_srcdir/tests/integration/tlsprobe.py
 
 pki chain "$T/a" --domain $D --inter 1 --key ec >/dev/null || fail "testpki"
 pki_leaf "$T/a" "$T/b" $D
+pki_leaf "$T/a" "$T/c" $D
 fake_gen "$DOM" 1 "$T/a/server.pem" "$T/a/server.key" "$T/a/chain.pem" || fail "gen-1"
 fake_gen "$DOM" 2 "$T/b.pem" "$T/b.key" "$T/a/chain.pem" || fail "gen-2"
+fake_gen "$DOM" 3 "$T/c.pem" "$T/c.key" "$T/a/chain.pem" || fail "gen-3"
+cp "$T/b.key" "$DOM/gen-3/key.pem"	# a key that does not match
 fake_switch "$DOM" 1
 
 mkdir -p "$N"
@@ -86,4 +89,47 @@ pr("  window: last old - first new (ms)",
 print("errors (refused/reset) in all rounds: %d of %d connections" %
       (sum(r["errors"] for r in rs), sum(r["connections"] for r in rs)))
 EOF
+
+say "nginx_reload_wait: then no fresh connection gets the old leaf"
+i=0
+while [ $i -lt 5 ]; do
+	i=$((i + 1))
+	if [ "$(readlink "$DOM/current")" = gen-1 ]; then
+		old="$T/a/server.pem" new="$T/b.pem" g=2
+	else
+		old="$T/b.pem" new="$T/a/server.pem" g=1
+	fi
+	fake_switch "$DOM" $g
+	t0=$(date +%s%N)
+	nginx_reload_wait "$N" || fail "nginx_reload_wait"
+	w=$(( ($(date +%s%N) - t0) / 1000000 ))
+	r=$(python3 "$PROBE" --port "$PORT" --name $D --seconds 0.3 --old "$old" --new "$new")
+	echo "nginx_reload_wait took $w ms; then: $r"
+	assert_contains "$r" '"old": 0,'
+	assert_contains "$r" '"first_new_ms": 0.0,'
+	wait_for 10 no_old_workers || fail "old workers stay"
+done
+
+say "a key that does not match (unlike Apache, nginx keeps serving)"
+cur_gen=$(readlink "$DOM/current")
+fake_switch "$DOM" 3
+out=$(nginx_test "$N" 2>&1) && fail "nginx -t passed a wrong key"
+echo "nginx -t: $out"
+assert_contains "$out" "key values mismatch"
+# -s reload parses the whole config, certificates included, before it
+# signals: with a bad key it exits 1 and the master is never told.
+n0=$(grep -c 'SIGHUP' "$N/error.log")
+out=$(nginx_reload "$N" 2>&1) && fail "nginx -s reload passed a wrong key"
+echo "nginx -s reload: exit 1: $out"
+assert_eq "$(grep -c 'SIGHUP' "$N/error.log")" "$n0" "SIGHUPs received"
+# A HUP straight to the master: it logs the error and keeps its workers.
+kill -HUP "$(cat "$N/nginx.pid")"
+wait_for 5 grep -q "\[emerg\] $(cat "$N/nginx.pid")#.*key values mismatch" "$N/error.log" ||
+	fail "no emerg from the master"
+grep "\[emerg\] $(cat "$N/nginx.pid")#" "$N/error.log" | tail -n 1
+old=$T/a/server.pem; [ "$cur_gen" = gen-2 ] && old=$T/b.pem
+out=$(python3 "$PROBE" --port "$PORT" --name $D --seconds 0.3 --old "$old" --new "$T/c.pem")
+echo "after the HUP: $out"
+assert_contains "$out" '"new": 0,'
+assert_contains "$out" '"errors": 0,'
 echo ok

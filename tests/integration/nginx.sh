@@ -13,6 +13,12 @@
 #                      waits for DIR/nginx.pid.
 #   nginx_reload DIR   `nginx -s reload` with the same command line: returns
 #                      at once, before the master has reloaded anything.
+#                      It parses the whole config, certificates and keys
+#                      included, and exits 1 without signalling if that fails.
+#   nginx_reload_wait DIR
+#                      nginx_reload, then waits until the old workers no
+#                      longer accept (about 110 ms): then every fresh
+#                      connection gets the new certificate.
 #   nginx_test DIR     `nginx -t` (does load the certificates and keys).
 #   nginx_stop DIR     TERM to the master, waits up to 5 s for it and its
 #                      workers to go, then KILLs the workers left.
@@ -78,6 +84,29 @@ nginx_start() {
 
 nginx_reload() { _nginx "$1" -s reload; }
 
+# nginx_reload_wait DIR: nginx_reload, then wait (up to 5 s) until every
+# worker that was there before is gone or "shutting down": from then on no
+# fresh connection gets the old certificate.  (The master starts the new
+# workers, sleeps 100 ms, and only then tells the old ones to stop; they
+# accept until they get that signal.)
+nginx_reload_wait() {
+	_nw=$(pgrep -P "$(cat "$1/nginx.pid")")
+	_nginx "$1" -s reload || return 1
+	_n=250
+	while [ $_n -gt 0 ]; do
+		_nb=""
+		for _q in $_nw; do
+			case $(tr '\0' ' ' 2>/dev/null < "/proc/$_q/cmdline") in
+			"nginx: worker process is shutting down"*|"") ;;
+			"nginx: worker process"*) _nb=1 ;;
+			esac
+		done
+		[ -z "$_nb" ] && return 0
+		sleep 0.02; _n=$((_n - 1))
+	done
+	return 1
+}
+
 nginx_stop() {
 	[ -s "$1/nginx.pid" ] || return 0
 	_p=$(cat "$1/nginx.pid")
@@ -90,7 +119,7 @@ nginx_stop() {
 	# The master waits for its workers; any left (the master was killed)
 	# were reparented: kill those we saw, if they are still nginx workers.
 	for _q in $_w; do
-		case $(cat "/proc/$_q/cmdline" 2>/dev/null | tr '\0' ' ') in
+		case $(tr '\0' ' ' 2>/dev/null < "/proc/$_q/cmdline") in
 		"nginx: worker"*) kill -KILL "$_q" 2>/dev/null ;;
 		esac
 	done

@@ -7,12 +7,13 @@ when.  For the server harnesses' demos (nginx.sh, haproxy.sh, tomcat.sh).
 
 Runs CMD (if given) at t0, then opens fresh TCP+TLS connections one after
 the other (no session resumption, no verification) for S seconds (default
-2), each after a pause of --gap ms (default 0), and records the SHA-256 of
+2; at least one connection, so --seconds 0 makes exactly one), each after a
+pause of --gap ms (default 0), and records the SHA-256 of
 the leaf each one was served.  Prints one JSON object: how long CMD took,
 how many connections, and, with --old/--new, when the first new leaf was
 seen, when the last old one was, and how many old leaves came after the
 first new one.  --each also prints every connection: "ms fingerprint".
-Exits 0 if CMD (if any) exited 0.
+Exits 0 if CMD (if any) exited 0 and at least one handshake succeeded.
 """
 import argparse
 import hashlib
@@ -63,7 +64,7 @@ def main():
         rc = subprocess.run(a.cmd).returncode
     cmd_ms = (time.monotonic() - t0) * 1000
     seen = []
-    while time.monotonic() - t0 < a.seconds:
+    while not seen or time.monotonic() - t0 < a.seconds:
         t = time.monotonic()
         try:
             fp = leaf_fp(a.host, a.port, a.name, 5)
@@ -91,7 +92,8 @@ def main():
             tag = ("new" if s[2] == new else "old" if s[2] == old else s[2])
             print("%8.1f %6.1f %s" % (s[0], s[1], tag))
     print(json.dumps(r))
-    return 0 if rc in (None, 0) else 1
+    ok = sum(1 for s in seen if not s[2].startswith("ERR"))
+    return 0 if rc in (None, 0) and ok > 0 else 1
 
 
 if __name__ == "__main__":
