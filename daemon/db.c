@@ -799,6 +799,22 @@ db_drop_pending(struct db *db, const char *domain, int64_t gen,
 
 	if (db_begin(db, err) == -1)
 		return -1;
+	/*
+	 * A new generation's CA items that the live chain does not hold were
+	 * staged before the commit took them: staged again, a retry needs
+	 * only the server certificate ("nothing changed" includes them).
+	 */
+	if (db_run(db, err, "stage again", "INSERT OR IGNORE INTO staged "
+	    "(" ITEM_COLS ", domain_suffix, updated) SELECT " ITEM_COLS ", "
+	    "domain_suffix, ?3 FROM keystore k WHERE k.domain_suffix = ?1 AND "
+	    "k.generation = ?2 AND k.kind != 'server' AND EXISTS (SELECT 1 "
+	    "FROM generations WHERE domain = ?1 AND generation = ?2 AND state "
+	    "= 'pending') AND NOT EXISTS (SELECT 1 FROM keystore c JOIN "
+	    "domains d ON d.name = c.domain_suffix AND d.current = c.generation "
+	    "WHERE c.domain_suffix = ?1 AND c.seq = k.seq AND c.name = k.name "
+	    "AND c.fingerprint = k.fingerprint)", "tii", domain, gen,
+	    now) == -1)
+		goto out;
 	/* A generation never live takes state; a rollback target keeps its
 	 * own.  unsettled stays: the dependents must run on what is back. */
 	if (db_run(db, err, "mark generation", "UPDATE generations SET state "

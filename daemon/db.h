@@ -63,7 +63,8 @@ int	db_set_pending(struct db *, const char *domain, int64_t gen,
 int	db_make_live(struct db *, const char *domain, int64_t gen,
 	    const char *message, int64_t now, struct cert_error *);
 /* The pending gen failed: pending cleared, the gen (if never live) marked
- * state ("rolled-back" or "failed"); unsettled stays set. */
+ * state ("rolled-back" or "failed") and its CA items that the live chain
+ * lacks staged again; unsettled stays set. */
 int	db_drop_pending(struct db *, const char *domain, int64_t gen,
 	    const char *state, const char *message, int64_t now,
 	    struct cert_error *);

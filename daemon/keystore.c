@@ -839,13 +839,14 @@ keystore_domain(struct keystore *ks, const char *domain,
 		goto out;
 	if (db_staged(ks->db, domain, &d->staged, &d->nstaged, err) == -1)
 		goto out;
-	if (d->generation == 0 && d->nstaged == 0) {
+	if (db_generations(ks->db, domain, &d->gens, &d->ngens, err) == -1)
+		goto out;
+	/* A domain whose first commit failed has a generation, no more. */
+	if (d->generation == 0 && d->nstaged == 0 && d->ngens == 0) {
 		cert_error_set(err, E_NOT_FOUND, NULL, 0,
 		    "no such domain: %s", domain);
 		goto out;
 	}
-	if (db_generations(ks->db, domain, &d->gens, &d->ngens, err) == -1)
-		goto out;
 	*out = d;
 	d = NULL;
 	rc = 0;

@@ -124,6 +124,7 @@ static void
 proc_exited(struct proc *pr, int status)
 {
 	char	 how[128], *line;
+	size_t	 len, room, keep, dropped;
 	int	 ok = 0;
 
 	/* Whatever the child wrote before it exited; a daemonised grandchild
@@ -144,16 +145,23 @@ proc_exited(struct proc *pr, int status)
 		    WTERMSIG(status), strsignal(WTERMSIG(status)));
 	else
 		snprintf(how, sizeof(how), "status 0x%x", status);
-	xasprintf(&line, "%s: %s%s%s", pr->what, how, pr->outlen > 0 ? ": " :
-	    "", pr->out);
-	if (pr->dropped > 0) {
-		char	*l2;
-
-		xasprintf(&l2, "%s [%zu more bytes dropped]", line,
-		    pr->dropped);
-		free(line);
-		line = l2;
-	}
+	/*
+	 * One line of at most PROC_SUMMARY_MAX bytes: the start of the
+	 * output, and what was left out counted at the end, where a cut
+	 * message cannot lose it.
+	 */
+	xasprintf(&line, "%s: %s%s", pr->what, how, pr->outlen > 0 ? ": " :
+	    "");
+	len = strlen(line);
+	room = PROC_SUMMARY_MAX - 48 > len ? PROC_SUMMARY_MAX - 48 - len : 0;
+	keep = pr->outlen < room ? pr->outlen : room;
+	dropped = pr->dropped + (pr->outlen - keep);
+	line = xreallocarray(line, len + keep + 64, 1);
+	memcpy(line + len, pr->out, keep);
+	line[len + keep] = '\0';
+	if (dropped > 0)
+		snprintf(line + len + keep, 64, " [%zu more bytes dropped]",
+		    dropped);
 	pr->done(pr->arg, ok, line);
 	free(line);
 	proc_free(pr);

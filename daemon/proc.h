@@ -10,15 +10,17 @@
 
 #include <event2/event.h>
 
-#define PROC_OUTPUT_MAX		4096
+#define PROC_OUTPUT_MAX		4096	/* output kept of a command */
+#define PROC_SUMMARY_MAX	1000	/* its one-line summary, at most */
 #define PROC_KILL_GRACE_MS	2000
 
 struct proc;
 
 /*
  * Called once from the event loop when the command has ended: ok for exit
- * status 0; summary is one line: "ARGV0: exit 0: OUTPUT", "ARGV0: timed out
- * after N ms, killed: ...", "[N more bytes dropped]" at the end if any.
+ * status 0; summary is one line of at most PROC_SUMMARY_MAX bytes:
+ * "ARGV0: exit 0: OUTPUT", "ARGV0: timed out after N ms, killed: ...",
+ * with "[N more bytes dropped]" at the end when the output was longer.
  */
 typedef void (*proc_done_fn)(void *arg, int ok, const char *summary);
 

@@ -85,14 +85,14 @@ status_domain_state(const struct ks_summary *d, time_t now)
 
 	if (d->pending != 0)
 		return commit_recovering(d->name) ? "recovering" : "pending";
-	if (!d->has_server)
-		return d->nstaged > 0 ? "staged" : "failed";
-	if (d->not_after <= now)
-		return "expired";
 	r = commit_last_reload(d->name);
 	if (r != NULL && (strcmp(r->result, "failed") == 0 ||
 	    strcmp(r->result, "rolled-back") == 0))
 		return "failed";
+	if (!d->has_server)
+		return d->nstaged > 0 ? "staged" : "failed";
+	if (d->not_after <= now)
+		return "expired";
 	if (days_left(d->not_after, now) < EXPIRING_DAYS)
 		return "expiring";
 	return d->nstaged > 0 ? "staged" : "ok";

@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -291,10 +292,15 @@ test_timeout_kills(void **state)
 	spid = strtol(buf, NULL, 10);
 	free(buf);
 	assert_true(spid > 1);
+	/* The test is the subreaper (setup): reap the orphan, then the pid
+	 * must be gone for good. */
 	if (!gone((pid_t)spid)) {
 		kill((pid_t)spid, SIGKILL);
 		fail_msg("the dependent's child %ld outlived its timeout", spid);
 	}
+	waitpid((pid_t)spid, NULL, 0);
+	assert_int_equal(kill((pid_t)spid, 0), -1);
+	assert_int_equal(errno, ESRCH);
 	conf_free(c);
 }
 
@@ -323,14 +329,26 @@ test_output_bounded(void **state)
 {
 	struct certd_conf	*c;
 	struct outcome		 o;
+	const char		*p;
+	long			 dropped;
 
 	/* 1 MB of output must neither block the child nor grow the result. */
 	c = conf_text("[dependent big]\n"
 	    "exec = /bin/sh -c \"head -c 1000000 /dev/zero | tr '\\\\0' a\"\n");
 	run(c, &req_example, &o);
 	assert_true(o.ok);
-	assert_true(strlen(o.r[0].message) < sizeof(o.r[0].message));
-	assert_non_null(strstr(o.r[0].message, "aaaa"));
+	assert_non_null(strstr(o.r[0].message, ": exit 0: aaaa"));
+	/* What did not fit is counted, at the end, whole. */
+	p = strstr(o.r[0].message, " more bytes dropped]");
+	assert_non_null(p);
+	assert_string_equal(p, " more bytes dropped]");
+	while (p > o.r[0].message && p[-1] >= '0' && p[-1] <= '9')
+		p--;
+	assert_int_equal(p[-1], '[');
+	dropped = strtol(p, NULL, 10);
+	/* kept "aaaa...a" then " [N more bytes dropped]" */
+	assert_int_equal(dropped + (long)(strchr(o.r[0].message, '[') - 1 -
+	    strstr(o.r[0].message, "aaaa")), 1000000);
 	conf_free(c);
 }
 
@@ -666,6 +684,9 @@ test_unit_no_bus(void **state)
 static int
 setup(void **state)
 {
+	/* Orphans of the dependents' commands come to us, so that the test
+	 * can reap them and see their pids gone (ESRCH). */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	assert_non_null(mkdtemp(dir));
 	tpki_chain_make(&old_chain, "example.com", 1, TPKI_EC256);
 	tpki_chain_make(&new_chain, "example.com", 1, TPKI_EC256);
