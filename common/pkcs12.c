@@ -11,7 +11,9 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
+#include <openssl/hmac.h>
 #include <openssl/pkcs12.h>
+#include <openssl/rand.h>
 #include <openssl/x509.h>
 
 #include "pkcs12.h"
@@ -29,6 +31,107 @@
 /* Java 17's own defaults for the MAC and PBES2 iteration counts. */
 #define P12_MAC_ITER	10000
 #define P12_PBE_ITER	10000
+#define P12_SALT_LEN	16
+#define P12_KEY_LEN	32	/* AES-256; HMAC-SHA256 */
+
+/*
+ * Both derivations are 10,000 rounds by design, and a render would pay
+ * for three of them.  So each password's keys are derived once per run,
+ * under a salt made at random for that run, and reused: every file still
+ * has its own random IV, and files under one password share that password
+ * anyway, so a shared salt gives an attacker nothing a single file would
+ * not.  Two entries: the trust store and the keystore password.
+ */
+static struct derived {
+	char		*password;
+	unsigned char	 salt[P12_SALT_LEN];
+	unsigned char	 enc[P12_KEY_LEN];	/* PBKDF2-HMAC-SHA256 */
+	unsigned char	 mac[P12_KEY_LEN];	/* PKCS#12 KDF, MAC id */
+} derived[2];
+
+static void
+derived_clear(struct derived *d)
+{
+	if (d->password != NULL)
+		freezero(d->password, strlen(d->password));
+	OPENSSL_cleanse(d, sizeof(*d));
+}
+
+static const struct derived *
+derive(const char *password)
+{
+	struct derived	 d, *slot;
+	int		 len = (int)strlen(password);
+
+	if (derived[0].password != NULL &&
+	    strcmp(derived[0].password, password) == 0)
+		return &derived[0];
+	if (derived[1].password != NULL &&
+	    strcmp(derived[1].password, password) == 0)
+		return &derived[1];
+	memset(&d, 0, sizeof(d));
+	if (RAND_bytes(d.salt, sizeof(d.salt)) != 1 ||
+	    PKCS5_PBKDF2_HMAC(password, len, d.salt, sizeof(d.salt),
+	    P12_PBE_ITER, EVP_sha256(), sizeof(d.enc), d.enc) != 1 ||
+	    PKCS12_key_gen_utf8_ex(password, len, d.salt, sizeof(d.salt),
+	    PKCS12_MAC_ID, P12_MAC_ITER, sizeof(d.mac), d.mac, EVP_sha256(),
+	    NULL, NULL) != 1) {
+		OPENSSL_cleanse(&d, sizeof(d));
+		return NULL;
+	}
+	d.password = xstrdup(password);
+	/* The older entry goes. */
+	slot = &derived[1];
+	derived_clear(slot);
+	*slot = derived[0];
+	derived[0] = d;
+	OPENSSL_cleanse(&d, sizeof(d));
+	return &derived[0];
+}
+
+/*
+ * The MAC over safes, as PKCS12_set_mac would make it but with the key
+ * derived once: HMAC-SHA256 over the DER of the authenticated safes.
+ */
+static int
+set_mac(PKCS12 *p12, STACK_OF(PKCS7) *safes, const struct derived *d)
+{
+	const ASN1_OCTET_STRING	*digest;
+	unsigned char		*der = NULL, mac[EVP_MAX_MD_SIZE];
+	unsigned int		 maclen = 0;
+	int			 len, ok;
+
+	if (!PKCS12_setup_mac(p12, P12_MAC_ITER, (unsigned char *)d->salt,
+	    sizeof(d->salt), EVP_sha256()))
+		return 0;
+	if ((len = ASN1_item_i2d((ASN1_VALUE *)safes, &der,
+	    ASN1_ITEM_rptr(PKCS12_AUTHSAFES))) <= 0)
+		return 0;
+	ok = HMAC(EVP_sha256(), d->mac, sizeof(d->mac), der, (size_t)len,
+	    mac, &maclen) != NULL;
+	OPENSSL_free(der);
+	/* PKCS12_setup_mac made the digest; PKCS12_set_mac fills it so. */
+	PKCS12_get0_mac(&digest, NULL, NULL, NULL, p12);
+	return ok && digest != NULL &&
+	    ASN1_OCTET_STRING_set((ASN1_OCTET_STRING *)digest, mac,
+	    (int)maclen);
+}
+
+static PKCS12 *
+p12_from_safes(STACK_OF(PKCS7) *safes, const char *password)
+{
+	const struct derived	*d;
+	PKCS12			*p12;
+
+	if ((d = derive(password)) == NULL ||
+	    (p12 = PKCS12_add_safes(safes, NID_pkcs7_data)) == NULL)
+		return NULL;
+	if (!set_mac(p12, safes, d)) {
+		PKCS12_free(p12);
+		return NULL;
+	}
+	return p12;
+}
 
 /* DER of p12 into a malloc'd buffer (the caller frees with free()). */
 static int
@@ -99,10 +202,7 @@ pkcs12_truststore(const struct trust_entry *entries, size_t n,
 	    !sk_PKCS7_push(safes, p7))
 		goto out;
 	p7 = NULL;
-	if ((p12 = PKCS12_add_safes(safes, NID_pkcs7_data)) == NULL)
-		goto out;
-	if (!PKCS12_set_mac(p12, password, -1, NULL, 0, P12_MAC_ITER,
-	    EVP_sha256()))
+	if ((p12 = p12_from_safes(safes, password)) == NULL)
 		goto out;
 	rc = p12_to_der(p12, out, outlen);
 out:
@@ -115,19 +215,110 @@ out:
 	return rc;
 }
 
+/* The key, PBES2-encrypted (AES-256-CBC, PBKDF2-HMAC-SHA256) under d. */
+static PKCS12_SAFEBAG *
+shrouded_key(EVP_PKEY *pkey, const struct derived *d)
+{
+	PKCS8_PRIV_KEY_INFO	*p8 = NULL;
+	X509_SIG		*sig = NULL;
+	X509_ALGOR		*alg = NULL, *salg;
+	ASN1_OCTET_STRING	*sdata;
+	EVP_CIPHER_CTX		*cc = NULL;
+	PKCS12_SAFEBAG		*bag = NULL;
+	unsigned char		 iv[16], *der = NULL, *ct = NULL;
+	int			 len = 0, n1, n2;
+
+	if ((p8 = EVP_PKEY2PKCS8(pkey)) == NULL ||
+	    (len = i2d_PKCS8_PRIV_KEY_INFO(p8, &der)) <= 0 ||
+	    RAND_bytes(iv, sizeof(iv)) != 1 ||
+	    (alg = PKCS5_pbe2_set_iv_ex(EVP_aes_256_cbc(), P12_PBE_ITER,
+	    (unsigned char *)d->salt, sizeof(d->salt), iv, NID_hmacWithSHA256,
+	    NULL)) == NULL)
+		goto out;
+	ct = xmalloc((size_t)len + 16);
+	if ((cc = EVP_CIPHER_CTX_new()) == NULL ||
+	    EVP_EncryptInit_ex(cc, EVP_aes_256_cbc(), NULL, d->enc, iv) != 1 ||
+	    EVP_EncryptUpdate(cc, ct, &n1, der, len) != 1 ||
+	    EVP_EncryptFinal_ex(cc, ct + n1, &n2) != 1)
+		goto out;
+	if ((sig = X509_SIG_new()) == NULL)
+		goto out;
+	X509_SIG_getm(sig, &salg, &sdata);
+	if (!X509_ALGOR_copy(salg, alg) ||
+	    !ASN1_OCTET_STRING_set(sdata, ct, n1 + n2) ||
+	    (bag = PKCS12_SAFEBAG_create0_pkcs8(sig)) == NULL)
+		goto out;
+	sig = NULL;
+out:
+	EVP_CIPHER_CTX_free(cc);
+	X509_SIG_free(sig);
+	X509_ALGOR_free(alg);
+	PKCS8_PRIV_KEY_INFO_free(p8);
+	if (der != NULL)
+		OPENSSL_clear_free(der, (size_t)len);
+	if (ct != NULL)
+		freezero(ct, (size_t)len + 16);
+	return bag;
+}
+
+/* bag with friendlyName and localKeyID, as keytool pairs a key with its
+ * leaf; NULL (bag freed) on failure. */
+static PKCS12_SAFEBAG *
+named(PKCS12_SAFEBAG *bag, const char *alias, const unsigned char *id,
+    int idlen)
+{
+	if (bag != NULL && (!PKCS12_add_friendlyname_utf8(bag, alias, -1) ||
+	    !PKCS12_add_localkeyid(bag, (unsigned char *)id, idlen))) {
+		PKCS12_SAFEBAG_free(bag);
+		return NULL;
+	}
+	return bag;
+}
+
+/* Push bag onto bags, or free it; 0 on failure (bag NULL too). */
+static int
+push_bag(STACK_OF(PKCS12_SAFEBAG) *bags, PKCS12_SAFEBAG *bag)
+{
+	if (bag != NULL && sk_PKCS12_SAFEBAG_push(bags, bag))
+		return 1;
+	PKCS12_SAFEBAG_free(bag);
+	return 0;
+}
+
+static int
+push_safe(STACK_OF(PKCS7) *safes, STACK_OF(PKCS12_SAFEBAG) *bags)
+{
+	PKCS7	*p7;
+
+	if ((p7 = PKCS12_pack_p7data(bags)) == NULL)
+		return 0;
+	if (!sk_PKCS7_push(safes, p7)) {
+		PKCS7_free(p7);
+		return 0;
+	}
+	return 1;
+}
+
 /*
- * PKCS12_create does the bag layout Java expects (key bag and leaf bag
- * sharing friendlyName and localKeyID, CA certificates as plain bags);
- * NID_aes_256_cbc selects PBES2 with PBKDF2-HMAC-SHA256.  Its MAC would be
- * SHA-1, so it is told to write none (mac_iter -1) and we add a SHA-256 one.
+ * The layout keytool and PKCS12_create write: a safe of certificate bags
+ * (the leaf with friendlyName and localKeyID, then the CAs plain), then a
+ * safe with the shrouded key bag under the same friendlyName and ID.  The
+ * certificates are public (cert.pem beside it is 0644), so their safe is
+ * not encrypted (Java's certProtectionAlgorithm NONE): encrypting them
+ * would protect nothing.
  */
 int
 pkcs12_keystore(EVP_PKEY *pkey, X509 *leaf, STACK_OF(X509) *chain,
     const char *alias, const char *password,
     unsigned char **out, size_t *outlen)
 {
-	PKCS12	*p12 = NULL;
-	int	 rc = -1;
+	const struct derived		*d;
+	STACK_OF(PKCS12_SAFEBAG)	*certs = NULL, *keys = NULL;
+	STACK_OF(PKCS7)			*safes = NULL;
+	PKCS12				*p12 = NULL;
+	unsigned char			 id[EVP_MAX_MD_SIZE];
+	unsigned int			 idlen;
+	int				 i, rc = -1;
 
 	*out = NULL;
 	*outlen = 0;
@@ -135,17 +326,31 @@ pkcs12_keystore(EVP_PKEY *pkey, X509 *leaf, STACK_OF(X509) *chain,
 		return -1;
 	if (alias == NULL || alias[0] == '\0')
 		alias = "server";
-	if (X509_check_private_key(leaf, pkey) != 1)
+	if (X509_check_private_key(leaf, pkey) != 1 ||
+	    (d = derive(password)) == NULL ||
+	    !X509_digest(leaf, EVP_sha1(), id, &idlen) ||
+	    (certs = sk_PKCS12_SAFEBAG_new_null()) == NULL ||
+	    (keys = sk_PKCS12_SAFEBAG_new_null()) == NULL ||
+	    (safes = sk_PKCS7_new_null()) == NULL)
 		goto out;
-	p12 = PKCS12_create_ex(password, alias, pkey, leaf, chain,
-	    NID_aes_256_cbc, NID_aes_256_cbc, P12_PBE_ITER, -1, 0, NULL, NULL);
-	if (p12 == NULL)
+	if (!push_bag(certs, named(PKCS12_SAFEBAG_create_cert(leaf), alias,
+	    id, (int)idlen)))
 		goto out;
-	if (!PKCS12_set_mac(p12, password, -1, NULL, 0, P12_MAC_ITER,
-	    EVP_sha256()))
+	for (i = 0; chain != NULL && i < sk_X509_num(chain); i++)
+		if (!push_bag(certs, PKCS12_SAFEBAG_create_cert(
+		    sk_X509_value(chain, i))))
+			goto out;
+	if (!push_bag(keys, named(shrouded_key(pkey, d), alias, id,
+	    (int)idlen)))
+		goto out;
+	if (!push_safe(safes, certs) || !push_safe(safes, keys) ||
+	    (p12 = p12_from_safes(safes, password)) == NULL)
 		goto out;
 	rc = p12_to_der(p12, out, outlen);
 out:
+	sk_PKCS12_SAFEBAG_pop_free(certs, PKCS12_SAFEBAG_free);
+	sk_PKCS12_SAFEBAG_pop_free(keys, PKCS12_SAFEBAG_free);
+	sk_PKCS7_pop_free(safes, PKCS7_free);
 	PKCS12_free(p12);
 	return rc;
 }

@@ -401,6 +401,22 @@ prune(const char *domain)
 	free(kept);
 }
 
+/* gen passed: live and current, and pruned in the same transaction. */
+static int
+make_live(const char *domain, int64_t gen, const char *message,
+    struct cert_error *err)
+{
+	int64_t	*kept = NULL;
+	size_t	 n = 0;
+
+	if (keystore_make_live(ks, domain, gen, message,
+	    conf->keep_generations, &kept, &n, err) == -1)
+		return -1;
+	gendir_prune(conf, domain, kept, n);
+	free(kept);
+	return 0;
+}
+
 static int
 start_run(struct job *j, int64_t gen, int verify)
 {
@@ -530,8 +546,8 @@ dep_done(void *arg, int ok, const struct dep_result *r, size_t n)
 		return;
 	}
 	if (ok) {
-		if (keystore_make_live(ks, j->domain, gen, n == 0 ?
-		    "no dependents" : "dependents passed", &err) == -1) {
+		if (make_live(j->domain, gen, n == 0 ? "no dependents" :
+		    "dependents passed", &err) == -1) {
 			/* Served and verified, but not recorded: the
 			 * domain stays pending and the next start runs the
 			 * dependents again and records it. */
@@ -540,7 +556,6 @@ dep_done(void *arg, int ok, const struct dep_result *r, size_t n)
 			    err.message);
 			return;
 		}
-		prune(j->domain);
 		finish(j, n == 0 ? "none" : "ok", n == 0 ?
 		    "generation %lld is current; no dependents" :
 		    "generation %lld is current and served", (long long)gen);

@@ -755,13 +755,66 @@ out:
 	return db_end(db, rc, err);
 }
 
+/* db_prune's work, inside the caller's transaction. */
+static int
+prune_tx(struct db *db, const char *domain, int keep, int64_t **kept,
+    size_t *nkept, struct cert_error *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 rc = -1, r;
+
+	*kept = NULL;
+	*nkept = 0;
+	if (keep < 1)
+		keep = 1;
+	/*
+	 * Keep the newest `keep` generations, live ones first (they are what
+	 * a rollback goes back to), and always the current and the pending
+	 * one.  keystore rows go with their generation (ON DELETE CASCADE).
+	 */
+	if (db_run(db, err, "prune generations", "DELETE FROM generations "
+	    "WHERE domain = ?1 AND generation NOT IN (SELECT generation FROM "
+	    "generations WHERE domain = ?1 ORDER BY state = 'live' DESC, "
+	    "generation DESC LIMIT ?2) AND generation IS NOT (SELECT current "
+	    "FROM domains WHERE name = ?1) AND generation IS NOT (SELECT "
+	    "pending FROM domains WHERE name = ?1)", "ti", domain,
+	    (int64_t)keep) == -1)
+		goto out;
+	if ((st = db_prepare(db, "SELECT generation FROM generations WHERE "
+	    "domain = ? ORDER BY generation DESC", err)) == NULL)
+		goto out;
+	sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		*kept = xreallocarray(*kept, *nkept + 1, sizeof(**kept));
+		(*kept)[(*nkept)++] = sqlite3_column_int64(st, 0);
+	}
+	if (r != SQLITE_DONE) {
+		db_error(db, err, "list kept generations");
+		goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	if (rc == -1) {
+		free(*kept);
+		*kept = NULL;
+		*nkept = 0;
+	}
+	return rc;
+}
+
 int
 db_make_live(struct db *db, const char *domain, int64_t gen,
-    const char *message, int64_t now, struct cert_error *err)
+    const char *message, int64_t now, const struct db_prune_req *pr,
+    struct cert_error *err)
 {
 	struct ks_event	 ev;
 	int		 rc = -1, r;
 
+	if (pr != NULL) {
+		*pr->kept = NULL;
+		*pr->nkept = 0;
+	}
 	if (db_begin(db, err) == -1)
 		return -1;
 	/* Going back, the generation moved away from is undone. */
@@ -784,9 +837,18 @@ db_make_live(struct db *db, const char *domain, int64_t gen,
 	    gen) == -1)
 		goto out;
 	event_init(&ev, domain, gen, "live", "ok", now, message);
-	rc = add_event(db, &ev, err);
+	if (add_event(db, &ev, err) == -1)
+		goto out;
+	rc = pr != NULL ? prune_tx(db, domain, pr->keep, pr->kept, pr->nkept,
+	    err) : 0;
 out:
-	return db_end(db, rc, err);
+	rc = db_end(db, rc, err);
+	if (rc == -1 && pr != NULL) {
+		free(*pr->kept);
+		*pr->kept = NULL;
+		*pr->nkept = 0;
+	}
+	return rc;
 }
 
 int
@@ -983,49 +1045,11 @@ int
 db_prune(struct db *db, const char *domain, int keep, int64_t **kept,
     size_t *nkept, struct cert_error *err)
 {
-	sqlite3_stmt	*st = NULL;
-	int		 rc = -1, r;
-
 	*kept = NULL;
 	*nkept = 0;
-	if (keep < 1)
-		keep = 1;
 	if (db_begin(db, err) == -1)
 		return -1;
-	/*
-	 * Keep the newest `keep` generations, live ones first (they are what
-	 * a rollback goes back to), and always the current and the pending
-	 * one.  keystore rows go with their generation (ON DELETE CASCADE).
-	 */
-	if (db_run(db, err, "prune generations", "DELETE FROM generations "
-	    "WHERE domain = ?1 AND generation NOT IN (SELECT generation FROM "
-	    "generations WHERE domain = ?1 ORDER BY state = 'live' DESC, "
-	    "generation DESC LIMIT ?2) AND generation IS NOT (SELECT current "
-	    "FROM domains WHERE name = ?1) AND generation IS NOT (SELECT "
-	    "pending FROM domains WHERE name = ?1)", "ti", domain,
-	    (int64_t)keep) == -1)
-		goto out;
-	if ((st = db_prepare(db, "SELECT generation FROM generations WHERE "
-	    "domain = ? ORDER BY generation DESC", err)) == NULL)
-		goto out;
-	sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		*kept = xreallocarray(*kept, *nkept + 1, sizeof(**kept));
-		(*kept)[(*nkept)++] = sqlite3_column_int64(st, 0);
-	}
-	if (r != SQLITE_DONE) {
-		db_error(db, err, "list kept generations");
-		goto out;
-	}
-	rc = 0;
-out:
-	sqlite3_finalize(st);
-	if (rc == -1) {
-		free(*kept);
-		*kept = NULL;
-		*nkept = 0;
-	}
-	return db_end(db, rc, err);
+	return db_end(db, prune_tx(db, domain, keep, kept, nkept, err), err);
 }
 
 int

@@ -59,9 +59,16 @@ int	db_domain_state(struct db *, const char *domain, struct ks_state *,
 int	db_set_pending(struct db *, const char *domain, int64_t gen,
 	    const char *reason, int64_t now, struct cert_error *);
 /* The pending gen passed: live and current, pending and unsettled
- * cleared; a newer current it replaces becomes rolled-back. */
+ * cleared; a newer current it replaces becomes rolled-back.  With pr, the
+ * domain is pruned in the same transaction (db_prune). */
+struct db_prune_req {
+	int		 keep;
+	int64_t		**kept;		/* out, malloc'd */
+	size_t		*nkept;		/* out */
+};
 int	db_make_live(struct db *, const char *domain, int64_t gen,
-	    const char *message, int64_t now, struct cert_error *);
+	    const char *message, int64_t now, const struct db_prune_req *,
+	    struct cert_error *);
 /* The pending gen failed: pending cleared, the gen (if never live) marked
  * state ("rolled-back" or "failed") and its CA items that the live chain
  * lacks staged again; unsettled stays set. */

@@ -31,6 +31,11 @@ struct keystore {
 	struct db		*db;
 	struct key_sealer	*sealer;	/* NULL: keys stored plain */
 	int64_t			 sealed;	/* a key was stored sealed */
+	/* The chain the last commit stored, validated and decoded: the
+	 * render that follows takes it instead of decoding the rows. */
+	struct chain		*last;
+	char			 last_domain[DOMAIN_MAX + 1];
+	int64_t			 last_gen;
 };
 
 /*
@@ -67,7 +72,20 @@ keystore_close(struct keystore *ks)
 		return;
 	db_close(ks->db);
 	key_sealer_free(ks->sealer);
+	chain_free(ks->last);
 	free(ks);
+}
+
+/* Keep *c (now ours) as the chain of domain's generation gen. */
+static void
+keep_last(struct keystore *ks, const char *domain, int64_t gen,
+    struct chain **c)
+{
+	chain_free(ks->last);
+	ks->last = *c;
+	*c = NULL;
+	strlcpy(ks->last_domain, domain, sizeof(ks->last_domain));
+	ks->last_gen = gen;
 }
 
 int
@@ -507,6 +525,7 @@ commit_server(struct keystore *ks, const struct upload *up, X509 *cert,
 {
 	struct overlay	 o;
 	struct chain	*c = NULL;
+	int64_t		 gen;
 	int		 seq, rc = -1;
 
 	if (overlay_load(ks, up->domain, &o, err) == -1)
@@ -548,11 +567,13 @@ commit_server(struct keystore *ks, const struct upload *up, X509 *cert,
 			err->seq = up->seq;
 		goto out;
 	}
-	if (commit_chain(ks, up->domain, c, &o, now,
-	    res ? &res->generation : &(int64_t){ 0 }, err) == -1)
+	if (commit_chain(ks, up->domain, c, &o, now, &gen, err) == -1)
 		goto out;
-	if (res != NULL)
+	if (res != NULL) {
 		res->committed = 1;
+		res->generation = gen;
+	}
+	keep_last(ks, up->domain, gen, &c);
 	rc = 0;
 out:
 	chain_free(c);
@@ -617,6 +638,7 @@ keystore_bundle(struct keystore *ks, const char *domain, const char *certs,
 	EVP_PKEY	*pkey = NULL;
 	struct chain	*c = NULL;
 	struct cert_error e;
+	int64_t		 gen;
 	int		 rc = -1;
 
 	result_init(res);
@@ -643,11 +665,13 @@ keystore_bundle(struct keystore *ks, const char *domain, const char *certs,
 	if (chain_validate(c, domain, now, res ? &res->warnings : NULL,
 	    &e) == -1)
 		goto out;
-	if (commit_chain(ks, domain, c, NULL, now, res ? &res->generation :
-	    &(int64_t){ 0 }, &e) == -1)
+	if (commit_chain(ks, domain, c, NULL, now, &gen, &e) == -1)
 		goto out;
-	if (res != NULL)
+	if (res != NULL) {
 		res->committed = 1;
+		res->generation = gen;
+	}
+	keep_last(ks, domain, gen, &c);
 	rc = 0;
 out:
 	if (rc == -1)
@@ -748,6 +772,12 @@ int
 keystore_generation(struct keystore *ks, const char *domain, int64_t gen,
     struct chain **out, struct cert_error *err)
 {
+	if (ks != NULL && ks->last != NULL && ks->last_gen == gen &&
+	    strcmp(ks->last_domain, domain) == 0) {
+		*out = ks->last;
+		ks->last = NULL;
+		return 0;
+	}
 	return load_chain(ks, domain, gen, out, err);
 }
 
@@ -779,9 +809,13 @@ keystore_set_pending(struct keystore *ks, const char *domain, int64_t gen,
 
 int
 keystore_make_live(struct keystore *ks, const char *domain, int64_t gen,
-    const char *message, struct cert_error *err)
+    const char *message, int keep, int64_t **kept, size_t *nkept,
+    struct cert_error *err)
 {
-	return db_make_live(ks->db, domain, gen, message, time(NULL), err);
+	struct db_prune_req	 pr = { keep, kept, nkept };
+
+	return db_make_live(ks->db, domain, gen, message, time(NULL),
+	    keep > 0 ? &pr : NULL, err);
 }
 
 int

@@ -70,7 +70,9 @@ int	keystore_bundle(struct keystore *, const char *domain,
 int	keystore_discard(struct keystore *, const char *domain,
 	    struct cert_error *);
 
-/* The chain (with key) of a domain's current generation / a given one. */
+/* The chain (with key) of a domain's current generation / a given one.
+ * The generation the last commit stored comes, once, from memory: it was
+ * just validated, and decoding it again would only cost time. */
 int	keystore_current(struct keystore *, const char *domain,
 	    struct chain **out, int64_t *generation, struct cert_error *);
 int	keystore_generation(struct keystore *, const char *domain, int64_t gen,
@@ -94,9 +96,11 @@ int	keystore_state(struct keystore *, const char *domain,
 /* Start making a kept generation current again (a rollback). */
 int	keystore_set_pending(struct keystore *, const char *domain,
 	    int64_t gen, const char *reason, struct cert_error *);
-/* The pending generation passed its dependents: live and current. */
+/* The pending generation passed its dependents: live and current.  With
+ * keep > 0, pruned as keystore_prune does, in the same transaction. */
 int	keystore_make_live(struct keystore *, const char *domain, int64_t gen,
-	    const char *message, struct cert_error *);
+	    const char *message, int keep, int64_t **kept, size_t *nkept,
+	    struct cert_error *);
 /* The pending generation failed: it is state ("rolled-back", "failed")
  * if it was never live; the domain stays unsettled. */
 int	keystore_drop_pending(struct keystore *, const char *domain,

@@ -238,8 +238,6 @@ render_inputs(const struct certd_conf *conf, const char *domain, int64_t gen,
 }
 
 /* Trust entries: root and intermediates, then the system CAs if asked. */
-
-/* Trust entries: root and intermediates, then the system CAs if asked. */
 static void
 trust_entries(const struct chain *ch, STACK_OF(X509) *sys,
     struct trust_entry **out, char (**aliases)[64], size_t *np)
@@ -339,6 +337,79 @@ manifest(struct build *b)
 	f->buf[f->len++] = '\n';
 }
 
+/*
+ * The trust stores depend only on the CAs, the password and the system
+ * bundle, and their MAC costs a 10,000-round key derivation.  Renewing a
+ * server certificate under the same CAs (the usual commit, on any number
+ * of domains) reuses the last stores built instead of deriving again.
+ */
+static struct {
+	char		 digest[65];
+	unsigned char	*jks, *p12;
+	size_t		 jks_len, p12_len;
+} trust_cache;
+
+static void
+trust_digest(const struct build *b, char out[65])
+{
+	char	*s, *t, hex[65];
+	size_t	 i;
+
+	xasprintf(&s, "certd trust stores 1\n%s\n%s\n",
+	    b->conf->truststore_password, b->sys_sha256);
+	for (i = 0; i + 1 < b->ch->n; i++) {
+		cert_sha256(b->ch->items[i].cert, hex);
+		xasprintf(&t, "%s%s\n%s\n", s, b->ch->items[i].name, hex);
+		free(s);
+		s = t;
+	}
+	sha256_hex(s, strlen(s), out);
+	freezero(s, strlen(s));
+}
+
+static void
+copy_out(struct rfile *f, const unsigned char *buf, size_t len)
+{
+	f->buf = xmalloc(len);
+	memcpy(f->buf, buf, len);
+	f->len = len;
+}
+
+static int
+trust_stores(struct build *b, struct rfile *jks, struct rfile *p12)
+{
+	struct trust_entry	*te = NULL;
+	char			(*al)[64] = NULL, digest[65];
+	size_t			 nte;
+	int			 rc = -1;
+
+	trust_digest(b, digest);
+	if (strcmp(digest, trust_cache.digest) == 0) {
+		copy_out(jks, trust_cache.jks, trust_cache.jks_len);
+		copy_out(p12, trust_cache.p12, trust_cache.p12_len);
+		return 0;
+	}
+	trust_entries(b->ch, b->sys, &te, &al, &nte);
+	if (jks_write(te, nte, b->conf->truststore_password, time(NULL),
+	    &jks->buf, &jks->len) == 0 &&
+	    pkcs12_truststore(te, nte, b->conf->truststore_password, &p12->buf,
+	    &p12->len) == 0) {
+		free(trust_cache.jks);
+		free(trust_cache.p12);
+		strlcpy(trust_cache.digest, digest, sizeof(trust_cache.digest));
+		trust_cache.jks = xmalloc(jks->len);
+		memcpy(trust_cache.jks, jks->buf, jks->len);
+		trust_cache.jks_len = jks->len;
+		trust_cache.p12 = xmalloc(p12->len);
+		memcpy(trust_cache.p12, p12->buf, p12->len);
+		trust_cache.p12_len = p12->len;
+		rc = 0;
+	}
+	free(te);
+	free(al);
+	return rc;
+}
+
 /* Build every file into b->files[] (gendir_files order). */
 static int
 build_files(struct build *b, struct cert_error *err)
@@ -347,13 +418,12 @@ build_files(struct build *b, struct cert_error *err)
 	const struct certd_conf	*conf = b->conf;
 	X509			*certs[CHAIN_MAX], *leaf = chain_leaf(ch);
 	STACK_OF(X509)		*kchain = NULL;
-	struct trust_entry	*te = NULL;
-	char			(*al)[64] = NULL, *pem;
+	char			*pem;
 	struct rfile		*f = b->files;
 	struct rfile		*cert = &f[0], *key = &f[1], *chainf = &f[2];
 	struct rfile		*full = &f[3], *rootf = &f[4], *bundle = &f[5];
 	struct rfile		*jks = &f[6], *tp12 = &f[7], *kp12 = &f[8];
-	size_t			 ninter = ch->n - 2, i, nte;
+	size_t			 ninter = ch->n - 2, i;
 	const char		*what = "PEM files";
 	int			 rc = -1;
 
@@ -372,11 +442,7 @@ build_files(struct build *b, struct cert_error *err)
 	rfile_concat(bundle, full, key);
 
 	what = "the trust stores";
-	trust_entries(ch, b->sys, &te, &al, &nte);
-	if (jks_write(te, nte, conf->truststore_password, time(NULL),
-	    &jks->buf, &jks->len) == -1 ||
-	    pkcs12_truststore(te, nte, conf->truststore_password, &tp12->buf,
-	    &tp12->len) == -1)
+	if (trust_stores(b, jks, tp12) == -1)
 		goto out;
 
 	what = "keystore.p12";
@@ -396,8 +462,6 @@ out:
 		cert_error_set(err, E_INTERNAL, NULL, 0, "%s: cannot encode %s",
 		    b->domain, what);
 	sk_X509_free(kchain);	/* references only */
-	free(te);
-	free(al);
 	return rc;
 }
 

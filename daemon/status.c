@@ -83,7 +83,8 @@ status_domain_state(const struct ks_summary *d, time_t now)
 {
 	const struct reload_report	*r;
 
-	if (d->pending != 0)
+	/* Dependents not yet passed on what is (or is to be) current. */
+	if (d->pending != 0 || d->unsettled)
 		return commit_recovering(d->name) ? "recovering" : "pending";
 	r = commit_last_reload(d->name);
 	if (r != NULL && (strcmp(r->result, "failed") == 0 ||

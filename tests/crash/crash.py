@@ -180,14 +180,19 @@ verify_timeout = 10s
         self.certd = subprocess.Popen(cmd, stdout=log, stderr=log)
         self.pid = self.certd.pid
         for _ in range(200):
-            if strace is not None and self.pid == self.certd.pid:
-                kids = subprocess.run(["pgrep", "-P", str(self.certd.pid)],
-                    stdout=subprocess.PIPE, text=True).stdout.split()
-                self.pid = int(kids[0]) if kids else self.pid
             if self.status() is not None or self.certd.poll() is not None:
+                if strace is not None:
+                    self.certd_pid()
                 return
             time.sleep(0.05)
         raise SystemExit("FAIL: certd does not answer")
+
+    def certd_pid(self):
+        """certd's pid under strace (its only child), once it runs."""
+        kids = subprocess.run(["pgrep", "-P", str(self.certd.pid)],
+            stdout=subprocess.PIPE, text=True).stdout.split()
+        if kids:
+            self.pid = int(kids[0])
 
     def stop(self):
         if self.certd is None:

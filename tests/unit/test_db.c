@@ -206,7 +206,7 @@ commit_fake(struct db *db, const char *domain, const char *root)
 	    &err) == -1)
 		fail_msg("commit: %s", err.message);
 	/* Its dependents passed. */
-	if (db_make_live(db, domain, gen, "ok", 5000, &err) == -1)
+	if (db_make_live(db, domain, gen, "ok", 5000, NULL, &err) == -1)
 		fail_msg("make live: %s", err.message);
 	return gen;
 }
@@ -575,7 +575,7 @@ test_commit_states(void **state)
 	assert_int_equal(err.code, E_NOT_FOUND);
 	assert_int_equal(db_set_pending(db, "a.example", 1, "undo", 7000,
 	    &err), 0);
-	assert_int_equal(db_make_live(db, "a.example", 1, "ok", 7000, &err),
+	assert_int_equal(db_make_live(db, "a.example", 1, "ok", 7000, NULL, &err),
 	    0);
 	assert_int_equal(db_domain_state(db, "a.example", &st, &err), 0);
 	assert_int_equal(st.current, 1);
@@ -588,7 +588,7 @@ test_commit_states(void **state)
 	assert_true(g[2].current);
 	free(g);
 	/* Only the pending generation is made live. */
-	assert_int_equal(db_make_live(db, "a.example", 2, "ok", 7000, &err),
+	assert_int_equal(db_make_live(db, "a.example", 2, "ok", 7000, NULL, &err),
 	    -1);
 	db_close(db);
 }

@@ -122,7 +122,7 @@ upload_ok(struct fx *fx, const char *name, int seq, X509 *x, EVP_PKEY *k,
 	/* A committed generation is pending until its dependents pass:
 	 * here they have none. */
 	if (res->committed && keystore_make_live(fx->ks, DOMAIN,
-	    res->generation, "no dependents", &err) == -1)
+	    res->generation, "no dependents", 0, NULL, NULL, &err) == -1)
 		fail_msg("make live: %s", err.message);
 }
 
@@ -468,7 +468,8 @@ test_bundle_any_order_commits(void **state)
 		    err.message);
 	assert_true(res.committed);
 	assert_int_equal(res.generation, 1);
-	assert_int_equal(keystore_make_live(fx->ks, DOMAIN, 1, "ok", &err), 0);
+	assert_int_equal(keystore_make_live(fx->ks, DOMAIN, 1, "ok", 0, NULL,
+	    NULL, &err), 0);
 	assert_int_equal(keystore_current(fx->ks, DOMAIN, &c, NULL, &err), 0);
 	assert_int_equal(c->n, 3);
 	assert_int_equal(X509_cmp(c->items[0].cert, fx->c.root), 0);
@@ -870,7 +871,8 @@ test_rollback_and_prune(void **state)
 	assert_int_equal(keystore_current(fx->ks, DOMAIN, &c, &gen, &err), 0);
 	assert_int_equal(gen, 4);
 	chain_free(c);
-	assert_int_equal(keystore_make_live(fx->ks, DOMAIN, 3, "ok", &err), 0);
+	assert_int_equal(keystore_make_live(fx->ks, DOMAIN, 3, "ok", 0, NULL,
+	    NULL, &err), 0);
 	assert_int_equal(keystore_current(fx->ks, DOMAIN, &c, &gen, &err), 0);
 	assert_int_equal(gen, 3);
 	chain_free(c);
