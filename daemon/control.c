@@ -12,10 +12,11 @@
 #include <sys/un.h>
 #include <errno.h>
 #include <grp.h>
-#include <pwd.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -42,9 +43,14 @@ struct conn {
 	TAILQ_ENTRY(conn)	 entry;
 	struct control		*ctl;
 	struct bufferevent	*bev;		/* referenced */
-	struct evhttp_connection *evcon;	/* NULL until a request came */
+	struct evhttp_connection *evcon;	/* NULL until known */
 	struct event		*deadline;
+	struct event		*classify;	/* once evhttp has the fd */
 	struct control_req	*pending;	/* answer not yet sent */
+	int			 classified;	/* peer, admin, uid known */
+	int			 admin;
+	uid_t			 uid;
+	uint64_t		 last;		/* last request, for eviction */
 };
 
 struct control_req {
@@ -56,15 +62,20 @@ struct control {
 	struct evhttp			*http;
 	struct evhttp_bound_socket	*bound;
 	char				*path;	/* socket we created, to unlink */
-	char				*admin_group;
+	gid_t				 admin_gid;	/* -1: no such group */
 	control_handler_fn		 handler;
 	void				*arg;
 	TAILQ_HEAD(, conn)		 conns;
 	size_t				 nconns;
+	size_t				 nusers;	/* non-admin, classified */
+	uint64_t			 seq;		/* request counter */
 	int				 paused; /* listener off at the cap */
+	time_t				 warned;	/* last refusal logged */
+	size_t				 refused;	/* since then */
 };
 
 static void	conn_free(struct conn *);
+static void	conn_classify_cb(evutil_socket_t, short, void *);
 
 static void
 listener_update(struct control *ctl)
@@ -125,14 +136,19 @@ conn_new(struct event_base *base, void *arg)
 	    NULL)
 		return NULL;
 	conn = xcalloc(1, sizeof(*conn));
-	if ((conn->deadline = evtimer_new(base, conn_deadline, conn)) == NULL)
+	if ((conn->deadline = evtimer_new(base, conn_deadline, conn)) == NULL ||
+	    (conn->classify = event_new(base, -1, 0, conn_classify_cb,
+	    conn)) == NULL)
 		fatalx("cannot create an event");
 	conn->ctl = ctl;
 	conn->bev = bev;
+	conn->last = ++ctl->seq;
 	bufferevent_incref(bev);
 	TAILQ_INSERT_TAIL(&ctl->conns, conn, entry);
 	ctl->nconns++;
 	conn_arm(conn);
+	/* evhttp gives the bufferevent its socket after this returns. */
+	event_active(conn->classify, EV_TIMEOUT, 0);
 	listener_update(ctl);
 	return bev;
 }
@@ -151,7 +167,10 @@ conn_free(struct conn *conn)
 	}
 	TAILQ_REMOVE(&ctl->conns, conn, entry);
 	ctl->nconns--;
+	if (conn->classified && !conn->admin)
+		ctl->nusers--;
 	event_free(conn->deadline);
+	event_free(conn->classify);
 	bufferevent_decref(conn->bev);
 	free(conn);
 	listener_update(ctl);
@@ -171,6 +190,7 @@ conn_answered(struct evhttp_request *req, void *arg)
 
 	if (conn->evcon != NULL)
 		evhttp_connection_set_timeout(conn->evcon, API_REQUEST_TIMEOUT);
+	conn->last = ++conn->ctl->seq;
 	conn_arm(conn);
 }
 
@@ -185,17 +205,20 @@ conn_find(struct control *ctl, struct bufferevent *bev)
 	return NULL;
 }
 
-/* May this peer change things?  uid 0, or admin_group as primary,
- * peer or supplementary group. */
+/*
+ * May this peer change things?  uid 0, or admin_group among the groups the
+ * peer process had when it connected: SO_PEERCRED's gid and SO_PEERGROUPS.
+ * Not the account's groups in /etc/group: a process that dropped the group
+ * is not an admin, one given it is.  No NSS lookup here.
+ */
 static int
-peer_admin(struct control *ctl, int fd, uid_t *uidp)
+peer_admin(const struct control *ctl, int fd, uid_t *uidp)
 {
 	struct ucred	 uc;
-	socklen_t	 len = sizeof(uc);
-	struct group	*gr;
-	struct passwd	*pw;
-	gid_t		 groups[256];
-	int		 ngroups = nitems(groups), i;
+	socklen_t	 len = sizeof(uc), glen;
+	gid_t		 groups[64], *g = groups;
+	size_t		 i, n;
+	int		 admin = 0;
 
 	*uidp = (uid_t)-1;
 	if (fd == -1 || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) == -1)
@@ -203,20 +226,142 @@ peer_admin(struct control *ctl, int fd, uid_t *uidp)
 	*uidp = uc.uid;
 	if (uc.uid == 0)
 		return 1;
-	if ((gr = getgrnam(ctl->admin_group)) == NULL)
+	if (ctl->admin_gid == (gid_t)-1)
 		return 0;
-	if (uc.gid == gr->gr_gid)
+	if (uc.gid == ctl->admin_gid)
 		return 1;
-	if ((pw = getpwuid(uc.uid)) == NULL)
-		return 0;
-	if (pw->pw_gid == gr->gr_gid)
-		return 1;
-	if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &ngroups) == -1)
-		ngroups = nitems(groups);
-	for (i = 0; i < ngroups; i++)
-		if (groups[i] == gr->gr_gid)
-			return 1;
-	return 0;
+	glen = sizeof(groups);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &glen) == -1) {
+		if (errno != ERANGE)
+			return 0;
+		g = xmalloc(glen);
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &glen) == -1)
+			glen = 0;
+	}
+	n = glen / sizeof(gid_t);
+	for (i = 0; i < n && !admin; i++)
+		admin = g[i] == ctl->admin_gid;
+	if (g != groups)
+		free(g);
+	return admin;
+}
+
+/* The group's gid, looked up at start and on SIGHUP only. */
+static gid_t
+group_gid(const char *name)
+{
+	struct group	 gr, *res = NULL;
+	char		 buf[16384];
+
+	if (name == NULL || *name == '\0' ||
+	    getgrnam_r(name, &gr, buf, sizeof(buf), &res) != 0 || res == NULL)
+		return (gid_t)-1;
+	return gr.gr_gid;
+}
+
+/* End a connection now: evhttp frees it and conn_closed frees ours. */
+static void
+conn_drop(struct conn *conn)
+{
+	if (conn->evcon != NULL)
+		evhttp_connection_free(conn->evcon);
+	else {
+		shutdown(bufferevent_getfd(conn->bev), SHUT_RDWR);
+		conn_free(conn);
+	}
+}
+
+/* The non-admin connection (of uid, or any if uid is -1) that has been
+ * quiet longest, other than but; NULL if all are answering. */
+static struct conn *
+conn_idlest(struct control *ctl, uid_t uid, const struct conn *but)
+{
+	struct conn	*c, *best = NULL;
+
+	TAILQ_FOREACH(c, &ctl->conns, entry) {
+		if (c == but || !c->classified || c->admin ||
+		    c->pending != NULL || (uid != (uid_t)-1 && c->uid != uid))
+			continue;
+		if (best == NULL || c->last < best->last)
+			best = c;
+	}
+	return best;
+}
+
+static size_t
+conns_of(struct control *ctl, uid_t uid)
+{
+	struct conn	*c;
+	size_t		 n = 0;
+
+	TAILQ_FOREACH(c, &ctl->conns, entry)
+		if (c->classified && !c->admin && c->uid == uid)
+			n++;
+	return n;
+}
+
+/*
+ * Who is on the other end (at accept, or at its first request if that came
+ * first), and is there room for them?  Root and admins
+ * always are (up to CONTROL_MAX_CONNS in all); everyone else shares what
+ * is left after CONTROL_ADMIN_RESERVE, at most CONTROL_UID_MAX per uid.
+ * Over a cap, their idlest connection goes first, else the new one.
+ */
+static void
+conn_identify(struct conn *conn)
+{
+	struct control	*ctl = conn->ctl;
+	void		*cbarg = NULL;
+
+	if (conn->classified)
+		return;
+	conn->classified = 1;
+	if (conn->evcon == NULL) {
+		/* evhttp's argument to the bufferevent callbacks is its
+		 * connection: learn it now, to hear when it closes. */
+		bufferevent_getcb(conn->bev, NULL, NULL, NULL, &cbarg);
+		if (cbarg != NULL && evhttp_connection_get_bufferevent(cbarg) ==
+		    conn->bev) {
+			conn->evcon = cbarg;
+			evhttp_connection_set_closecb(conn->evcon, conn_closed,
+			    conn);
+		}
+	}
+	conn->admin = peer_admin(ctl, bufferevent_getfd(conn->bev),
+	    &conn->uid);
+	if (!conn->admin)
+		ctl->nusers++;
+}
+
+static void
+conn_classify_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn	*conn = arg, *victim;
+	struct control	*ctl = conn->ctl;
+	uid_t		 uid;
+
+	conn_identify(conn);
+	if (conn->admin)
+		return;
+	uid = conn->uid;
+	if (conns_of(ctl, uid) > CONTROL_UID_MAX)
+		victim = conn_idlest(ctl, uid, conn);
+	else if (ctl->nusers > CONTROL_MAX_CONNS - CONTROL_ADMIN_RESERVE)
+		victim = conn_idlest(ctl, (uid_t)-1, conn);
+	else
+		return;
+	if (victim == NULL)
+		victim = conn;
+	ctl->refused++;
+	if (ctl->warned != time(NULL) / 60) {
+		ctl->warned = time(NULL) / 60;
+		log_warnx("control: connection limit for uid %d (at most %d "
+		    "each, %d for all non-admins): closed %zu idle or new "
+		    "connections", (int)uid, CONTROL_UID_MAX,
+		    CONTROL_MAX_CONNS - CONTROL_ADMIN_RESERVE, ctl->refused);
+		ctl->refused = 0;
+	}
+	conn_drop(victim);
 }
 
 static void
@@ -270,7 +415,12 @@ request_cb(struct evhttp_request *req, void *arg)
 		call.path = "/";
 	call.content_type = evhttp_find_header(
 	    evhttp_request_get_input_headers(req), "Content-Type");
-	call.admin = peer_admin(ctl, bufferevent_getfd(bev), &call.uid);
+	if (conn != NULL) {
+		conn_identify(conn);
+		call.admin = conn->admin;
+		call.uid = conn->uid;
+	} else
+		call.admin = peer_admin(ctl, bufferevent_getfd(bev), &call.uid);
 	call.conns = ctl->nconns;
 
 	/* Own copy of the body, and clear libevent's: it may hold a key. */
@@ -459,7 +609,7 @@ control_start(struct event_base *base, const char *path, mode_t mode,
 	ctl = xcalloc(1, sizeof(*ctl));
 	ctl->handler = handler;
 	ctl->arg = arg;
-	ctl->admin_group = xstrdup(admin_group);
+	ctl->admin_gid = group_gid(admin_group);
 	TAILQ_INIT(&ctl->conns);
 	if ((ctl->http = evhttp_new(base)) == NULL)
 		fatalx("evhttp_new failed");
@@ -497,7 +647,6 @@ fail:
 	if (ctl->path != NULL)
 		unlink(ctl->path);
 	free(ctl->path);
-	free(ctl->admin_group);
 	evhttp_free(ctl->http);
 	free(ctl);
 	return NULL;
@@ -506,8 +655,7 @@ fail:
 void
 control_set_admin_group(struct control *ctl, const char *group)
 {
-	free(ctl->admin_group);
-	ctl->admin_group = xstrdup(group);
+	ctl->admin_gid = group_gid(group);
 }
 
 void
@@ -536,6 +684,5 @@ control_free(struct control *ctl)
 		conn_free(conn);
 	}
 	free(ctl->path);
-	free(ctl->admin_group);
 	free(ctl);
 }

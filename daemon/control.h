@@ -17,6 +17,8 @@
 #include "error.h"
 
 #define CONTROL_MAX_CONNS	1024	/* connections beyond this wait */
+#define CONTROL_ADMIN_RESERVE	64	/* of those, kept for root and admins */
+#define CONTROL_UID_MAX		32	/* per non-admin uid */
 #define CONTROL_ANSWER_TIMEOUT	3600	/* s a request may wait for its answer */
 
 struct control;

@@ -2,8 +2,9 @@
 # Peer credentials decide access: an unprivileged uid (setpriv nobody) may
 # GET /v1/status and /metrics but gets 403 E_FORBIDDEN on anything that
 # reads chains or changes things, and its refused requests change nothing;
-# after admin_group = its group (applied by SIGHUP) it may.  socket_mode =
-# 0660 hides even status from it.
+# after admin_group = its group (applied by SIGHUP) it may.  Admin rights
+# come from the peer process's own groups (SO_PEERCRED, SO_PEERGROUPS), not
+# from /etc/group.  socket_mode = 0660 hides even status from it.
 . "$top_srcdir/tests/integration/lib.sh"
 need curl python3 setpriv sqlite3
 [ "$(id -u)" = 0 ] || skip "needs root for setpriv"
@@ -84,6 +85,29 @@ wait_for 10 grep -q 'configuration reloaded' "$T/certd.log" || fail "no reload l
 assert_eq "$(upload nobody intermediate 2 "$T/p/inter1.pem")" 200 "upload as a member of admin_group"
 assert_eq "$(json_get 'j["kind"], j["staged"]' < "$T/nb.body")" "('intermediate', 2)"
 assert_eq "$(as_nobody GET /v1/domains/$D)" 200 "GET /v1/domains/$D as a member of admin_group"
+
+say "admin rights come from the peer process's groups, not /etc/group"
+# certd runs in its own mount namespace with a group file of ours: group
+# certd-test-admins (gid 4242) lists nobody as a member.  nobody with its
+# groups cleared is no admin; daemon, not listed, given gid 4242 as a
+# supplementary group, is.
+stop_certd
+command -v unshare >/dev/null || skip "unshare not installed (util-linux)"
+{ cat /etc/group; echo "certd-test-admins:x:4242:nobody"; } > "$T/group"
+sed -i "s/^admin_group = .*/admin_group = certd-test-admins/" "$T/certd.conf"
+unshare -m sh -c 'mount --bind "$1" /etc/group && exec "$2" -d -f "$3"' sh \
+    "$T/group" "$CERTD" "$T/certd.conf" >>"$T/certd.log" 2>&1 &
+CERTD_PID=$!
+wait_for 10 api GET /v1/status || fail "certd in its own mount namespace does not answer"
+assert_eq "$(as_nobody GET /v1/domains/$D)" 403 "nobody (listed in the group file) with its groups cleared"
+code=$(setpriv --reuid daemon --regid daemon --groups 4242 \
+    curl -s -o /dev/null -w '%{http_code}' --max-time 10 \
+    --unix-socket "$CERTD_SOCK" "http://certd/v1/domains/$D")
+assert_eq "$code" 200 "daemon given the admin group as a supplementary group"
+code=$(setpriv --reuid daemon --regid 4242 --clear-groups \
+    curl -s -o /dev/null -w '%{http_code}' --max-time 10 \
+    --unix-socket "$CERTD_SOCK" "http://certd/v1/domains/$D")
+assert_eq "$code" 200 "daemon with the admin group as its primary group"
 
 say "socket_mode = 0660: others cannot even connect"
 stop_certd
