@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
@@ -151,6 +152,74 @@ secure_free(void *p)
 		return;
 	h = (union secure_hdr *)p - 1;
 	freezero(h, sizeof(*h) + h->n);
+}
+
+void *
+secure_realloc(void *p, size_t n)
+{
+	union secure_hdr	*h;
+	void			*q;
+
+	if (p == NULL)
+		return secure_malloc(n);
+	h = (union secure_hdr *)p - 1;
+	q = secure_malloc(n);
+	memcpy(q, p, h->n < n ? h->n : n);
+	secure_free(p);
+	return q;
+}
+
+int
+dir_private(const char *path, const char *what, char *msg, size_t len)
+{
+	struct stat	 st;
+
+	if (stat(path, &st) == -1) {
+		snprintf(msg, len, "%s %s: %s", what, path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(msg, len, "%s %s is not a directory", what, path);
+		return -1;
+	}
+	if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		snprintf(msg, len, "%s %s is owned by uid %u with mode %04o: "
+		    "another user could replace what certd keeps there; it "
+		    "must be owned by uid %u and not writable by group or "
+		    "others (chown %u %s; chmod go-w %s)", what, path,
+		    (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777),
+		    (unsigned)geteuid(), (unsigned)geteuid(), path, path);
+		return -1;
+	}
+	return 0;
+}
+
+void __attribute__((noinline))
+stack_scrub(void)
+{
+	unsigned char	 buf[STACK_SCRUB];
+
+	explicit_bzero(buf, sizeof(buf));
+}
+
+char *
+json_text(const json_t *j, size_t flags, size_t *lenp)
+{
+	json_free_t	 jfree;
+	char		*s, *t;
+	size_t		 n;
+
+	if (j == NULL || (s = json_dumps(j, flags)) == NULL)
+		fatalx("cannot encode JSON");
+	n = strlen(s);
+	t = xmalloc(n + 2);
+	memcpy(t, s, n);
+	t[n++] = '\n';
+	t[n] = '\0';
+	json_get_alloc_funcs(NULL, &jfree);
+	jfree(s);
+	*lenp = n;
+	return t;
 }
 
 int

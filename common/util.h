@@ -33,11 +33,28 @@ int	 xasprintf(char **, const char *, ...)
 void	 freezero(void *, size_t);
 /*
  * An allocator whose blocks are cleared when freed, for libraries that
- * copy what they are given (jansson holds request bodies, so keys):
- * json_set_alloc_funcs(secure_malloc, secure_free).
+ * copy what they are given (jansson and libevent hold request bodies, so
+ * keys): json_set_alloc_funcs(secure_malloc, secure_free),
+ * event_set_mem_functions(secure_malloc, secure_realloc, secure_free).
  */
 void	*secure_malloc(size_t);
+void	*secure_realloc(void *, size_t);
 void	 secure_free(void *);
+/* Is path a directory owned by us and writable by nobody else?  0, or -1
+ * with a sentence in msg naming what, the path, its owner and mode. */
+int	 dir_private(const char *path, const char *what, char *msg,
+	    size_t len);
+/*
+ * Clear STACK_SCRUB bytes of the stack below the caller: what decoded a
+ * key (libc, libevent, jansson, OpenSSL) leaves pieces of it in frames
+ * that have returned.  After each request body and each commit.
+ */
+#define STACK_SCRUB	(256 * 1024)
+void	 stack_scrub(void);
+/* json_dumps(j, flags) with a trailing newline, in a block of ours
+ * (jansson's own is freed with whatever allocator jansson was given). */
+struct json_t;
+char	*json_text(const struct json_t *, size_t flags, size_t *len);
 
 /* snprintf into a message buffer where a cut is fine (a command's long
  * output): no truncation warning, and the result is always terminated. */

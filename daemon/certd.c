@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -21,6 +22,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <jansson.h>
 #include <openssl/crypto.h>
 
 #include "api.h"
@@ -360,6 +362,18 @@ main(int argc, char *argv[])
 	int			 ch, foreground = 0, check = 0, verbose = 0;
 	int			 sealed;
 
+	/*
+	 * Keys pass through this process: no core dump may hold them, and
+	 * what jansson and libevent allocate (request bodies) is cleared
+	 * when freed.  First, before anything allocates.
+	 */
+	rl.rlim_cur = rl.rlim_max = 0;
+	if (setrlimit(RLIMIT_CORE, &rl) == -1 ||
+	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		fatal("cannot disable core dumps");
+	json_set_alloc_funcs(secure_malloc, secure_free);
+	event_set_mem_functions(secure_malloc, secure_realloc, secure_free);
+
 	while ((ch = getopt_long(argc, argv, "dD:f:tv", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'd':
@@ -424,6 +438,9 @@ main(int argc, char *argv[])
 	/* Rendered files must be readable by the services that use them. */
 	if (make_dir(certd->conf->state_dir, 0755) == -1)
 		fatal("state directory %s", certd->conf->state_dir);
+	if (dir_private(certd->conf->state_dir, "state directory", cerr,
+	    sizeof(cerr)) == -1)
+		fatalx("%s", cerr);
 	snprintf(dompath, sizeof(dompath), "%s/domains",
 	    certd->conf->state_dir);
 	if (make_dir(dompath, 0755) == -1)

@@ -252,6 +252,7 @@ next_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	inflight = j;
 	job_start(j);
+	stack_scrub();		/* the job decoded a key */
 }
 
 static void

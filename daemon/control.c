@@ -449,6 +449,8 @@ request_cb(struct evhttp_request *req, void *arg)
 	    "?", call.path);
 	ctl->handler(creq, &call, ctl->arg);
 	freezero(body, len + 1);
+	if (len > 0)
+		stack_scrub();	/* what parsed the body left pieces there */
 }
 
 static const char *
@@ -497,13 +499,8 @@ control_reply_json(struct control_req *creq, int status, json_t *j)
 	char	*s;
 	size_t	 n;
 
-	if (j == NULL || (s = json_dumps(j, JSON_COMPACT)) == NULL)
-		fatalx("cannot encode an answer");
 	/* A trailing newline keeps curl output readable. */
-	n = strlen(s);
-	s = xreallocarray(s, n + 2, 1);
-	s[n++] = '\n';
-	s[n] = '\0';
+	s = json_text(j, JSON_COMPACT, &n);
 	control_reply_text(creq, status, "application/json", s, n);
 	free(s);
 	json_decref(j);
@@ -545,7 +542,7 @@ listen_path(const char *path, mode_t mode, struct cert_error *err)
 {
 	struct sockaddr_un	 sun;
 	struct stat		 st;
-	char			 dir[sizeof(sun.sun_path)], *slash;
+	char			 dir[sizeof(sun.sun_path)], *slash, msg[512];
 	int			 s;
 	mode_t			 old;
 
@@ -560,6 +557,10 @@ listen_path(const char *path, mode_t mode, struct cert_error *err)
 		if (mkdir(dir, 0755) == -1 && errno != EEXIST)
 			return cert_error_set(err, E_INTERNAL, NULL, 0,
 			    "mkdir %s: %s", dir, strerror(errno));
+		if (dir_private(dir, "socket directory", msg,
+		    sizeof(msg)) == -1)
+			return cert_error_set(err, E_INTERNAL, NULL, 0, "%s",
+			    msg);
 	}
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode))
@@ -588,7 +589,9 @@ listen_path(const char *path, mode_t mode, struct cert_error *err)
 		return -1;
 	}
 	umask(old);
-	if (chmod(path, mode) == -1 || listen(s, 512) == -1) {
+	/* bind made it with mode exactly (umask): no chmod, which would
+	 * follow a symlink put in its place. */
+	if (listen(s, 512) == -1) {
 		cert_error_set(err, E_INTERNAL, NULL, 0, "%s: %s", path,
 		    strerror(errno));
 		close(s);

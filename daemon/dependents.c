@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include <time.h>
 
 #include "dependents.h"
+#include "gendir.h"
 #include "log.h"
 #include "proc.h"
 #include "sysd.h"
@@ -45,6 +47,7 @@ struct dep_run {
 	struct dep_result	*results;
 	size_t			 nresults;
 
+	char			**env;		/* for the commands */
 	struct event		*ev_next;
 	struct proc		*proc;
 	struct verify		*vfy;
@@ -76,9 +79,25 @@ run_free(struct dep_run *run)
 	ks_items_free(run->items, run->nitems);
 	free(run->results);
 	free(run->domain);
+	proc_env_free(run->env);
 	if (run->ev_next != NULL)
 		event_free(run->ev_next);
 	free(run);
+}
+
+/* A domain's run tells its commands which generation they reload. */
+static void
+run_env(struct dep_run *run)
+{
+	char	 dir[PATH_MAX], gdir[PATH_MAX + 32];
+
+	if (run->domain != NULL && run->generation > 0 &&
+	    gendir_dir(run->conf, run->domain, dir, sizeof(dir)) == 0) {
+		snprintf(gdir, sizeof(gdir), "%s/gen-%lld", dir,
+		    (long long)run->generation);
+		run->env = proc_env(run->domain, run->generation, gdir);
+	} else
+		run->env = proc_env(NULL, 0, NULL);
 }
 
 /* What verify must see: the generation's leaf and intermediates, from the
@@ -146,8 +165,6 @@ unit_done(void *arg, int ok, const char *message)
 static int
 step_start(struct dep_run *run, struct dependent_conf *d)
 {
-	static char	*const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
-			    NULL };
 	struct verify_target	 t;
 	char			 err[512];
 
@@ -155,7 +172,7 @@ step_start(struct dep_run *run, struct dependent_conf *d)
 	case STEP_CONFIGTEST:
 		if (d->configtest == NULL)
 			return 0;
-		run->proc = proc_start(run->base, d->configtest, envp,
+		run->proc = proc_start(run->base, d->configtest, run->env,
 		    d->timeout_ms, proc_done, run, err, sizeof(err));
 		break;
 	case STEP_RELOAD:
@@ -168,8 +185,8 @@ step_start(struct dep_run *run, struct dependent_conf *d)
 		}
 		if (d->exec == NULL)
 			return 0;
-		run->proc = proc_start(run->base, d->exec, envp, d->timeout_ms,
-		    proc_done, run, err, sizeof(err));
+		run->proc = proc_start(run->base, d->exec, run->env,
+		    d->timeout_ms, proc_done, run, err, sizeof(err));
 		break;
 	case STEP_VERIFY:
 		if (d->verify_host == NULL || !run->verify ||
@@ -293,6 +310,7 @@ dependents_run(struct event_base *base, struct certd_conf *conf,
 	run->arg = arg;
 	run->domain = xstrdup(req->domain);
 	run->conf = conf_ref(conf);
+	run_env(run);
 
 	TAILQ_FOREACH(p, &run->conf->dependents, entry)
 		n++;

@@ -62,6 +62,37 @@ proc_free(struct proc *pr)
 	free(pr);
 }
 
+char **
+proc_env(const char *domain, int64_t generation, const char *dir)
+{
+	const char	*lang = getenv("LANG");
+	char		**env;
+	size_t		 n = 0;
+
+	env = xcalloc(6, sizeof(*env));
+	env[n++] = xstrdup("PATH=/usr/sbin:/usr/bin:/sbin:/bin");
+	xasprintf(&env[n++], "LANG=%s", lang != NULL && *lang != '\0' &&
+	    strchr(lang, '\n') == NULL ? lang : "C");
+	if (domain != NULL) {
+		xasprintf(&env[n++], "CERTD_DOMAIN=%s", domain);
+		xasprintf(&env[n++], "CERTD_GENERATION=%lld",
+		    (long long)generation);
+		if (dir != NULL)
+			xasprintf(&env[n++], "CERTD_DIR=%s", dir);
+	}
+	return env;
+}
+
+void
+proc_env_free(char **env)
+{
+	size_t	 i;
+
+	for (i = 0; env != NULL && env[i] != NULL; i++)
+		free(env[i]);
+	free(env);
+}
+
 static void
 timer_add_ms(struct event *ev, int ms)
 {
@@ -105,11 +136,54 @@ proc_out_cb(evutil_socket_t fd, short what, void *arg)
 		event_del(pr->ev_out);
 }
 
-/* The output as one line of text: trimmed, control characters as spaces. */
+/*
+ * A command may print a key (a hook that cats bundle.pem): every PEM block
+ * whose label names a private key, up to its END line or the end of what
+ * was kept, becomes "[private key removed]" before anything logs, stores
+ * or shows the output.
+ */
+static void
+redact_keys(char *out, size_t *lenp)
+{
+	static const char	 gone[] = "[private key removed]";
+	char			*b, *lab, *eol, *end;
+	size_t			 len = *lenp, cut;
+
+	out[len] = '\0';
+	b = out;
+	while ((b = strstr(b, "-----BEGIN ")) != NULL) {
+		lab = b + 11;
+		eol = strstr(lab, "-----");
+		if (eol == NULL || memmem(lab, eol - lab, "PRIVATE KEY", 11) ==
+		    NULL) {
+			b = lab;
+			continue;
+		}
+		if ((end = strstr(eol + 5, "-----END ")) != NULL &&
+		    (end = strstr(end + 9, "-----")) != NULL)
+			end += 5;
+		else
+			end = out + len;
+		/* The block is longer than what replaces it. */
+		cut = end - b;
+		memcpy(b, gone, sizeof(gone) - 1);
+		memmove(b + sizeof(gone) - 1, end, out + len - end + 1);
+		explicit_bzero(out + len + 1 - (cut - (sizeof(gone) - 1)),
+		    cut - (sizeof(gone) - 1));
+		len -= cut - (sizeof(gone) - 1);
+		b += sizeof(gone) - 1;
+	}
+	*lenp = len;
+}
+
+/* The output as one line of text: trimmed, keys removed, control
+ * characters as spaces. */
 static void
 proc_output(struct proc *pr)
 {
 	size_t	 i;
+
+	redact_keys(pr->out, &pr->outlen);
 
 	while (pr->outlen > 0 && (pr->out[pr->outlen - 1] == '\n' ||
 	    pr->out[pr->outlen - 1] == ' ' || pr->out[pr->outlen - 1] == '\r'))

@@ -8,6 +8,8 @@
 #ifndef CERTD_PROC_H
 #define CERTD_PROC_H
 
+#include <stdint.h>
+
 #include <event2/event.h>
 
 #define PROC_OUTPUT_MAX		4096	/* output kept of a command */
@@ -33,5 +35,15 @@ struct proc	*proc_start(struct event_base *, char *const *argv,
 		    void *arg, char *err, size_t errlen);
 /* Kill the group now and forget the command (done is not called). */
 void		 proc_abort(struct proc *);
+
+/*
+ * The environment a command runs with: PATH, LANG (certd's, else C) and,
+ * when domain is set, CERTD_DOMAIN, CERTD_GENERATION and CERTD_DIR (that
+ * generation's directory).  Nothing else of certd's: not its credentials,
+ * NOTIFY_SOCKET or WATCHDOG_*.  Free with proc_env_free.
+ */
+char		**proc_env(const char *domain, int64_t generation,
+		    const char *dir);
+void		  proc_env_free(char **);
 
 #endif

@@ -312,7 +312,7 @@ manifest(struct build *b)
 {
 	struct rfile	*f = &b->files[GENDIR_NFILES - 1];
 	json_t		*root, *arr;
-	char		 hex[65], mode[8], *s;
+	char		 hex[65], mode[8];
 	size_t		 i;
 
 	cert_sha256(chain_leaf(b->ch), hex);
@@ -327,14 +327,9 @@ manifest(struct build *b)
 		    "name", b->files[i].name, "sha256", hex, "size",
 		    (json_int_t)b->files[i].len, "mode", mode));
 	}
-	s = json_dumps(root, JSON_INDENT(2));
-	json_decref(root);
-	if (s == NULL)
-		fatalx("out of memory");
 	/* A trailing newline for people who cat it. */
-	f->len = strlen(s);
-	f->buf = xreallocarray(s, f->len + 2, 1);
-	f->buf[f->len++] = '\n';
+	f->buf = (unsigned char *)json_text(root, JSON_INDENT(2), &f->len);
+	json_decref(root);
 }
 
 /*
