@@ -25,6 +25,7 @@ static const struct {
 	mode_t		 socket_mode;
 	int		 keep_generations, include_system;
 	int		 dep_timeout_ms, verify_timeout_ms, stop_timeout_ms;
+	int		 verify_count;
 } defaults = {
 	/* What certd.service's StateDirectory= makes, whatever the prefix. */
 	.state_dir = "/var/lib/certd",
@@ -37,6 +38,9 @@ static const struct {
 	.include_system = 0,
 	.dep_timeout_ms = 30000,
 	.verify_timeout_ms = 5000,
+	/* nginx's old workers answer between new ones for ~100 ms after a
+	 * reload: see verify.c. */
+	.verify_count = 3,
 	/* Below certd.service's TimeoutStopSec (90 s). */
 	.stop_timeout_ms = 60000,
 };
@@ -489,6 +493,7 @@ dependent_get(struct certd_conf *c, const char *name)
 	p->action = DEP_RELOAD;
 	p->timeout_ms = defaults.dep_timeout_ms;
 	p->verify_timeout_ms = defaults.verify_timeout_ms;
+	p->verify_count = defaults.verify_count;
 	TAILQ_INSERT_TAIL(&c->dependents, p, entry);
 	return p;
 }
@@ -521,8 +526,9 @@ dependent_key(struct parse_state *ps, struct dependent_conf *p,
     const char *key, const char *v)
 {
 	char	 err[200];
-	char	**argv;
+	char	**argv, *end;
 	size_t	 i;
+	long	 n;
 
 	if (!strcmp(key, "unit")) {
 		replace(&p->unit, v);
@@ -553,6 +559,12 @@ dependent_key(struct parse_state *ps, struct dependent_conf *p,
 		if (parse_duration(v, &p->verify_timeout_ms) == -1)
 			return fail(ps, "verify_timeout: \"%s\" is not a "
 			    "duration such as 5 or 500ms", v);
+	} else if (!strcmp(key, "verify_count")) {
+		n = strtol(v, &end, 10);
+		if (*v == '\0' || *end != '\0' || n < 1 || n > 100)
+			return fail(ps, "verify_count: \"%s\" is not a number "
+			    "from 1 to 100", v);
+		p->verify_count = (int)n;
 	} else if (!strcmp(key, "timeout")) {
 		if (parse_duration(v, &p->timeout_ms) == -1)
 			return fail(ps, "timeout: \"%s\" is not a duration "
@@ -766,6 +778,7 @@ conf_print(const struct certd_conf *c, FILE *f)
 				fprintf(f, "verify_name = %s\n", p->verify_name);
 			fprintf(f, "verify_timeout = %dms\n",
 			    p->verify_timeout_ms);
+			fprintf(f, "verify_count = %d\n", p->verify_count);
 		}
 		fprintf(f, "timeout = %dms\n", p->timeout_ms);
 		print_list(f, "domains", p->domains, " ");

@@ -40,6 +40,7 @@ struct dependent_conf {
 	char		*verify_port;
 	char		*verify_name;	/* SNI and name to check; NULL: domain */
 	int		 verify_timeout_ms;
+	int		 verify_count;	/* consecutive handshakes to see */
 	int		 timeout_ms;
 	char		**domains;	/* NULL: every domain */
 };

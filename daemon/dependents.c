@@ -180,6 +180,7 @@ step_start(struct dep_run *run, struct dependent_conf *d)
 		t.port = d->verify_port;
 		t.name = d->verify_name != NULL ? d->verify_name : run->domain;
 		t.timeout_ms = d->verify_timeout_ms;
+		t.count = d->verify_count;
 		if ((run->vfy = verify_start(run->base, &t, verify_done, run,
 		    err, sizeof(err))) != NULL)
 			return 1;

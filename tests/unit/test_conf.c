@@ -110,6 +110,7 @@ test_full_file(void **state)
 	    "verify = 127.0.0.1:443\n"
 	    "verify_name = www.example.com\n"
 	    "verify_timeout = 1500ms\n"
+	    "verify_count = 5\n"
 	    "domains = example.com other.org\n"
 	    "\n"
 	    "[dependent tomcat]\n"
@@ -139,6 +140,7 @@ test_full_file(void **state)
 	assert_string_equal(p->verify_host, "127.0.0.1");
 	assert_string_equal(p->verify_port, "443");
 	assert_int_equal(p->verify_timeout_ms, 1500);
+	assert_int_equal(p->verify_count, 5);
 	assert_int_equal(p->timeout_ms, 30000);
 	assert_true(conf_dependent_wants(p, "other.org"));
 	assert_false(conf_dependent_wants(p, "third.net"));
@@ -149,6 +151,7 @@ test_full_file(void **state)
 	assert_int_equal(p->action, DEP_RESTART);
 	assert_int_equal(p->timeout_ms, 60000);
 	assert_int_equal(p->verify_timeout_ms, 5000);
+	assert_int_equal(p->verify_count, 3);
 	assert_true(conf_dependent_wants(p, "any.org"));
 	conf_free(c);
 }
