@@ -133,6 +133,8 @@ conf_free(struct certd_conf *c)
 		free(p->unit);
 		conf_free_argv(p->exec);
 		conf_free_argv(p->configtest);
+		free(p->haproxy_socket);
+		free(p->haproxy_crt);
 		free(p->verify_host);
 		free(p->verify_port);
 		free(p->verify_name);
@@ -550,6 +552,15 @@ dependent_key(struct parse_state *ps, struct dependent_conf *p,
 			conf_free_argv(p->configtest);
 			p->configtest = argv;
 		}
+	} else if (!strcmp(key, "haproxy_socket") ||
+	    !strcmp(key, "haproxy_crt")) {
+		/* A word of a runtime API command line: no blanks, no `;`
+		 * (a command separator), no backslash (an escape). */
+		if (v[0] != '/' || strpbrk(v, " \t;\\") != NULL)
+			return fail(ps, "%s: \"%s\" must be an absolute path "
+			    "without blanks, ';' or '\\'", key, v);
+		replace(!strcmp(key, "haproxy_socket") ? &p->haproxy_socket :
+		    &p->haproxy_crt, v);
 	} else if (!strcmp(key, "verify")) {
 		if (parse_hostport(v, &p->verify_host, &p->verify_port) == -1)
 			return fail(ps, "verify: \"%s\" is not HOST:PORT", v);
@@ -640,9 +651,16 @@ conf_check(struct certd_conf *c, char *err, size_t errlen)
 	struct dependent_conf	*p;
 
 	TAILQ_FOREACH(p, &c->dependents, entry) {
-		if ((p->unit == NULL) == (p->exec == NULL)) {
+		if ((p->unit != NULL) + (p->exec != NULL) +
+		    (p->haproxy_socket != NULL) != 1) {
 			snprintf(err, errlen, "[dependent %s]: needs exactly "
-			    "one of unit = or exec =", p->name);
+			    "one of unit =, exec = or haproxy_socket =",
+			    p->name);
+			return -1;
+		}
+		if ((p->haproxy_socket == NULL) != (p->haproxy_crt == NULL)) {
+			snprintf(err, errlen, "[dependent %s]: haproxy_socket "
+			    "and haproxy_crt go together", p->name);
 			return -1;
 		}
 		if (p->verify_name != NULL && p->verify_host == NULL) {
@@ -766,6 +784,10 @@ conf_print(const struct certd_conf *c, FILE *f)
 			fprintf(f, "action = %s\n", actions[p->action]);
 		}
 		print_argv(f, "exec", p->exec);
+		if (p->haproxy_socket != NULL) {
+			fprintf(f, "haproxy_socket = %s\n", p->haproxy_socket);
+			fprintf(f, "haproxy_crt = %s\n", p->haproxy_crt);
+		}
 		print_argv(f, "configtest", p->configtest);
 		if (p->verify_host != NULL) {
 			if (strchr(p->verify_host, ':') != NULL)

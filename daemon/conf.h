@@ -36,6 +36,8 @@ struct dependent_conf {
 	enum dep_action	 action;
 	char		**exec;		/* argv, NULL-terminated, or NULL */
 	char		**configtest;	/* argv or NULL */
+	char		*haproxy_socket; /* runtime API, instead of a reload */
+	char		*haproxy_crt;	/* the crt path as HAProxy has it */
 	char		*verify_host;	/* NULL: no verification */
 	char		*verify_port;
 	char		*verify_name;	/* SNI and name to check; NULL: domain */

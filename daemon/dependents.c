@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "dependents.h"
+#include "haproxy.h"
 #include "log.h"
 #include "proc.h"
 #include "sysd.h"
@@ -49,6 +50,7 @@ struct dep_run {
 	struct proc		*proc;
 	struct verify		*vfy;
 	struct sysd_job		*job;
+	struct haproxy		*hap;
 	dep_done_fn		 done;
 	void			*arg;
 };
@@ -71,6 +73,7 @@ run_free(struct dep_run *run)
 	proc_abort(run->proc);
 	verify_abort(run->vfy);
 	sysd_job_cancel(run->job);
+	haproxy_abort(run->hap);
 	conf_free(run->conf);
 	free(run->deps);
 	ks_items_free(run->items, run->nitems);
@@ -134,6 +137,15 @@ verify_done(void *arg, int ok, const char *message)
 }
 
 static void
+haproxy_done(void *arg, int ok, const char *message)
+{
+	struct dep_run	*run = arg;
+
+	run->hap = NULL;
+	step_done(run, ok, message);
+}
+
+static void
 unit_done(void *arg, int ok, const char *message)
 {
 	struct dep_run	*run = arg;
@@ -163,6 +175,13 @@ step_start(struct dep_run *run, struct dependent_conf *d)
 			if ((run->job = sysd_unit_job(run->base, d->unit,
 			    d->action, d->timeout_ms, unit_done, run, err,
 			    sizeof(err))) == NULL)
+				step_done(run, 0, err);
+			return 1;
+		}
+		if (d->haproxy_socket != NULL) {
+			if ((run->hap = haproxy_swap(run->base,
+			    d->haproxy_socket, d->haproxy_crt, d->timeout_ms,
+			    haproxy_done, run, err, sizeof(err))) == NULL)
 				step_done(run, 0, err);
 			return 1;
 		}

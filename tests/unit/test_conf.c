@@ -181,9 +181,25 @@ test_errors_name_file_and_line(void **state)
 	e = load_err("[dependent web]\nverify = localhost\n");
 	assert_non_null(strstr(e, ":2: verify"));
 	e = load_err("[dependent web]\naction = reload\n");
-	assert_non_null(strstr(e, "needs exactly one of unit = or exec ="));
+	assert_non_null(strstr(e, "needs exactly one of unit =, exec = or "
+	    "haproxy_socket ="));
 	e = load_err("[dependent web]\nunit = a.service\nexec = /bin/true\n");
-	assert_non_null(strstr(e, "needs exactly one of unit = or exec ="));
+	assert_non_null(strstr(e, "needs exactly one of unit =, exec = or "
+	    "haproxy_socket ="));
+	e = load_err("[dependent h]\nexec = /bin/true\n"
+	    "haproxy_socket = /run/haproxy/admin.sock\n"
+	    "haproxy_crt = /etc/haproxy/site.pem\n");
+	assert_non_null(strstr(e, "[dependent h]: needs exactly one of"));
+	e = load_err("[dependent h]\nhaproxy_socket = /run/haproxy/admin.sock\n");
+	assert_non_null(strstr(e, "haproxy_socket and haproxy_crt go together"));
+	e = load_err("[dependent h]\nhaproxy_crt = /etc/haproxy/a b.pem\n");
+	assert_non_null(strstr(e, ":2: haproxy_crt: \"/etc/haproxy/a b.pem\" "
+	    "must be an absolute path without blanks"));
+	e = load_err("[dependent h]\nhaproxy_socket = admin.sock\n");
+	assert_non_null(strstr(e, ":2: haproxy_socket"));
+	e = load_err("[dependent web]\nexec = /bin/true\nverify_count = 0\n");
+	assert_non_null(strstr(e, ":3: verify_count: \"0\" is not a number "
+	    "from 1 to 100"));
 	e = load_err("[domain bad..name]\npublish_cert = /x\n");
 	assert_non_null(strstr(e, "not a valid domain name"));
 	/* Remote push is not built: its keys are refused, not ignored. */
@@ -267,7 +283,10 @@ test_print_round_trips(void **state)
 	c = load_ok("[certd]\nsocket = /tmp/s.sock\n"
 	    "[domain a.example]\npublish_chain = /tmp/chain\n"
 	    "[dependent x]\nexec = /bin/echo \"two words\" one\n"
-	    "verify = [::1]:8443\n");
+	    "verify = [::1]:8443\nverify_count = 2\n"
+	    "[dependent h]\nhaproxy_socket = /run/haproxy/admin.sock\n"
+	    "haproxy_crt = /var/lib/certd/domains/a.example/current/bundle.pem\n"
+	    "configtest = /usr/sbin/haproxy -c -f /etc/haproxy/haproxy.cfg\n");
 	assert_non_null(f = open_memstream(&out1, &n1));
 	conf_print(c, f);
 	fclose(f);
@@ -279,6 +298,10 @@ test_print_round_trips(void **state)
 	assert_string_equal(strchr(out1, '\n'), strchr(out2, '\n'));
 	assert_string_equal(TAILQ_FIRST(&c2->dependents)->exec[1], "two words");
 	assert_string_equal(TAILQ_FIRST(&c2->dependents)->verify_host, "::1");
+	assert_int_equal(TAILQ_FIRST(&c2->dependents)->verify_count, 2);
+	assert_string_equal(TAILQ_LAST(&c2->dependents,
+	    dependent_conf_list)->haproxy_crt,
+	    "/var/lib/certd/domains/a.example/current/bundle.pem");
 	free(out1);
 	free(out2);
 	conf_free(c);
