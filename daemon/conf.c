@@ -132,6 +132,7 @@ conf_free(struct certd_conf *c)
 		free(p->name);
 		free(p->unit);
 		conf_free_argv(p->exec);
+		free(p->exec_expect);
 		conf_free_argv(p->configtest);
 		free(p->haproxy_socket);
 		free(p->haproxy_crt);
@@ -552,6 +553,8 @@ dependent_key(struct parse_state *ps, struct dependent_conf *p,
 			conf_free_argv(p->configtest);
 			p->configtest = argv;
 		}
+	} else if (!strcmp(key, "exec_expect")) {
+		replace(&p->exec_expect, v);
 	} else if (!strcmp(key, "haproxy_socket") ||
 	    !strcmp(key, "haproxy_crt")) {
 		/* A word of a runtime API command line: no blanks, no `;`
@@ -656,6 +659,11 @@ conf_check(struct certd_conf *c, char *err, size_t errlen)
 			snprintf(err, errlen, "[dependent %s]: needs exactly "
 			    "one of unit =, exec = or haproxy_socket =",
 			    p->name);
+			return -1;
+		}
+		if (p->exec_expect != NULL && p->exec == NULL) {
+			snprintf(err, errlen, "[dependent %s]: exec_expect "
+			    "without exec =", p->name);
 			return -1;
 		}
 		if ((p->haproxy_socket == NULL) != (p->haproxy_crt == NULL)) {
@@ -784,6 +792,8 @@ conf_print(const struct certd_conf *c, FILE *f)
 			fprintf(f, "action = %s\n", actions[p->action]);
 		}
 		print_argv(f, "exec", p->exec);
+		if (p->exec_expect != NULL)
+			fprintf(f, "exec_expect = %s\n", p->exec_expect);
 		if (p->haproxy_socket != NULL) {
 			fprintf(f, "haproxy_socket = %s\n", p->haproxy_socket);
 			fprintf(f, "haproxy_crt = %s\n", p->haproxy_crt);

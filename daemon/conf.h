@@ -35,6 +35,7 @@ struct dependent_conf {
 	char		*unit;		/* systemd unit, or NULL */
 	enum dep_action	 action;
 	char		**exec;		/* argv, NULL-terminated, or NULL */
+	char		*exec_expect;	/* its output must start so */
 	char		**configtest;	/* argv or NULL */
 	char		*haproxy_socket; /* runtime API, instead of a reload */
 	char		*haproxy_crt;	/* the crt path as HAProxy has it */

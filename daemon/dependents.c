@@ -121,12 +121,37 @@ run_finish(struct dep_run *run)
 	run_free(run);
 }
 
+/* Does the output in proc's summary ("ARGV0: exit 0: OUTPUT") start with
+ * expect? */
+static int
+output_starts(const char *summary, const char *expect)
+{
+	const char	*o;
+
+	if ((o = strstr(summary, ": exit 0: ")) == NULL)
+		return 0;
+	for (o += 10; *o == ' '; o++)
+		;
+	return strncmp(o, expect, strlen(expect)) == 0;
+}
+
 static void
 proc_done(void *arg, int ok, const char *summary)
 {
-	struct dep_run	*run = arg;
+	struct dep_run		*run = arg;
+	struct dependent_conf	*d = run->deps[run->cur];
+	char			*msg;
 
 	run->proc = NULL;
+	/* Tomcat's manager answers "FAIL - ..." with HTTP 200: curl exits 0. */
+	if (ok && run->step == STEP_RELOAD && d->exec_expect != NULL &&
+	    !output_starts(summary, d->exec_expect)) {
+		xasprintf(&msg, "the output does not start with \"%s\": %s",
+		    d->exec_expect, summary);
+		step_done(run, 0, msg);
+		free(msg);
+		return;
+	}
 	step_done(run, ok, summary);
 }
 

@@ -190,6 +190,8 @@ test_errors_name_file_and_line(void **state)
 	    "haproxy_socket = /run/haproxy/admin.sock\n"
 	    "haproxy_crt = /etc/haproxy/site.pem\n");
 	assert_non_null(strstr(e, "[dependent h]: needs exactly one of"));
+	e = load_err("[dependent t]\nunit = t.service\nexec_expect = OK\n");
+	assert_non_null(strstr(e, "[dependent t]: exec_expect without exec ="));
 	e = load_err("[dependent h]\nhaproxy_socket = /run/haproxy/admin.sock\n");
 	assert_non_null(strstr(e, "haproxy_socket and haproxy_crt go together"));
 	e = load_err("[dependent h]\nhaproxy_crt = /etc/haproxy/a b.pem\n");
@@ -283,6 +285,7 @@ test_print_round_trips(void **state)
 	c = load_ok("[certd]\nsocket = /tmp/s.sock\n"
 	    "[domain a.example]\npublish_chain = /tmp/chain\n"
 	    "[dependent x]\nexec = /bin/echo \"two words\" one\n"
+	    "exec_expect = OK -\n"
 	    "verify = [::1]:8443\nverify_count = 2\n"
 	    "[dependent h]\nhaproxy_socket = /run/haproxy/admin.sock\n"
 	    "haproxy_crt = /var/lib/certd/domains/a.example/current/bundle.pem\n"
@@ -299,6 +302,7 @@ test_print_round_trips(void **state)
 	assert_string_equal(TAILQ_FIRST(&c2->dependents)->exec[1], "two words");
 	assert_string_equal(TAILQ_FIRST(&c2->dependents)->verify_host, "::1");
 	assert_int_equal(TAILQ_FIRST(&c2->dependents)->verify_count, 2);
+	assert_string_equal(TAILQ_FIRST(&c2->dependents)->exec_expect, "OK -");
 	assert_string_equal(TAILQ_LAST(&c2->dependents,
 	    dependent_conf_list)->haproxy_crt,
 	    "/var/lib/certd/domains/a.example/current/bundle.pem");

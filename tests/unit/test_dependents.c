@@ -141,6 +141,38 @@ test_exec_runs_once(void **state)
 	conf_free(c);
 }
 
+/* exec_expect: an exit 0 whose output says otherwise (Tomcat's manager:
+ * "FAIL - ...", HTTP 200) fails the step; the configtest is not held to
+ * it. */
+static void
+test_exec_expect(void **state)
+{
+	struct certd_conf	*c;
+	struct outcome		 o;
+
+	c = conf_text("[dependent tomcat]\n"
+	    "configtest = /bin/echo checked\n"
+	    "exec = /bin/echo FAIL - Failed to reload TLS configuration\n"
+	    "exec_expect = OK -\n"
+	    "[dependent later]\nexec = /bin/true\n");
+	run(c, &req_example, &o);
+	assert_false(o.ok);
+	assert_int_equal(o.n, 2);
+	assert_true(o.r[0].ok);
+	assert_string_equal(o.r[1].step, "reload");
+	assert_false(o.r[1].ok);
+	assert_non_null(strstr(o.r[1].message, "the output does not start "
+	    "with \"OK -\": /bin/echo: exit 0: FAIL - Failed to reload"));
+	conf_free(c);
+
+	c = conf_text("[dependent tomcat]\n"
+	    "exec = /bin/echo OK - Reloaded TLS configuration for [x]\n"
+	    "exec_expect = OK -\n");
+	run(c, &req_example, &o);
+	assert_true(o.ok);
+	conf_free(c);
+}
+
 static void
 test_configtest_fails_no_reload(void **state)
 {
@@ -777,6 +809,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_exec_runs_once),
+		cmocka_unit_test(test_exec_expect),
 		cmocka_unit_test(test_configtest_fails_no_reload),
 		cmocka_unit_test(test_configtest_then_reload_in_order),
 		cmocka_unit_test(test_failure_stops_later_dependents),
