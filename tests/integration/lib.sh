@@ -222,3 +222,12 @@ form_upload() {
 	    --data-urlencode "certificate@$_c" \
 	    ${1:+--data-urlencode "privatekey@$1"}
 }
+# served_fp PORT NAME: the SHA-256 fingerprint of the leaf one fresh TLS
+# connection to 127.0.0.1:PORT (SNI NAME) is served; cert_fp FILE: that of
+# FILE's first certificate.  s_client connects within a few ms of its
+# start (python3's tlsprobe.py takes ~50 ms to get there).
+served_fp() {
+	echo | openssl s_client -connect "127.0.0.1:$1" -servername "$2" 2>/dev/null |
+	    openssl x509 -noout -fingerprint -sha256 2>/dev/null | cut -d= -f2
+}
+cert_fp() { openssl x509 -noout -fingerprint -sha256 -in "$1" | cut -d= -f2; }
