@@ -231,3 +231,18 @@ served_fp() {
 	    openssl x509 -noout -fingerprint -sha256 2>/dev/null | cut -d= -f2
 }
 cert_fp() { openssl x509 -noout -fingerprint -sha256 -in "$1" | cut -d= -f2; }
+# assert_served PORT NAME CERT: one fresh connection gets CERT's leaf.
+assert_served() {
+	assert_eq "$(served_fp "$1" "$2")" "$(cert_fp "$3")" \
+	    "leaf served on a fresh connection to $1 (want $(basename "$3"))"
+}
+# tls_decoy PORT DIR: openssl s_server on 127.0.0.1:PORT serving another
+# chain (DIR/server.pem and .key, from `pki chain DIR`), stopped on exit:
+# a verify pointed there sees another leaf and fails.
+tls_decoy() {
+	openssl s_server -quiet -accept "127.0.0.1:$1" -cert "$2/server.pem" \
+	    -key "$2/server.key" -www >/dev/null 2>&1 &
+	on_exit "kill $! 2>/dev/null"
+	_decoy_up() { [ -n "$(served_fp "$1" decoy)" ]; }
+	wait_for 10 _decoy_up "$1" || fail "openssl s_server on $1 does not answer"
+}

@@ -47,8 +47,7 @@ EOC
 # first_conn LEAF: the very first fresh connection gets LEAF, with the
 # intermediate (the second certificate sent).
 first_conn() {
-	assert_eq "$(served_fp "$PORT" $D)" "$(cert_fp "$1")" \
-	    "first fresh connection after certctl returned (want $(basename "$1"))"
+	assert_served "$PORT" $D "$1"
 	_s=$(echo | openssl s_client -connect "127.0.0.1:$PORT" -servername $D \
 	    -showcerts 2>/dev/null | grep -c 'BEGIN CERTIFICATE')
 	assert_eq "$_s" 2 "certificates served (leaf + intermediate)"
@@ -107,11 +106,7 @@ same_process
 
 say "a failing verify rolls back: the previous bundle, sent the same way"
 stop_certd
-openssl s_server -quiet -accept "127.0.0.1:$PORT_OTHER" -cert "$T/other/server.pem" \
-	-key "$T/other/server.key" -www >/dev/null 2>&1 &
-OTHER_PID=$!
-on_exit "kill $OTHER_PID 2>/dev/null"
-wait_for 10 python3 "$PROBE" --port "$PORT_OTHER" --seconds 0 || fail "s_server"
+tls_decoy "$PORT_OTHER" "$T/other"
 start_certd "$(certd_conf "$PORT_OTHER" 1s)"
 run 1 ctl upload $D --server "$T/c.pem" --key "$T/c.key"
 first_conn "$T/d.pem"

@@ -55,8 +55,7 @@ domains = $D
 EOC
 }
 first_conn() {
-	assert_eq "$(served_fp "$PORT" $D)" "$(cert_fp "$1")" \
-	    "first fresh connection after certctl returned (want $(basename "$1"))"
+	assert_served "$PORT" $D "$1"
 }
 same_jvm() {
 	assert_eq "$(cat "$TC/tomcat.pid")" "$PID" "tomcat pid"
@@ -106,11 +105,7 @@ assert_contains "$out" "$(openssl x509 -noout -subject -in "$T/a/root.pem" | sed
 
 say "a failing verify rolls back: the old leaf on the first fresh connection"
 stop_certd
-openssl s_server -quiet -accept "127.0.0.1:$PORT_OTHER" -cert "$T/other/server.pem" \
-	-key "$T/other/server.key" -www >/dev/null 2>&1 &
-OTHER_PID=$!
-on_exit "kill $OTHER_PID 2>/dev/null"
-wait_for 10 python3 "$PROBE" --port "$PORT_OTHER" --seconds 0 || fail "s_server"
+tls_decoy "$PORT_OTHER" "$T/other"
 start_certd "$(certd_conf "$PORT_OTHER" 1s)"
 cur=$(readlink "$CUR")
 run 1 ctl upload $D --server "$T/d.pem" --key "$T/d.key"

@@ -523,6 +523,29 @@ test_verify_new_leaf_served(void **state)
 }
 
 /*
+ * Verify against a server that hands the first `flap` connections the new
+ * chain, then the old until switch_ms, then the new; keys: more of the
+ * dependent's config.
+ */
+static void
+verify_flapping(struct keystore *ks, const struct dep_request *req,
+    int flap, int switch_ms, const char *keys, struct outcome *o)
+{
+	struct certd_conf	*c;
+	int			 port;
+	pid_t			 pid;
+
+	flap_first = flap;
+	pid = tls_server(&old_chain, 1, &new_chain, switch_ms, &port);
+	flap_first = 0;
+	c = conf_text("[dependent web]\nexec = /bin/true\n"
+	    "verify = 127.0.0.1:%d\n%s", port, keys);
+	run_ks(c, ks, req, o);
+	stop(pid);
+	conf_free(c);
+}
+
+/*
  * Like nginx after a reload: the new leaf on the first connections, then
  * an old worker's old leaf again, then the new for good.  One handshake
  * (verify_count = 1) passes on the first; the default 3 in a row wait for
@@ -531,53 +554,30 @@ test_verify_new_leaf_served(void **state)
 static void
 test_verify_count_outlasts_old_workers(void **state)
 {
-	struct certd_conf	*c;
 	struct outcome		 o;
 	struct dep_request	 req = req_example;
 	struct keystore		*ks;
-	int			 port;
-	pid_t			 pid;
 
 	ks = ks_new_chain(&req.generation);
 	req.verify = 1;
-	flap_first = 2;
-	pid = tls_server(&old_chain, 1, &new_chain, 700, &port);
-	c = conf_text("[dependent web]\nexec = /bin/true\n"
-	    "verify = 127.0.0.1:%d\nverify_timeout = 5s\n"
-	    "verify_count = 1\n", port);
-	run_ks(c, ks, &req, &o);
+	verify_flapping(ks, &req, 2, 700, "verify_count = 1\n", &o);
 	assert_true(o.ok);
 	assert_non_null(strstr(o.r[1].message, "the new leaf is served "
 	    "(1 attempt, "));
 	assert_true(o.r[1].duration_ms < 500);
-	stop(pid);
-	conf_free(c);
 
-	pid = tls_server(&old_chain, 1, &new_chain, 700, &port);
-	c = conf_text("[dependent web]\nexec = /bin/true\n"
-	    "verify = 127.0.0.1:%d\nverify_timeout = 5s\n", port);
-	run_ks(c, ks, &req, &o);
-	stop(pid);
-	flap_first = 0;
+	verify_flapping(ks, &req, 2, 700, "", &o);
 	assert_true(o.ok);
 	assert_non_null(strstr(o.r[1].message, "served on 3 consecutive "
 	    "connections; the old one came back 1 time before"));
 	assert_true(o.r[1].duration_ms >= 700 + 190);
 
 	/* Too short a deadline for 3 in a row: a failure that says so. */
-	flap_first = 2;
-	pid = tls_server(&old_chain, 1, &new_chain, 5000, &port);
-	conf_free(c);
-	c = conf_text("[dependent web]\nexec = /bin/true\n"
-	    "verify = 127.0.0.1:%d\nverify_timeout = 600ms\n", port);
-	run_ks(c, ks, &req, &o);
-	stop(pid);
-	flap_first = 0;
+	verify_flapping(ks, &req, 2, 5000, "verify_timeout = 600ms\n", &o);
 	assert_false(o.ok);
 	assert_non_null(strstr(o.r[1].message, "not verified within 600 ms"));
 	assert_non_null(strstr(o.r[1].message, "the old leaf came back 1 time "
 	    "after the new one"));
-	conf_free(c);
 	keystore_close(ks);
 }
 
