@@ -286,11 +286,13 @@ hap_io(evutil_socket_t fd, short what, void *arg)
 	ssize_t		 n;
 
 	if (h->sent < h->cmdlen) {
-		n = write(h->fd, h->cmd + h->sent, h->cmdlen - h->sent);
+		/* MSG_NOSIGNAL: HAProxy may close before reading it all. */
+		n = send(h->fd, h->cmd + h->sent, h->cmdlen - h->sent,
+		    MSG_NOSIGNAL);
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
 			return;
 		if (n == -1) {
-			hap_end(h, 0, "HAProxy's admin socket %s: write: %s",
+			hap_end(h, 0, "HAProxy's admin socket %s: send: %s",
 			    h->sock, strerror(errno));
 			return;
 		}
