@@ -59,7 +59,7 @@ usage(FILE *f)
 "certificate and key) in a SQLite keystore, renders every file local\n"
 "services read (PEM, JKS, PKCS#12, Apache config), swaps them in atomically,\n"
 "reloads the services that use them and checks the new certificate is served.\n"
-"certctl(1) talks to it over the control socket.\n"
+"certctl(8) talks to it over the control socket.\n"
 "\n"
 "OPTIONS\n"
 "  -f CONFIG   configuration file (default: %s/certd/certd.conf\n"

@@ -500,7 +500,9 @@ back_off(struct job *j)
 		return;
 	}
 	publish(j->domain);
-	start_run(j, j->prev, 0);
+	/* Verified too: "rolled back" means the old leaf is served again,
+	 * not that an old worker still showed it. */
+	start_run(j, j->prev, 1);
 }
 
 /* The target has its files in place: run its dependents, verifying. */

@@ -25,6 +25,7 @@ static const struct {
 	mode_t		 socket_mode;
 	int		 keep_generations, include_system;
 	int		 dep_timeout_ms, verify_timeout_ms, stop_timeout_ms;
+	int		 verify_count;
 } defaults = {
 	/* What certd.service's StateDirectory= makes, whatever the prefix. */
 	.state_dir = "/var/lib/certd",
@@ -37,6 +38,9 @@ static const struct {
 	.include_system = 0,
 	.dep_timeout_ms = 30000,
 	.verify_timeout_ms = 5000,
+	/* nginx's old workers answer between new ones for ~100 ms after a
+	 * reload: see verify.c. */
+	.verify_count = 3,
 	/* Below certd.service's TimeoutStopSec (90 s). */
 	.stop_timeout_ms = 60000,
 };
@@ -128,7 +132,10 @@ conf_free(struct certd_conf *c)
 		free(p->name);
 		free(p->unit);
 		conf_free_argv(p->exec);
+		free(p->exec_expect);
 		conf_free_argv(p->configtest);
+		free(p->haproxy_socket);
+		free(p->haproxy_crt);
 		free(p->verify_host);
 		free(p->verify_port);
 		free(p->verify_name);
@@ -489,6 +496,7 @@ dependent_get(struct certd_conf *c, const char *name)
 	p->action = DEP_RELOAD;
 	p->timeout_ms = defaults.dep_timeout_ms;
 	p->verify_timeout_ms = defaults.verify_timeout_ms;
+	p->verify_count = defaults.verify_count;
 	TAILQ_INSERT_TAIL(&c->dependents, p, entry);
 	return p;
 }
@@ -521,8 +529,9 @@ dependent_key(struct parse_state *ps, struct dependent_conf *p,
     const char *key, const char *v)
 {
 	char	 err[200];
-	char	**argv;
+	char	**argv, *end;
 	size_t	 i;
+	long	 n;
 
 	if (!strcmp(key, "unit")) {
 		replace(&p->unit, v);
@@ -544,6 +553,17 @@ dependent_key(struct parse_state *ps, struct dependent_conf *p,
 			conf_free_argv(p->configtest);
 			p->configtest = argv;
 		}
+	} else if (!strcmp(key, "exec_expect")) {
+		replace(&p->exec_expect, v);
+	} else if (!strcmp(key, "haproxy_socket") ||
+	    !strcmp(key, "haproxy_crt")) {
+		/* A word of a runtime API command line: no blanks, no `;`
+		 * (a command separator), no backslash (an escape). */
+		if (v[0] != '/' || strpbrk(v, " \t;\\") != NULL)
+			return fail(ps, "%s: \"%s\" must be an absolute path "
+			    "without blanks, ';' or '\\'", key, v);
+		replace(!strcmp(key, "haproxy_socket") ? &p->haproxy_socket :
+		    &p->haproxy_crt, v);
 	} else if (!strcmp(key, "verify")) {
 		if (parse_hostport(v, &p->verify_host, &p->verify_port) == -1)
 			return fail(ps, "verify: \"%s\" is not HOST:PORT", v);
@@ -553,6 +573,12 @@ dependent_key(struct parse_state *ps, struct dependent_conf *p,
 		if (parse_duration(v, &p->verify_timeout_ms) == -1)
 			return fail(ps, "verify_timeout: \"%s\" is not a "
 			    "duration such as 5 or 500ms", v);
+	} else if (!strcmp(key, "verify_count")) {
+		n = strtol(v, &end, 10);
+		if (*v == '\0' || *end != '\0' || n < 1 || n > 100)
+			return fail(ps, "verify_count: \"%s\" is not a number "
+			    "from 1 to 100", v);
+		p->verify_count = (int)n;
 	} else if (!strcmp(key, "timeout")) {
 		if (parse_duration(v, &p->timeout_ms) == -1)
 			return fail(ps, "timeout: \"%s\" is not a duration "
@@ -628,9 +654,21 @@ conf_check(struct certd_conf *c, char *err, size_t errlen)
 	struct dependent_conf	*p;
 
 	TAILQ_FOREACH(p, &c->dependents, entry) {
-		if ((p->unit == NULL) == (p->exec == NULL)) {
+		if ((p->unit != NULL) + (p->exec != NULL) +
+		    (p->haproxy_socket != NULL) != 1) {
 			snprintf(err, errlen, "[dependent %s]: needs exactly "
-			    "one of unit = or exec =", p->name);
+			    "one of unit =, exec = or haproxy_socket =",
+			    p->name);
+			return -1;
+		}
+		if (p->exec_expect != NULL && p->exec == NULL) {
+			snprintf(err, errlen, "[dependent %s]: exec_expect "
+			    "without exec =", p->name);
+			return -1;
+		}
+		if ((p->haproxy_socket == NULL) != (p->haproxy_crt == NULL)) {
+			snprintf(err, errlen, "[dependent %s]: haproxy_socket "
+			    "and haproxy_crt go together", p->name);
 			return -1;
 		}
 		if (p->verify_name != NULL && p->verify_host == NULL) {
@@ -754,6 +792,12 @@ conf_print(const struct certd_conf *c, FILE *f)
 			fprintf(f, "action = %s\n", actions[p->action]);
 		}
 		print_argv(f, "exec", p->exec);
+		if (p->exec_expect != NULL)
+			fprintf(f, "exec_expect = %s\n", p->exec_expect);
+		if (p->haproxy_socket != NULL) {
+			fprintf(f, "haproxy_socket = %s\n", p->haproxy_socket);
+			fprintf(f, "haproxy_crt = %s\n", p->haproxy_crt);
+		}
 		print_argv(f, "configtest", p->configtest);
 		if (p->verify_host != NULL) {
 			if (strchr(p->verify_host, ':') != NULL)
@@ -766,6 +810,7 @@ conf_print(const struct certd_conf *c, FILE *f)
 				fprintf(f, "verify_name = %s\n", p->verify_name);
 			fprintf(f, "verify_timeout = %dms\n",
 			    p->verify_timeout_ms);
+			fprintf(f, "verify_count = %d\n", p->verify_count);
 		}
 		fprintf(f, "timeout = %dms\n", p->timeout_ms);
 		print_list(f, "domains", p->domains, " ");

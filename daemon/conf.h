@@ -35,11 +35,15 @@ struct dependent_conf {
 	char		*unit;		/* systemd unit, or NULL */
 	enum dep_action	 action;
 	char		**exec;		/* argv, NULL-terminated, or NULL */
+	char		*exec_expect;	/* its output must start so */
 	char		**configtest;	/* argv or NULL */
+	char		*haproxy_socket; /* runtime API, instead of a reload */
+	char		*haproxy_crt;	/* the crt path as HAProxy has it */
 	char		*verify_host;	/* NULL: no verification */
 	char		*verify_port;
 	char		*verify_name;	/* SNI and name to check; NULL: domain */
 	int		 verify_timeout_ms;
+	int		 verify_count;	/* consecutive handshakes to see */
 	int		 timeout_ms;
 	char		**domains;	/* NULL: every domain */
 };

@@ -16,6 +16,7 @@
 
 #include "dependents.h"
 #include "gendir.h"
+#include "haproxy.h"
 #include "log.h"
 #include "proc.h"
 #include "sysd.h"
@@ -52,6 +53,7 @@ struct dep_run {
 	struct proc		*proc;
 	struct verify		*vfy;
 	struct sysd_job		*job;
+	struct haproxy		*hap;
 	dep_done_fn		 done;
 	void			*arg;
 };
@@ -74,6 +76,7 @@ run_free(struct dep_run *run)
 	proc_abort(run->proc);
 	verify_abort(run->vfy);
 	sysd_job_cancel(run->job);
+	haproxy_abort(run->hap);
 	conf_free(run->conf);
 	free(run->deps);
 	ks_items_free(run->items, run->nitems);
@@ -137,12 +140,37 @@ run_finish(struct dep_run *run)
 	run_free(run);
 }
 
+/* Does the output in proc's summary ("ARGV0: exit 0: OUTPUT") start with
+ * expect? */
+static int
+output_starts(const char *summary, const char *expect)
+{
+	const char	*o;
+
+	if ((o = strstr(summary, ": exit 0: ")) == NULL)
+		return 0;
+	for (o += 10; *o == ' '; o++)
+		;
+	return strncmp(o, expect, strlen(expect)) == 0;
+}
+
 static void
 proc_done(void *arg, int ok, const char *summary)
 {
-	struct dep_run	*run = arg;
+	struct dep_run		*run = arg;
+	struct dependent_conf	*d = run->deps[run->cur];
+	char			*msg;
 
 	run->proc = NULL;
+	/* Tomcat's manager answers "FAIL - ..." with HTTP 200: curl exits 0. */
+	if (ok && run->step == STEP_RELOAD && d->exec_expect != NULL &&
+	    !output_starts(summary, d->exec_expect)) {
+		xasprintf(&msg, "the output does not start with \"%s\": %s",
+		    d->exec_expect, summary);
+		step_done(run, 0, msg);
+		free(msg);
+		return;
+	}
 	step_done(run, ok, summary);
 }
 
@@ -150,6 +178,15 @@ static void
 verify_done(void *arg, int ok, const char *message)
 {
 	step_done(arg, ok, message);
+}
+
+static void
+haproxy_done(void *arg, int ok, const char *message)
+{
+	struct dep_run	*run = arg;
+
+	run->hap = NULL;
+	step_done(run, ok, message);
 }
 
 static void
@@ -183,6 +220,13 @@ step_start(struct dep_run *run, struct dependent_conf *d)
 				step_done(run, 0, err);
 			return 1;
 		}
+		if (d->haproxy_socket != NULL) {
+			if ((run->hap = haproxy_swap(run->base,
+			    d->haproxy_socket, d->haproxy_crt, d->timeout_ms,
+			    haproxy_done, run, err, sizeof(err))) == NULL)
+				step_done(run, 0, err);
+			return 1;
+		}
 		if (d->exec == NULL)
 			return 0;
 		run->proc = proc_start(run->base, d->exec, run->env,
@@ -197,6 +241,7 @@ step_start(struct dep_run *run, struct dependent_conf *d)
 		t.port = d->verify_port;
 		t.name = d->verify_name != NULL ? d->verify_name : run->domain;
 		t.timeout_ms = d->verify_timeout_ms;
+		t.count = d->verify_count;
 		if ((run->vfy = verify_start(run->base, &t, verify_done, run,
 		    err, sizeof(err))) != NULL)
 			return 1;

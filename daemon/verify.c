@@ -1,9 +1,9 @@
 /*
  * verify.c: is the new leaf (and its intermediates) being served?  One
- * non-blocking TLS handshake after another on the event loop, until one
- * shows the new chain or the deadline passes.  The leaf is pinned by its
- * hash, so the peer is not verified against a CA, and weak peers must
- * still be seen: security level 0.
+ * non-blocking TLS handshake after another on the event loop, until
+ * `count` consecutive ones show the new chain or the deadline passes.  The
+ * leaf is pinned by its hash, so the peer is not verified against a CA,
+ * and weak peers must still be seen: security level 0.
  */
 #include "config.h"
 
@@ -29,12 +29,25 @@
 #include "util.h"
 #include "verify.h"
 
-#define VERIFY_RETRY_MS	100	/* graceful Apache: new leaf after ~80/1040 ms */
+/*
+ * The pause before each next handshake, after a failure and after a
+ * success alike.  A graceful Apache serves the new leaf after ~80 or
+ * ~1040 ms.  nginx's old workers keep accepting (and hand out the old leaf
+ * between runs of the new one) until its master has slept 100 ms after
+ * starting the new ones: back-to-back handshakes saw 15 new leaves in a
+ * row and then an old one.  Spaced 100 ms, the default 3 consecutive
+ * successes span 200 ms, past that window.
+ */
+#define VERIFY_GAP_MS	100
 
 struct verify {
 	struct event_base *base;
 	char		*host, *port, *name;
 	int		 timeout_ms;
+	int		 count;		/* consecutive successes wanted */
+	int		 seen;		/* consecutive successes so far */
+	int		 relapses;	/* old leaf again after the new one */
+	int64_t		 started;
 	char		 leaf[65];
 	size_t		 ninter;
 	char		 inter[CHAIN_MAX][65];
@@ -100,23 +113,59 @@ verify_end(struct verify *v, int ok, const char *msg)
 {
 	char	*line;
 
-	xasprintf(&line, "%s:%s%s%s: %s (%d attempt%s)", v->host, v->port,
-	    v->name != NULL ? " name " : "", v->name != NULL ? v->name : "",
-	    msg, v->attempts, v->attempts == 1 ? "" : "s");
+	xasprintf(&line, "%s:%s%s%s: %s (%d attempt%s, %lld ms)", v->host,
+	    v->port, v->name != NULL ? " name " : "", v->name != NULL ?
+	    v->name : "", msg, v->attempts, v->attempts == 1 ? "" : "s",
+	    (long long)(now_ms() - v->started));
 	v->done(v->arg, ok, line);
 	free(line);
 	verify_abort(v);
 }
 
-/* This attempt failed: try again in a moment, the old server may still be
- * answering. */
+/* The next handshake, in a moment: after a failure the old server may
+ * still be answering; after a success, an old worker may still be. */
 static void
-verify_retry(struct verify *v)
+verify_again(struct verify *v)
 {
-	struct timeval	 tv = { 0, VERIFY_RETRY_MS * 1000 };
+	struct timeval	 tv = { 0, VERIFY_GAP_MS * 1000 };
 
 	verify_close(v);
 	evtimer_add(v->ev_retry, &tv);
+}
+
+/* This attempt failed (v->last says why): the count starts over. */
+static void
+verify_retry(struct verify *v)
+{
+	if (v->seen > 0) {
+		v->relapses++;
+		v->seen = 0;
+	}
+	verify_again(v);
+}
+
+/* This handshake showed the new chain: done once `count` in a row did. */
+static void
+verify_success(struct verify *v)
+{
+	char	 msg[128];
+
+	if (++v->seen < v->count) {
+		msgprintf(v->last, sizeof(v->last), "the new leaf was served "
+		    "on %d of %d consecutive connections", v->seen, v->count);
+		verify_again(v);
+		return;
+	}
+	if (v->count == 1)
+		snprintf(msg, sizeof(msg), "the new leaf is served");
+	else
+		snprintf(msg, sizeof(msg), "the new leaf is served on %d "
+		    "consecutive connections", v->count);
+	if (v->relapses > 0)
+		snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg), "; "
+		    "the old one came back %d time%s before", v->relapses,
+		    v->relapses == 1 ? "" : "s");
+	verify_end(v, 1, msg);
 }
 
 /* The handshake is done: compare what is served with what we committed.
@@ -209,7 +258,7 @@ verify_io(evutil_socket_t fd, short what, void *arg)
 	if (r == 1) {
 		switch (verify_check(v)) {
 		case 1:
-			verify_end(v, 1, "the new leaf is served");
+			verify_success(v);
 			return;
 		case -1:
 			verify_end(v, 0, v->last);
@@ -266,7 +315,7 @@ static void
 verify_deadline(evutil_socket_t fd, short what, void *arg)
 {
 	struct verify	*v = arg;
-	char		 msg[sizeof(v->last) + 64];
+	char		 msg[sizeof(v->last) + 128];
 
 	if (v->unresolved) {
 		verify_end(v, 0, v->last);
@@ -275,6 +324,10 @@ verify_deadline(evutil_socket_t fd, short what, void *arg)
 	snprintf(msg, sizeof(msg), "not verified within %d ms: %s",
 	    v->timeout_ms, v->last[0] != '\0' ? v->last :
 	    "no TLS handshake completed");
+	if (v->relapses > 0)
+		snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg), "; the "
+		    "old leaf came back %d time%s after the new one",
+		    v->relapses, v->relapses == 1 ? "" : "s");
 	verify_end(v, 0, msg);
 }
 
@@ -297,6 +350,8 @@ verify_start(struct event_base *base, const struct verify_target *t,
 	v->host = xstrdup(t->host);
 	v->port = xstrdup(t->port);
 	v->timeout_ms = t->timeout_ms;
+	v->count = t->count > 0 ? t->count : 1;
+	v->started = now_ms();
 	strlcpy(v->leaf, t->leaf_sha256, sizeof(v->leaf));
 	for (i = 0; i < t->ninter && i < CHAIN_MAX; i++) {
 		strlcpy(v->inter[i], t->inter_sha256[i], sizeof(v->inter[i]));

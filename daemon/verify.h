@@ -3,7 +3,8 @@
  * (SNI name), compare the served leaf with the one committed and check
  * that the generation's intermediates are in the served chain; retry until
  * the deadline, since a reloading server answers with the old leaf for a
- * moment.
+ * moment, and demand `count` fresh connections in a row that show the new
+ * chain, since its old workers may answer between new ones.
  */
 #ifndef CERTD_VERIFY_H
 #define CERTD_VERIFY_H
@@ -19,6 +20,7 @@ struct verify_target {
 	const char	*port;
 	const char	*name;		/* SNI and the name checked; NULL none */
 	int		 timeout_ms;
+	int		 count;		/* consecutive handshakes; < 1: 1 */
 	const char	*leaf_sha256;	/* the leaf that must be served */
 	size_t		 ninter;	/* intermediates that must be sent */
 	const char	*inter_sha256[CHAIN_MAX];
@@ -28,7 +30,8 @@ struct verify_target {
 struct verify;
 
 /* Called once from the event loop: ok, and a sentence saying what was
- * seen ("the new leaf is served (2 attempts)", or why not). */
+ * seen ("the new leaf is served on 3 consecutive connections (4 attempts,
+ * 310 ms)", or why not). */
 typedef void (*verify_done_fn)(void *arg, int ok, const char *message);
 
 /* Start; the target's strings are copied.  NULL only if the loop cannot

@@ -222,3 +222,27 @@ form_upload() {
 	    --data-urlencode "certificate@$_c" \
 	    ${1:+--data-urlencode "privatekey@$1"}
 }
+# served_fp PORT NAME: the SHA-256 fingerprint of the leaf one fresh TLS
+# connection to 127.0.0.1:PORT (SNI NAME) is served; cert_fp FILE: that of
+# FILE's first certificate.  s_client connects within a few ms of its
+# start (python3's tlsprobe.py takes ~50 ms to get there).
+served_fp() {
+	echo | openssl s_client -connect "127.0.0.1:$1" -servername "$2" 2>/dev/null |
+	    openssl x509 -noout -fingerprint -sha256 2>/dev/null | cut -d= -f2
+}
+cert_fp() { openssl x509 -noout -fingerprint -sha256 -in "$1" | cut -d= -f2; }
+# assert_served PORT NAME CERT: one fresh connection gets CERT's leaf.
+assert_served() {
+	assert_eq "$(served_fp "$1" "$2")" "$(cert_fp "$3")" \
+	    "leaf served on a fresh connection to $1 (want $(basename "$3"))"
+}
+# tls_decoy PORT DIR: openssl s_server on 127.0.0.1:PORT serving another
+# chain (DIR/server.pem and .key, from `pki chain DIR`), stopped on exit:
+# a verify pointed there sees another leaf and fails.
+tls_decoy() {
+	openssl s_server -quiet -accept "127.0.0.1:$1" -cert "$2/server.pem" \
+	    -key "$2/server.key" -www >/dev/null 2>&1 &
+	on_exit "kill $! 2>/dev/null"
+	_decoy_up() { [ -n "$(served_fp "$1" decoy)" ]; }
+	wait_for 10 _decoy_up "$1" || fail "openssl s_server on $1 does not answer"
+}

@@ -110,6 +110,7 @@ test_full_file(void **state)
 	    "verify = 127.0.0.1:443\n"
 	    "verify_name = www.example.com\n"
 	    "verify_timeout = 1500ms\n"
+	    "verify_count = 5\n"
 	    "domains = example.com other.org\n"
 	    "\n"
 	    "[dependent tomcat]\n"
@@ -139,6 +140,7 @@ test_full_file(void **state)
 	assert_string_equal(p->verify_host, "127.0.0.1");
 	assert_string_equal(p->verify_port, "443");
 	assert_int_equal(p->verify_timeout_ms, 1500);
+	assert_int_equal(p->verify_count, 5);
 	assert_int_equal(p->timeout_ms, 30000);
 	assert_true(conf_dependent_wants(p, "other.org"));
 	assert_false(conf_dependent_wants(p, "third.net"));
@@ -149,6 +151,7 @@ test_full_file(void **state)
 	assert_int_equal(p->action, DEP_RESTART);
 	assert_int_equal(p->timeout_ms, 60000);
 	assert_int_equal(p->verify_timeout_ms, 5000);
+	assert_int_equal(p->verify_count, 3);
 	assert_true(conf_dependent_wants(p, "any.org"));
 	conf_free(c);
 }
@@ -178,9 +181,27 @@ test_errors_name_file_and_line(void **state)
 	e = load_err("[dependent web]\nverify = localhost\n");
 	assert_non_null(strstr(e, ":2: verify"));
 	e = load_err("[dependent web]\naction = reload\n");
-	assert_non_null(strstr(e, "needs exactly one of unit = or exec ="));
+	assert_non_null(strstr(e, "needs exactly one of unit =, exec = or "
+	    "haproxy_socket ="));
 	e = load_err("[dependent web]\nunit = a.service\nexec = /bin/true\n");
-	assert_non_null(strstr(e, "needs exactly one of unit = or exec ="));
+	assert_non_null(strstr(e, "needs exactly one of unit =, exec = or "
+	    "haproxy_socket ="));
+	e = load_err("[dependent h]\nexec = /bin/true\n"
+	    "haproxy_socket = /run/haproxy/admin.sock\n"
+	    "haproxy_crt = /etc/haproxy/site.pem\n");
+	assert_non_null(strstr(e, "[dependent h]: needs exactly one of"));
+	e = load_err("[dependent t]\nunit = t.service\nexec_expect = OK\n");
+	assert_non_null(strstr(e, "[dependent t]: exec_expect without exec ="));
+	e = load_err("[dependent h]\nhaproxy_socket = /run/haproxy/admin.sock\n");
+	assert_non_null(strstr(e, "haproxy_socket and haproxy_crt go together"));
+	e = load_err("[dependent h]\nhaproxy_crt = /etc/haproxy/a b.pem\n");
+	assert_non_null(strstr(e, ":2: haproxy_crt: \"/etc/haproxy/a b.pem\" "
+	    "must be an absolute path without blanks"));
+	e = load_err("[dependent h]\nhaproxy_socket = admin.sock\n");
+	assert_non_null(strstr(e, ":2: haproxy_socket"));
+	e = load_err("[dependent web]\nexec = /bin/true\nverify_count = 0\n");
+	assert_non_null(strstr(e, ":3: verify_count: \"0\" is not a number "
+	    "from 1 to 100"));
 	e = load_err("[domain bad..name]\npublish_cert = /x\n");
 	assert_non_null(strstr(e, "not a valid domain name"));
 	/* Remote push is not built: its keys are refused, not ignored. */
@@ -264,7 +285,11 @@ test_print_round_trips(void **state)
 	c = load_ok("[certd]\nsocket = /tmp/s.sock\n"
 	    "[domain a.example]\npublish_chain = /tmp/chain\n"
 	    "[dependent x]\nexec = /bin/echo \"two words\" one\n"
-	    "verify = [::1]:8443\n");
+	    "exec_expect = OK -\n"
+	    "verify = [::1]:8443\nverify_count = 2\n"
+	    "[dependent h]\nhaproxy_socket = /run/haproxy/admin.sock\n"
+	    "haproxy_crt = /var/lib/certd/domains/a.example/current/bundle.pem\n"
+	    "configtest = /usr/sbin/haproxy -c -f /etc/haproxy/haproxy.cfg\n");
 	assert_non_null(f = open_memstream(&out1, &n1));
 	conf_print(c, f);
 	fclose(f);
@@ -276,6 +301,11 @@ test_print_round_trips(void **state)
 	assert_string_equal(strchr(out1, '\n'), strchr(out2, '\n'));
 	assert_string_equal(TAILQ_FIRST(&c2->dependents)->exec[1], "two words");
 	assert_string_equal(TAILQ_FIRST(&c2->dependents)->verify_host, "::1");
+	assert_int_equal(TAILQ_FIRST(&c2->dependents)->verify_count, 2);
+	assert_string_equal(TAILQ_FIRST(&c2->dependents)->exec_expect, "OK -");
+	assert_string_equal(TAILQ_LAST(&c2->dependents,
+	    dependent_conf_list)->haproxy_crt,
+	    "/var/lib/certd/domains/a.example/current/bundle.pem");
 	free(out1);
 	free(out2);
 	conf_free(c);

@@ -141,6 +141,38 @@ test_exec_runs_once(void **state)
 	conf_free(c);
 }
 
+/* exec_expect: an exit 0 whose output says otherwise (Tomcat's manager:
+ * "FAIL - ...", HTTP 200) fails the step; the configtest is not held to
+ * it. */
+static void
+test_exec_expect(void **state)
+{
+	struct certd_conf	*c;
+	struct outcome		 o;
+
+	c = conf_text("[dependent tomcat]\n"
+	    "configtest = /bin/echo checked\n"
+	    "exec = /bin/echo FAIL - Failed to reload TLS configuration\n"
+	    "exec_expect = OK -\n"
+	    "[dependent later]\nexec = /bin/true\n");
+	run(c, &req_example, &o);
+	assert_false(o.ok);
+	assert_int_equal(o.n, 2);
+	assert_true(o.r[0].ok);
+	assert_string_equal(o.r[1].step, "reload");
+	assert_false(o.r[1].ok);
+	assert_non_null(strstr(o.r[1].message, "the output does not start "
+	    "with \"OK -\": /bin/echo: exit 0: FAIL - Failed to reload"));
+	conf_free(c);
+
+	c = conf_text("[dependent tomcat]\n"
+	    "exec = /bin/echo OK - Reloaded TLS configuration for [x]\n"
+	    "exec_expect = OK -\n");
+	run(c, &req_example, &o);
+	assert_true(o.ok);
+	conf_free(c);
+}
+
 static void
 test_configtest_fails_no_reload(void **state)
 {
@@ -355,10 +387,13 @@ test_output_bounded(void **state)
 /* --- verify -------------------------------------------------------------- */
 
 static struct tpki_chain	old_chain, new_chain;
+static int			flap_first;	/* see tls_server */
 
 /*
  * A TLS server in a child: serves first for switch_ms, then second (NULL:
- * stop accepting).  Returns the pid; the port in *port.
+ * stop accepting); but the first flap_first connections get second, as
+ * nginx's new workers answer before its old ones are told to stop.
+ * Returns the pid; the port in *port.
  */
 static pid_t
 tls_server(struct tpki_chain *first, int with_inter, struct tpki_chain *second,
@@ -366,7 +401,7 @@ tls_server(struct tpki_chain *first, int with_inter, struct tpki_chain *second,
 {
 	struct sockaddr_in	 sin;
 	socklen_t		 len = sizeof(sin);
-	int			 s, one = 1;
+	int			 s, one = 1, n;
 	int64_t			 t0;
 	pid_t			 pid;
 
@@ -388,7 +423,7 @@ tls_server(struct tpki_chain *first, int with_inter, struct tpki_chain *second,
 	if (getppid() == 1)
 		_exit(0);
 	t0 = now_ms();
-	for (;;) {
+	for (n = 0;; n++) {
 		struct tpki_chain	*ch;
 		SSL_CTX			*ctx;
 		SSL			*ssl;
@@ -397,7 +432,8 @@ tls_server(struct tpki_chain *first, int with_inter, struct tpki_chain *second,
 		if ((fd = accept(s, NULL, NULL)) == -1)
 			continue;
 		ch = first;
-		if (second != NULL && now_ms() - t0 >= switch_ms)
+		if (second != NULL && (n < flap_first ||
+		    now_ms() - t0 >= switch_ms))
 			ch = second;
 		ctx = SSL_CTX_new(TLS_server_method());
 		SSL_CTX_use_certificate(ctx, ch->leaf);
@@ -478,8 +514,70 @@ test_verify_new_leaf_served(void **state)
 	assert_int_equal(o.n, 2);
 	assert_string_equal(o.r[1].step, "verify");
 	assert_true(o.r[1].ok);
-	assert_non_null(strstr(o.r[1].message, "(1 attempt)"));
+	assert_non_null(strstr(o.r[1].message,
+	    "served on 3 consecutive connections (3 attempts, "));
+	/* Spaced VERIFY_GAP_MS (100 ms) apart. */
+	assert_true(o.r[1].duration_ms >= 190);
 	conf_free(c);
+	keystore_close(ks);
+}
+
+/*
+ * Verify against a server that hands the first `flap` connections the new
+ * chain, then the old until switch_ms, then the new; keys: more of the
+ * dependent's config.
+ */
+static void
+verify_flapping(struct keystore *ks, const struct dep_request *req,
+    int flap, int switch_ms, const char *keys, struct outcome *o)
+{
+	struct certd_conf	*c;
+	int			 port;
+	pid_t			 pid;
+
+	flap_first = flap;
+	pid = tls_server(&old_chain, 1, &new_chain, switch_ms, &port);
+	flap_first = 0;
+	c = conf_text("[dependent web]\nexec = /bin/true\n"
+	    "verify = 127.0.0.1:%d\n%s", port, keys);
+	run_ks(c, ks, req, o);
+	stop(pid);
+	conf_free(c);
+}
+
+/*
+ * Like nginx after a reload: the new leaf on the first connections, then
+ * an old worker's old leaf again, then the new for good.  One handshake
+ * (verify_count = 1) passes on the first; the default 3 in a row wait for
+ * the old leaf to be gone, and say it came back.
+ */
+static void
+test_verify_count_outlasts_old_workers(void **state)
+{
+	struct outcome		 o;
+	struct dep_request	 req = req_example;
+	struct keystore		*ks;
+
+	ks = ks_new_chain(&req.generation);
+	req.verify = 1;
+	verify_flapping(ks, &req, 2, 700, "verify_count = 1\n", &o);
+	assert_true(o.ok);
+	assert_non_null(strstr(o.r[1].message, "the new leaf is served "
+	    "(1 attempt, "));
+	assert_true(o.r[1].duration_ms < 500);
+
+	verify_flapping(ks, &req, 2, 700, "", &o);
+	assert_true(o.ok);
+	assert_non_null(strstr(o.r[1].message, "served on 3 consecutive "
+	    "connections; the old one came back 1 time before"));
+	assert_true(o.r[1].duration_ms >= 700 + 190);
+
+	/* Too short a deadline for 3 in a row: a failure that says so. */
+	verify_flapping(ks, &req, 2, 5000, "verify_timeout = 600ms\n", &o);
+	assert_false(o.ok);
+	assert_non_null(strstr(o.r[1].message, "not verified within 600 ms"));
+	assert_non_null(strstr(o.r[1].message, "the old leaf came back 1 time "
+	    "after the new one"));
 	keystore_close(ks);
 }
 
@@ -504,7 +602,7 @@ test_verify_waits_for_switch(void **state)
 	assert_true(o.ok);
 	assert_true(o.r[1].ok);
 	assert_true(o.r[1].duration_ms >= 500);
-	assert_null(strstr(o.r[1].message, "(1 attempt)"));
+	assert_null(strstr(o.r[1].message, "(3 attempts, "));
 	conf_free(c);
 	keystore_close(ks);
 }
@@ -594,7 +692,7 @@ test_verify_needs_intermediate(void **state)
 	assert_false(o.ok);
 	assert_false(o.r[1].ok);
 	assert_non_null(strstr(o.r[1].message, "without its intermediate"));
-	assert_non_null(strstr(o.r[1].message, "(1 attempt)"));
+	assert_non_null(strstr(o.r[1].message, "(1 attempt, "));
 	assert_true(o.r[1].duration_ms < 2000);
 
 	/* The same server with the intermediate passes. */
@@ -711,6 +809,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_exec_runs_once),
+		cmocka_unit_test(test_exec_expect),
 		cmocka_unit_test(test_configtest_fails_no_reload),
 		cmocka_unit_test(test_configtest_then_reload_in_order),
 		cmocka_unit_test(test_failure_stops_later_dependents),
@@ -721,6 +820,7 @@ main(void)
 		cmocka_unit_test(test_output_bounded),
 		cmocka_unit_test(test_verify_new_leaf_served),
 		cmocka_unit_test(test_verify_waits_for_switch),
+		cmocka_unit_test(test_verify_count_outlasts_old_workers),
 		cmocka_unit_test(test_verify_old_leaf_fails),
 		cmocka_unit_test(test_verify_nothing_listening),
 		cmocka_unit_test(test_verify_needs_intermediate),
