@@ -510,6 +510,27 @@ print_problems(FILE *f, const struct check *k, int fatal)
 	}
 }
 
+/* A stale leaf still verifies: its verdict is its own. */
+static void
+print_verdict(FILE *f, const struct check *k, int nfatal)
+{
+	size_t	 i;
+	int	 stale = 0;
+
+	for (i = 0; i < k->d.np; i++)
+		if (strcmp(k->d.p[i].code, "stale") == 0)
+			stale = 1;
+	if (stale)
+		fprintf(f, "FAIL: the server does not send what certd "
+		    "committed for %s.\n", k->a->for_domain);
+	if (nfatal > stale)
+		fprintf(f, "FAIL: a client with this trust store does not "
+		    "connect to %s.\n", k->name);
+	else if (!stale)
+		fprintf(f, "OK: a client with this trust store connects to "
+		    "%s.\n", k->name);
+}
+
 static void
 print_report(FILE *f, const struct check *k)
 {
@@ -528,13 +549,8 @@ print_report(FILE *f, const struct check *k)
 	if (k->connected)
 		print_chain(f, k);
 	fputc('\n', f);
-	if (nfatal > 0) {
-		fprintf(f, "FAIL: a client with this trust store does not "
-		    "connect to %s.\n", k->name);
-		print_problems(f, k, 1);
-	} else
-		fprintf(f, "OK: a client with this trust store connects to "
-		    "%s.\n", k->name);
+	print_verdict(f, k, nfatal);
+	print_problems(f, k, 1);
 	if ((size_t)nfatal < k->d.np) {
 		fprintf(f, "%s\n", nfatal > 0 ? "Also worth fixing:" :
 		    "Worth fixing:");

@@ -274,10 +274,16 @@ judge_missing(const struct diag_input *in, struct diagnosis *d)
 	}
 }
 
+/*
+ * The path up from the server certificate, and what keeps it from a trust
+ * anchor; with no anchor at all, that is the caller's to say (check.c's
+ * no-anchors), not something to explain certificate by certificate.
+ */
 static void
 build_path(const struct diag_input *in, struct diagnosis *d)
 {
 	X509	*x, *imposter = NULL;
+	int	 judge = in->nanchors > 0;
 
 	path_add(in, d, served(in, 0));
 	d->complete = 1;
@@ -288,13 +294,13 @@ build_path(const struct diag_input *in, struct diagnosis *d)
 		if ((x = find_issuer(in, d, x, &imposter)) == NULL) {
 			/* Past a CA, what is missing is a root, not served. */
 			d->complete = cert_is_ca(d->path[d->npath - 1]);
-			if (!d->trusted)
+			if (!d->trusted && judge)
 				judge_open_top(in, d, imposter);
 			break;
 		}
 		path_add(in, d, x);
 	}
-	if (!d->trusted && cert_self_signed(d->path[d->npath - 1]))
+	if (!d->trusted && judge && cert_self_signed(d->path[d->npath - 1]))
 		judge_untrusted_root(in, d);
 	judge_missing(in, d);
 }
@@ -492,8 +498,9 @@ judge_dates(const struct diag_input *in, struct diagnosis *d)
 			    "current certificate: serve it (an intermediate) "
 			    "or import it into the trust store (a root).",
 			    "%s %s expired on %s, %s ago (Java: \"PKIX path "
-			    "validation failed: timestamp check failed\"; "
-			    "OpenSSL: \"certificate has expired\").",
+			    "validation failed: validity check failed\", before "
+			    "Java 11 \"timestamp check failed\"; OpenSSL: "
+			    "\"certificate has expired\").",
 			    path_role(d, k), n, date, ago);
 		} else if (nb > in->now) {
 			cert_date(X509_get0_notBefore(d->path[k]), date,
@@ -545,8 +552,10 @@ judge_strength(const struct diag_input *in, struct diagnosis *d)
 			    "%s %s has a weak key: %s.  OpenSSL at security level "
 			    "2 (Debian's default) and browsers refuse RSA "
 			    "keys under 2048 bits and EC keys under 256 "
-			    "(OpenSSL: \"%s key too small\").", path_role(d, k),
-			    n, desc, k == 0 ? "EE" : "CA");
+			    "(OpenSSL: \"%s\").", path_role(d, k), n, desc,
+			    X509_verify_cert_error_string(k == 0 ?
+			    X509_V_ERR_EE_KEY_TOO_SMALL :
+			    X509_V_ERR_CA_KEY_TOO_SMALL));
 		/* A root's own signature is never checked: it is trusted. */
 		if (!cert_self_signed(d->path[k]) &&
 		    X509_get_signature_info(d->path[k], &md, NULL, &secbits,
@@ -555,9 +564,11 @@ judge_strength(const struct diag_input *in, struct diagnosis *d)
 			    "with a SHA-256 signature.",
 			    "%s %s is signed with %s.  SHA-1 and MD5 "
 			    "signatures are refused by browsers, by OpenSSL at "
-			    "security level 2 (\"ca md too weak\") and by Java "
-			    "for chains to the CAs it ships.", path_role(d, k),
-			    n, OBJ_nid2ln(X509_get_signature_nid(d->path[k])));
+			    "security level 2 (\"%s\") and by Java for chains "
+			    "to the CAs it ships.", path_role(d, k), n,
+			    OBJ_nid2ln(X509_get_signature_nid(d->path[k])),
+			    X509_verify_cert_error_string(
+			    X509_V_ERR_CA_MD_TOO_WEAK));
 		free(n);
 	}
 }
