@@ -51,8 +51,9 @@ const char gen_ca_help[] =
 "	length 0.  Both carry key identifiers and SHA-256 signatures, as\n"
 "	certd's validation and OpenSSL's strict verifier want.\n"
 "\n"
-"	--cn NAME: the root's common name (default \"certctl test CA\" and\n"
-"	the date and time); the intermediate's is NAME Intermediate.\n"
+"	--cn NAME: the root's common name (default \"certctl test root CA\"\n"
+"	and the date and time); the intermediate's is NAME with \"root\"\n"
+"	made \"intermediate\", or NAME Intermediate.\n"
 "	--days N: validity in days (default 3650).  --key-type T: ec\n"
 "	(P-256, the default), ec384, rsa (2048 bits), rsa3072 or rsa4096.\n";
 
@@ -298,6 +299,20 @@ gen_ca_pair(const struct args *a, const char *cn, const char *base,
 	return 0;
 }
 
+/* "Example Root CA" -> "Example Intermediate CA"; else NAME Intermediate. */
+static void
+inter_name(const char *cn, char *out, size_t size)
+{
+	const char	*r;
+
+	if ((r = strstr(cn, "Root")) != NULL || (r = strstr(cn, "root")) !=
+	    NULL)
+		snprintf(out, size, "%.*s%s%s", (int)(r - cn), cn, *r == 'R' ?
+		    "Intermediate" : "intermediate", r + 4);
+	else
+		snprintf(out, size, "%s Intermediate", cn);
+}
+
 int
 cmd_gen_ca(struct ctl *c, const struct cmd *cmd, struct args *a)
 {
@@ -318,8 +333,8 @@ cmd_gen_ca(struct ctl *c, const struct cmd *cmd, struct args *a)
 	if (a->cn != NULL)
 		strlcpy(cn, a->cn, sizeof(cn));
 	else
-		snprintf(cn, sizeof(cn), "certctl test CA %s", stamp);
-	snprintf(icn, sizeof(icn), "%s Intermediate", cn);
+		snprintf(cn, sizeof(cn), "certctl test root CA %s", stamp);
+	inter_name(cn, icn, sizeof(icn));
 	if (out_free(a->out, a->intermediate ? all_files : root_files) == -1)
 		goto out;
 	if (gen_ca_pair(a, cn, "root", NULL, &root) == -1 ||

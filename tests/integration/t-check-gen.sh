@@ -21,7 +21,7 @@ fp() { openssl x509 -in "$1" -noout -fingerprint -sha256 | cut -d= -f2; }
 say "gen-ca --intermediate, gen-cert: the files, their modes, keys in the clear"
 run 0 "$CERTCTL" gen-ca --out "$G" --intermediate --cn "certd check test root"
 assert_contains "$out" "$G/root.pem: root CA CN=certd check test root, EC P-256"
-assert_contains "$out" "$G/inter.pem: intermediate CA CN=certd check test root Intermediate"
+assert_contains "$out" "$G/inter.pem: intermediate CA CN=certd check test intermediate, EC P-256"
 run 0 "$CERTCTL" gen-cert --ca "$G" --domain $D --name www.$D --ip 127.0.0.1 --out "$G"
 printf '%s\n' "$out" > "$T/gen-cert.out"
 for f in root inter server; do
