@@ -9,19 +9,12 @@
 # them (Apache sends SSLCertificateFile as it is, then the chain file).
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/apache.sh"
+. "$top_srcdir/tests/integration/checklib.sh"
 need apache2 openssl python3
 [ "$(id -u)" -eq 0 ] || skip "needs root to start apache2"
 need_built "$CERTCTL" "$TESTPKI"
 
-D=example.test
-P=$T/pki
-pki chain "$P" --domain $D --inter 1 --key ec >/dev/null || fail "testpki chain"
-pki chain "$T/other" --domain $D --inter 0 --key ec >/dev/null || fail "testpki other"
-leaf() {
-	_o=$1; shift
-	pki cert "$T/$_o.pem" --issuer "$P/inter1.pem" --issuer-key "$P/inter1.key" \
-	    --eku server --key ec --key-out "$T/$_o.key" "$@" >/dev/null || fail "testpki cert $_o"
-}
+check_pki
 leaf expired --cn $D --dns $D --days-from -40 --days-to -10
 leaf ipcn --cn 127.0.0.1 --dns $D
 cat "$P/root.pem" "$P/inter1.pem" > "$T/root-first.pem"
@@ -57,46 +50,47 @@ for p in $P_good $P_leaf $P_order $P_root $P_expired $P_ip; do
 done
 
 ROOT="--ca $P/root.pem"
-# codes RC PORT [check options]: check exits RC; its problems, "code!" if fatal
-codes() {
-	_rc=$1 _p=$2; shift 2
-	"$CERTCTL" --json check "127.0.0.1:$_p" "$@" > "$T/check.json"
-	_got=$?
-	[ "$_got" -eq "$_rc" ] || fail "check 127.0.0.1:$_p $*: exit $_got, expected $_rc: $(cat "$T/check.json")"
-	json_get '" ".join(p["code"] + ("!" if p["fatal"] else "") for p in j["problems"])' < "$T/check.json"
-}
 served() { json_get 'len(j["served"])' < "$T/check.json"; }
 
 say "the correct vhost: leaf and intermediate, OK"
-assert_eq "$(codes 0 $P_good --name $D $ROOT)" "" "problems"
+codes 0 $P_good --name $D $ROOT
+assert_eq "$problems" ""
 assert_eq "$(served)" 2 "certificates Apache sends"
 run 0 "$CERTCTL" check 127.0.0.1:$P_good --name $D $ROOT
 assert_contains "$out" "OK: a client with this trust store connects to $D."
 
 say "no SSLCertificateChainFile: the intermediate is missing"
-assert_eq "$(codes 1 $P_leaf --name $D $ROOT)" "intermediate-missing!" "problems"
+codes 1 $P_leaf --name $D $ROOT
+assert_eq "$problems" "intermediate-missing!"
 assert_eq "$(served)" 1 "certificates Apache sends"
 
 say "a chain file with the root first: out of order, root served"
-assert_eq "$(codes 0 $P_order --name $D $ROOT)" "order root-served" "problems"
+codes 0 $P_order --name $D $ROOT
+assert_eq "$problems" "order root-served"
 assert_eq "$(json_get '[s["role"] for s in j["served"]]' < "$T/check.json")" \
     '["server certificate", "root CA", "intermediate CA"]' "roles as served"
 
 say "SSLCertificateFile with the root at its end: served as it is"
-assert_eq "$(codes 0 $P_root --name $D $ROOT)" "root-served" "problems"
+codes 0 $P_root --name $D $ROOT
+assert_eq "$problems" "root-served"
 assert_eq "$(served)" 3 "certificates Apache sends"
 
 say "a past-dated certificate: expired, with its date"
-assert_eq "$(codes 1 $P_expired --name $D $ROOT)" "expired!" "problems"
+codes 1 $P_expired --name $D $ROOT
+assert_eq "$problems" "expired!"
 until=$(date -u -d "$(openssl x509 -in "$T/expired.pem" -noout -enddate | cut -d= -f2)" '+%Y-%m-%d %H:%M UTC')
-assert_contains "$(json_get 'j["problems"][0]["cause"]' < "$T/check.json")" "expired on $until, 10 days ago"
+assert_contains "$(cause expired)" "expired on $until, 10 days ago"
 
 say "connecting by address to a certificate with the address only in its CN"
-assert_eq "$(codes 1 $P_ip $ROOT)" "ip-san-missing!" "problems"
-assert_eq "$(codes 0 $P_ip --name $D $ROOT)" "" "the same by name"
+codes 1 $P_ip $ROOT
+assert_eq "$problems" "ip-san-missing!"
+codes 0 $P_ip --name $D $ROOT
+assert_eq "$problems" "" "the same by name"
 
 say "the correct vhost asked for another name, and checked with another root"
-assert_eq "$(codes 1 $P_good --name www.other.test $ROOT)" "name-mismatch!" "problems"
-assert_eq "$(codes 1 $P_good --name $D --ca "$T/other/root.pem")" "untrusted-root!" "problems"
-assert_contains "$(json_get 'j["problems"][0]["cause"]' < "$T/check.json")" "$T/other/root.pem"
+codes 1 $P_good --name www.other.test $ROOT
+assert_eq "$problems" "name-mismatch!"
+codes 1 $P_good --name $D --ca "$T/other/root.pem"
+assert_eq "$problems" "untrusted-root!"
+assert_contains "$(cause untrusted-root)" "$T/other/root.pem"
 echo ok

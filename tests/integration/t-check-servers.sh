@@ -10,20 +10,12 @@
 # the client is asked too: Java 17 through certd's own trust store writer,
 # curl, openssl s_client.
 . "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/checklib.sh"
 need openssl java javac curl python3
 STORETOOL=$top_builddir/tests/bench/storetool
 need_built "$CERTCTL" "$TESTPKI" "$STORETOOL"
 
-D=example.test
-P=$T/pki
-pki chain "$P" --domain $D --inter 1 --key ec >/dev/null || fail "testpki chain"
-pki chain "$T/other" --domain $D --inter 0 --key ec >/dev/null || fail "testpki other"
-# leaf NAME [testpki cert options]: NAME.pem/.key issued by P's intermediate
-leaf() {
-	_o=$1; shift
-	pki cert "$T/$_o.pem" --issuer "$P/inter1.pem" --issuer-key "$P/inter1.key" \
-	    --eku server --key-out "$T/$_o.key" "$@" >/dev/null || fail "testpki cert $_o"
-}
+check_pki
 leaf expired --key ec --cn $D --dns $D --days-from -30 --days-to -2
 leaf ipcn --key ec --cn 127.0.0.1 --dns $D
 leaf cnonly --key ec --cn $D
@@ -57,18 +49,6 @@ serve weak "$T/weak.pem" "$T/weak.key" "$P/inter1.pem" -cipher 'DEFAULT:@SECLEVE
 
 # chk RC PORT [check options]: certctl check, output in $out; exit RC
 chk() { _rc=$1 _p=$2; shift 2; run "$_rc" "$CERTCTL" check "127.0.0.1:$_p" "$@"; }
-# codes PORT [check options]: the problems of --json, "code!" when fatal
-codes() {
-	_p=$1; shift
-	"$CERTCTL" --json check "127.0.0.1:$_p" "$@" | json_get \
-	    '" ".join(p["code"] + ("!" if p["fatal"] else "") for p in j["problems"])'
-}
-# cause CODE PORT [check options]: that problem's cause, unwrapped
-cause() {
-	_c=$1 _p=$2; shift 2
-	"$CERTCTL" --json check "127.0.0.1:$_p" "$@" | json_get \
-	    "' '.join(p['cause'] + ' Fix: ' + p['fix'] for p in j['problems'] if p['code'] == '$_c')"
-}
 ROOT="--ca $P/root.pem"
 
 say "a complete chain in order: OK, exit 0, every certificate described"
@@ -81,20 +61,21 @@ assert_contains "$out" "Key: EC P-256; signature: sha256WithRSAEncryption; not a
 fpr=$(openssl x509 -in "$P/server.pem" -noout -fingerprint -sha256 | cut -d= -f2)
 assert_contains "$out" "SHA256: $fpr" "the leaf's fingerprint, as openssl gives it"
 assert_not_contains "$out" "Worth fixing"
-assert_eq "$(codes $PORT_good --name $D $ROOT)" "" "problems of the good chain"
-"$CERTCTL" --json check 127.0.0.1:$PORT_good --name $D $ROOT > "$T/good.json"
-assert_eq "$(json_get '(j["ok"], j["complete"], j["in_order"], len(j["served"]), j["served"][1]["role"], j["tls"]["protocol"])' < "$T/good.json")" \
+codes 0 $PORT_good --name $D $ROOT
+assert_eq "$problems" "" "problems of the good chain"
+assert_eq "$(json_get '(j["ok"], j["complete"], j["in_order"], len(j["served"]), j["served"][1]["role"], j["tls"]["protocol"])' < "$T/check.json")" \
     "(True, True, True, 2, 'intermediate CA', 'TLSv1.3')" "--json of the good chain"
 
 say "leaf only: the intermediate is missing"
 chk 1 $PORT_leafonly --name $D $ROOT
 assert_contains "$out" "FAIL: a client with this trust store does not connect to $D."
 assert_contains "$out" "intermediate-missing: The chain the server sends stops at"
-c=$(cause intermediate-missing $PORT_leafonly --name $D $ROOT)
+codes 1 $PORT_leafonly --name $D $ROOT
+assert_eq "$problems" "intermediate-missing!"
 inter=$(openssl x509 -in "$P/inter1.pem" -noout -subject -nameopt RFC2253 | sed 's/^subject=//')
-assert_contains "$c" "its issuer \"$inter\" is neither served nor in the PEM trust store $P/root.pem"
-assert_contains "$c" "SSLCertificateChainFile chain.pem"
-assert_eq "$(codes $PORT_leafonly --name $D $ROOT)" "intermediate-missing!"
+assert_contains "$(cause intermediate-missing)" \
+    "its issuer \"$inter\" is neither served nor in the PEM trust store $P/root.pem"
+assert_contains "$(cause intermediate-missing)" "SSLCertificateChainFile chain.pem"
 
 say "Java agrees: root-only store fails, certd's root+intermediate store connects"
 "$STORETOOL" jks "$T/root.jks" changeit "$P/root.pem" || fail "storetool jks"
@@ -106,42 +87,44 @@ java_check() {	# STORE PORT
 }
 jout=$(java_check "$T/root.jks" $PORT_leafonly) && fail "Java trusted a leaf without its intermediate: $jout"
 assert_contains "$jout" "PKIX path building failed"
-chk 1 $PORT_leafonly --name $D --truststore "$T/root.jks" --storepass changeit
+codes 1 $PORT_leafonly --name $D --truststore "$T/root.jks" --storepass changeit
 jout=$(java_check "$T/both.jks" $PORT_leafonly) || fail "Java with root+intermediate: $jout"
-chk 0 $PORT_leafonly --name $D --truststore "$T/both.jks" --storepass changeit
-assert_contains "$(cause intermediate-missing $PORT_leafonly --name $D --truststore "$T/both.jks")" \
+codes 0 $PORT_leafonly --name $D --truststore "$T/both.jks" --storepass changeit
+assert_eq "$problems" "intermediate-missing"
+assert_contains "$(cause intermediate-missing)" \
     "this client connects only because the JKS trust store $T/both.jks holds it"
-assert_eq "$(codes $PORT_leafonly --name $D --truststore "$T/both.jks")" "intermediate-missing"
 
 say "root first, then the intermediate: out of order, root served; Java sorts it out"
 chk 0 $PORT_order --name $D $ROOT
 assert_contains "$out" "Chain: complete, out of order"
 assert_contains "$out" "order: The server sends its chain out of order: [0]"
-assert_eq "$(codes $PORT_order --name $D $ROOT)" "order root-served"
+codes 0 $PORT_order --name $D $ROOT
+assert_eq "$problems" "order root-served"
 jout=$(java_check "$T/root.jks" $PORT_order) || fail "Java refused the out-of-order chain: $jout"
 assert_contains "$jout" "handshake ok CN=$D"
 
 say "leaf, intermediate, root: complete and in order, the root needless"
 chk 0 $PORT_withroot --name $D $ROOT
 assert_contains "$out" "root-served: The server also sends the root"
-assert_eq "$(codes $PORT_withroot --name $D $ROOT)" "root-served"
+codes 0 $PORT_withroot --name $D $ROOT
+assert_eq "$problems" "root-served"
 
 say "a name the certificate does not cover"
 chk 1 $PORT_good --name other.test $ROOT
 assert_contains "$out" "name-mismatch: The certificate is for DNS:$D"
-assert_contains "$(cause name-mismatch $PORT_good --name other.test $ROOT)" \
-    "The certificate is for DNS:$D, DNS:*.$D (CN=$D), not for other.test."
-assert_eq "$(codes $PORT_good --name other.test $ROOT)" "name-mismatch!"
+codes 1 $PORT_good --name other.test $ROOT
+assert_eq "$problems" "name-mismatch!"
+assert_contains "$(cause name-mismatch)" "The certificate is for DNS:$D, DNS:*.$D (CN=$D), not for other.test."
 chk 0 $PORT_good --name www.$D $ROOT	# the wildcard covers one label
 
 say "an IP address without an IP SAN (only in the CN); curl refuses it too"
 chk 1 $PORT_ipcn $ROOT
 assert_contains "$out" "as a client asking for 127.0.0.1 (no SNI)"
 assert_contains "$out" "ip-san-missing: The client connects to the IP address"
-c=$(cause ip-san-missing $PORT_ipcn $ROOT)
-assert_contains "$c" "The certificate has DNS:$D, and the address only in its subject"
-assert_contains "$c" "No subject alternative names matching IP address found"
-assert_eq "$(codes $PORT_ipcn $ROOT)" "ip-san-missing!"
+codes 1 $PORT_ipcn $ROOT
+assert_eq "$problems" "ip-san-missing!"
+assert_contains "$(cause ip-san-missing)" "The certificate has DNS:$D, and the address only in its subject"
+assert_contains "$(cause ip-san-missing)" "No subject alternative names matching IP address found"
 cout=$(curl -sS --cacert "$P/root.pem" "https://127.0.0.1:$PORT_ipcn/" 2>&1) &&
 	fail "curl accepted an address without an IP SAN: $cout"
 assert_contains "$cout" "no alternative certificate subject name matches"
@@ -149,31 +132,33 @@ assert_contains "$cout" "no alternative certificate subject name matches"
 say "a name only in the CN: a failure, though curl (OpenSSL) still accepts it"
 chk 1 $PORT_cnonly --name $D $ROOT
 assert_contains "$out" "cn-only: The certificate names $D only in its subject"
-assert_contains "$(cause cn-only $PORT_cnonly --name $D $ROOT)" "only in its subject (CN=$D), with no subjectAltName."
-assert_eq "$(codes $PORT_cnonly --name $D $ROOT)" "cn-only!"
+codes 1 $PORT_cnonly --name $D $ROOT
+assert_eq "$problems" "cn-only!"
+assert_contains "$(cause cn-only)" "only in its subject (CN=$D), with no subjectAltName."
 curl -sS -o /dev/null --cacert "$P/root.pem" --resolve "$D:$PORT_cnonly:127.0.0.1" \
     "https://$D:$PORT_cnonly/" || fail "curl refused a CN-only certificate (the message says it accepts)"
 
 say "an expired server certificate (past-dated): the dates, and Java's words"
 chk 1 $PORT_expired --name $D $ROOT
-until=$(date -u -d "$(openssl x509 -in "$T/expired.pem" -noout -enddate | cut -d= -f2)" '+%Y-%m-%d %H:%M UTC')
-assert_contains "$(cause expired $PORT_expired --name $D $ROOT)" \
-    "The server certificate \"CN=$D\" expired on $until, 2 days ago"
 assert_contains "$out" "EXPIRED 2 days ago"
-assert_eq "$(codes $PORT_expired --name $D $ROOT)" "expired!"
+codes 1 $PORT_expired --name $D $ROOT
+assert_eq "$problems" "expired!"
+until=$(date -u -d "$(openssl x509 -in "$T/expired.pem" -noout -enddate | cut -d= -f2)" '+%Y-%m-%d %H:%M UTC')
+assert_contains "$(cause expired)" "The server certificate \"CN=$D\" expired on $until, 2 days ago"
 jout=$(java_check "$T/root.jks" $PORT_expired) && fail "Java accepted an expired certificate: $jout"
 assert_contains "$jout" "validity check failed"
-assert_contains "$(cause expired $PORT_expired --name $D $ROOT)" "validity check failed"
+assert_contains "$(cause expired)" "validity check failed"
 
 say "a root the trust store does not hold: the store is named"
 chk 1 $PORT_good --name $D --ca "$T/other/root.pem"
 assert_contains "$out" "untrusted-root: The chain leads to"
-assert_contains "$(cause untrusted-root $PORT_good --name $D --ca "$T/other/root.pem")" \
-    "which is not in the PEM trust store $T/other/root.pem"
-assert_eq "$(codes $PORT_good --name $D --ca "$T/other/root.pem")" "untrusted-root!"
+codes 1 $PORT_good --name $D --ca "$T/other/root.pem"
+assert_eq "$problems" "untrusted-root!"
+assert_contains "$(cause untrusted-root)" "which is not in the PEM trust store $T/other/root.pem"
 chk 1 $PORT_withroot --name $D --ca "$T/other/root.pem"
 assert_contains "$out" "untrusted-root: The chain leads to the root"
-assert_eq "$(codes $PORT_withroot --name $D --ca "$T/other/root.pem")" "untrusted-root! root-served"
+codes 1 $PORT_withroot --name $D --ca "$T/other/root.pem"
+assert_eq "$problems" "untrusted-root! root-served"
 # Without --ca: the system store, named as such.
 chk 1 $PORT_good --name $D
 assert_contains "$out" "Trust store: the system trust store ("
@@ -182,32 +167,35 @@ assert_contains "$out" "untrusted-root"
 say "a self-signed server certificate, and the same trusted as itself"
 chk 1 $PORT_self --name $D $ROOT
 assert_contains "$out" "self-signed: The server certificate \"CN=$D\" is"
-assert_eq "$(codes $PORT_self --name $D $ROOT)" "self-signed!"
-chk 0 $PORT_self --name $D --ca "$T/self.pem"
+codes 1 $PORT_self --name $D $ROOT
+assert_eq "$problems" "self-signed!"
+codes 0 $PORT_self --name $D --ca "$T/self.pem"
+assert_eq "$problems" ""
 
 say "RSA-1024 and SHA-1: refused at security level 2, as openssl s_client does"
 chk 1 $PORT_weak --name $D $ROOT
 assert_contains "$out" "Key: RSA 1024; signature: sha1WithRSAEncryption"
-assert_eq "$(codes $PORT_weak --name $D $ROOT)" "weak-key! weak-signature!"
+codes 1 $PORT_weak --name $D $ROOT
+assert_eq "$problems" "weak-key! weak-signature!"
+assert_contains "$(cause weak-key)" "(OpenSSL: \"EE certificate key too weak\")"
+assert_contains "$(cause weak-signature)" "signed with sha1WithRSAEncryption"
 sout=$(echo | openssl s_client -connect 127.0.0.1:$PORT_weak -servername $D -CAfile "$P/root.pem" \
     -verify_return_error -auth_level 2 2>&1) && fail "s_client accepted RSA-1024 at level 2"
 assert_contains "$sout" "EE certificate key too weak"
-assert_contains "$(cause weak-key $PORT_weak --name $D $ROOT)" "(OpenSSL: \"EE certificate key too weak\")"
-assert_contains "$(cause weak-signature $PORT_weak --name $D $ROOT)" "signed with sha1WithRSAEncryption"
 
-say "no TLS on the port, nobody on the port: exit 1, said plainly"
+say "no TLS on the port, nobody on the port, no such name: exit 1, said plainly"
 mkdir -p "$T/www"
 HTTP_PORT=$(free_port)
 python3 -m http.server --bind 127.0.0.1 --directory "$T/www" "$HTTP_PORT" >"$T/http.log" 2>&1 &
 on_exit "kill $! 2>/dev/null; wait $! 2>/dev/null"
 wait_for 10 curl -sf -o /dev/null "http://127.0.0.1:$HTTP_PORT/" || fail "python http.server"
-chk 1 $HTTP_PORT --name $D $ROOT
-assert_contains "$(cause connect $HTTP_PORT --name $D $ROOT)" \
-    "TLS handshake failed: the server does not speak TLS on this port"
+codes 1 $HTTP_PORT --name $D $ROOT
+assert_eq "$problems" "connect!"
+assert_contains "$(cause connect)" "TLS handshake failed: the server does not speak TLS on this port"
 DEAD=$(free_port)
-chk 1 $DEAD --name $D $ROOT
-assert_contains "$(cause connect $DEAD --name $D $ROOT)" "Connection refused (nothing listens there)"
-assert_eq "$(codes $DEAD --name $D $ROOT)" "connect!"
+codes 1 $DEAD --name $D $ROOT
+assert_eq "$problems" "connect!"
+assert_contains "$(cause connect)" "Connection refused (nothing listens there)"
 run 1 "$CERTCTL" check no-such-host.invalid $ROOT
 assert_contains "$out" "connect: cannot resolve no-such-host.invalid"
 echo ok
