@@ -54,7 +54,7 @@ bundle_order(const struct file_contents *fc)
 }
 
 static void
-print_key(FILE *f, const struct file_key *k)
+print_key(FILE *f, const struct file_key *k, size_t ncerts)
 {
 	if (k->encrypted) {
 		fprintf(f, "Private key: encrypted (a passphrase): a service "
@@ -63,11 +63,13 @@ print_key(FILE *f, const struct file_key *k)
 		    "key-nopass.pem\n");
 		return;
 	}
-	fprintf(f, "Private key: %s, ", k->desc);
+	fprintf(f, "Private key: %s, no passphrase", k->desc);
 	if (k->cert >= 0)
-		fprintf(f, "the key of certificate [%d]\n", k->cert);
+		fprintf(f, ", the key of certificate [%d]\n", k->cert);
+	else if (ncerts > 0)
+		fprintf(f, ", the key of no certificate in this file\n");
 	else
-		fprintf(f, "the key of no certificate in this file\n");
+		fprintf(f, "\n");
 }
 
 static void
@@ -77,8 +79,10 @@ print_contents(FILE *f, const char *path, const struct file_contents *fc)
 	time_t		 now = time(NULL);
 	size_t		 i;
 
-	fprintf(f, "%s: %s, %zu certificate%s", path,
-	    files_kind_name(fc->kind), fc->ncerts, fc->ncerts == 1 ? "" : "s");
+	fprintf(f, "%s: %s", path, files_kind_name(fc->kind));
+	if (fc->ncerts > 0 || fc->nkeys + fc->nkeybags == 0)
+		fprintf(f, ", %zu certificate%s", fc->ncerts, fc->ncerts == 1 ?
+		    "" : "s");
 	if (fc->nkeys + fc->nkeybags > 0)
 		fprintf(f, ", %zu private key%s", fc->nkeys + fc->nkeybags,
 		    fc->nkeys + fc->nkeybags == 1 ? "" : "s");
@@ -102,7 +106,7 @@ print_contents(FILE *f, const char *path, const struct file_contents *fc)
 	if (fc->nkeys > 0)
 		fprintf(f, "\n");
 	for (i = 0; i < fc->nkeys; i++)
-		print_key(f, &fc->keys[i]);
+		print_key(f, &fc->keys[i], fc->ncerts);
 	if (fc->others[0] != '\0')
 		fprintf(f, "\nAlso in the file, not described: %s\n",
 		    fc->others);
