@@ -132,7 +132,8 @@ struct tls_peer {
 	int		 client_cert;	/* the server asked for one */
 	STACK_OF(X509)	*chain;		/* as sent, leaf first */
 };
-/* 0, or -1 with a sentence in err (resolving, connecting, handshake). */
+/* 0, or with a sentence in err -1 (resolving, connecting) or -2 (the TLS
+ * handshake). */
 int	tls_fetch(const char *host, const char *port, const char *sni,
 	    int secs, struct tls_peer *, char *err, size_t errlen);
 void	tls_peer_free(struct tls_peer *);

@@ -355,13 +355,14 @@ static void
 judge_handshake(struct check *k)
 {
 	if (k->peer.dh_bits > 0 && k->peer.dh_bits < 2048)
-		diag_add(&k->d, "weak-dh", k->peer.dh_bits < 1024, "Prefer "
-		    "ECDHE key exchange (Apache: SSLCipherSuite with ECDHE "
-		    "first), or DH parameters of 2048 bits or more.",
-		    "The key exchange uses %d-bit Diffie-Hellman.  Java "
-		    "refuses DH under 1024 bits (\"DHPublicKey does not "
-		    "comply to algorithm constraints\"), and 1024 bits are "
-		    "breakable.", k->peer.dh_bits);
+		diag_add(&k->d, "weak-dh", 1, "Prefer ECDHE key exchange "
+		    "(Apache: SSLCipherSuite with ECDHE first), or DH "
+		    "parameters of 2048 bits or more.", "The key exchange "
+		    "uses %d-bit Diffie-Hellman.  curl and other OpenSSL "
+		    "clients at security level 2 (Debian's default) refuse it "
+		    "(\"dh key too small\"), Java under 1024 bits "
+		    "(\"DHPublicKey does not comply to algorithm "
+		    "constraints\").", k->peer.dh_bits);
 	if (k->peer.client_cert)
 		diag_add(&k->d, "client-certificate", 0, "Give the client a "
 		    "certificate, or make it optional on the server "
@@ -376,14 +377,17 @@ run_check(struct check *k)
 {
 	struct diag_input	 in;
 	char			 err[512];
-	int			 secs;
+	int			 secs, rc;
 
 	secs = k->c->timeout_set ? k->c->timeout : CHECK_TIMEOUT;
-	if (tls_fetch(k->host, k->port, k->sni, secs, &k->peer, err,
-	    sizeof(err)) == -1) {
-		diag_add(&k->d, "connect", 1, "Check that the server runs and "
-		    "listens on that address and port, and that no firewall "
-		    "or proxy is in the way.", "%s.", err);
+	if ((rc = tls_fetch(k->host, k->port, k->sni, secs, &k->peer, err,
+	    sizeof(err))) != 0) {
+		diag_add(&k->d, "connect", 1, rc == -1 ? "Check that the "
+		    "server runs and listens on that address and port, and "
+		    "that no firewall or proxy is in the way." : "Compare "
+		    "the server's TLS settings (protocols, ciphers, names, "
+		    "client certificates) with what clients offer: TLS 1.2 "
+		    "or 1.3, the name sent as SNI.", "%s.", err);
 		return;
 	}
 	k->connected = 1;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -399,6 +400,24 @@ judge_extras(const struct diag_input *in, struct diagnosis *d)
 	}
 }
 
+/* Is name one of the subject's CNs?  (An address there counts for none.) */
+static int
+cn_is(X509 *x, const char *name)
+{
+	X509_NAME	*subj = X509_get_subject_name(x);
+	ASN1_STRING	*v;
+	int		 i = -1;
+
+	while ((i = X509_NAME_get_index_by_NID(subj, NID_commonName, i)) >= 0) {
+		v = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, i));
+		if ((size_t)ASN1_STRING_length(v) == strlen(name) &&
+		    strncasecmp((const char *)ASN1_STRING_get0_data(v), name,
+		    strlen(name)) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /* The client's name or address against the server certificate. */
 static void
 judge_name(const struct diag_input *in, struct diagnosis *d)
@@ -417,9 +436,8 @@ judge_name(const struct diag_input *in, struct diagnosis *d)
 		return;
 	san = cert_san(leaf);
 	subj = cert_subject_or(leaf);
-	in_cn = X509_check_host(leaf, in->name, 0,
-	    X509_CHECK_FLAG_ALWAYS_CHECK_SUBJECT, NULL) == 1 ||
-	    (is_ip && strstr(subj, in->name) != NULL);
+	in_cn = is_ip ? cn_is(leaf, in->name) : X509_check_host(leaf,
+	    in->name, 0, X509_CHECK_FLAG_ALWAYS_CHECK_SUBJECT, NULL) == 1;
 	if (is_ip)
 		diag_add(d, "ip-san-missing", 1, "Connect by a name the "
 		    "certificate covers, or re-issue it with the address in "
@@ -428,10 +446,12 @@ judge_name(const struct diag_input *in, struct diagnosis *d)
 		    "The client connects to the IP address %s, and clients "
 		    "match an address only against the IP entries of the "
 		    "subjectAltName, never the CN.  The certificate has %s%s "
-		    "(Java: \"No subject alternative names %s\").", in->name,
-		    *san != '\0' ? san : "no subjectAltName", in_cn ?
+		    "(Java: \"No subject alternative names %s%s%s\").",
+		    in->name, *san != '\0' ? san : "no subjectAltName", in_cn ?
 		    ", and the address only in its subject" : "",
-		    *san != '\0' ? "matching IP address found" : "present");
+		    *san != '\0' ? "matching IP address " : "present",
+		    *san != '\0' ? in->name : "", *san != '\0' ? " found" :
+		    "");
 	else if (in_cn && *san == '\0')
 		diag_add(d, "cn-only", 1, "Re-issue it with the name in a "
 		    "subjectAltName (certctl gen-cert --domain NAME; openssl: "

@@ -232,24 +232,28 @@ out_free(const char *dir, const char *const *names)
 static int
 write_pair(const char *dir, const char *base, X509 *x, EVP_PKEY *k)
 {
-	char	 path[PATH_MAX], *pem = NULL, *kpem = NULL;
+	char	 path[PATH_MAX], kpath[PATH_MAX], *pem = NULL, *kpem = NULL;
 	size_t	 len = 0, klen = 0;
 	int	 rc = -1;
 
 	if ((pem = pem_encode_cert(x, &len)) == NULL ||
 	    (kpem = key_pem(k, &klen)) == NULL)
 		fatalx("cannot encode %s", base);
-	snprintf(path, sizeof(path), "%s/%s.key", dir, base);
-	if (write_new(path, 0600, kpem, klen) == -1)
-		goto out;
+	snprintf(kpath, sizeof(kpath), "%s/%s.key", dir, base);
 	snprintf(path, sizeof(path), "%s/%s.pem", dir, base);
-	if (write_new(path, 0644, pem, len) == -1)
+	if (write_new(kpath, 0600, kpem, klen) == -1) {
+		fprintf(stderr, "certctl: cannot write %s: %s\n", kpath,
+		    strerror(errno));
 		goto out;
-	rc = 0;
-out:
-	if (rc == -1)
+	}
+	if (write_new(path, 0644, pem, len) == -1) {
 		fprintf(stderr, "certctl: cannot write %s: %s\n", path,
 		    strerror(errno));
+		unlink(kpath);		/* no key without its certificate */
+		goto out;
+	}
+	rc = 0;
+out:
 	free(pem);
 	freezero(kpem, klen);
 	return rc;

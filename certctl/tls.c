@@ -85,8 +85,10 @@ tcp_connect(const char *host, const char *port, int secs,
 			strlcpy(num, "?", sizeof(num));
 		strlcpy(p->addr, num, sizeof(p->addr));
 		if ((fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-		    ai->ai_protocol)) == -1)
+		    ai->ai_protocol)) == -1) {
+			e = errno;
 			continue;
+		}
 		if (connect_within(fd, ai->ai_addr, ai->ai_addrlen,
 		    secs * 1000) == -1) {
 			e = errno;
@@ -213,6 +215,7 @@ tls_fetch(const char *host, const char *port, const char *sni, int secs,
 		fatalx("cannot set up TLS");
 	SSL_set_app_data(ssl, p);
 	errno = 0;
+	rc = -2;
 	if ((r = SSL_connect(ssl)) != 1) {
 		handshake_error(ssl, r, secs, err, errlen);
 		goto out;

@@ -46,6 +46,12 @@ serve ipcn "$T/ipcn.pem" "$T/ipcn.key" "$P/inter1.pem"
 serve cnonly "$T/cnonly.pem" "$T/cnonly.key" "$P/inter1.pem"
 serve self "$T/self.pem" "$T/self.key" ""
 serve weak "$T/weak.pem" "$T/weak.key" "$P/inter1.pem" -cipher 'DEFAULT:@SECLEVEL=0'
+# TLS 1.2 with 1024-bit finite-field DH, which Debian's clients refuse
+openssl genpkey -genparam -algorithm DH -pkeyopt dh_paramgen_prime_len:1024 \
+    -out "$T/dh1024.pem" 2>/dev/null || fail "openssl genpkey DH"
+leaf rsa --key rsa --cn $D --dns $D	# DHE signs with RSA only
+serve dh "$T/rsa.pem" "$T/rsa.key" "$P/inter1.pem" -tls1_2 \
+    -cipher 'DHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0' -dhparam "$T/dh1024.pem"
 
 # chk RC PORT [check options]: certctl check, output in $out; exit RC
 chk() { _rc=$1 _p=$2; shift 2; run "$_rc" "$CERTCTL" check "127.0.0.1:$_p" "$@"; }
@@ -124,7 +130,7 @@ assert_contains "$out" "ip-san-missing: The client connects to the IP address"
 codes 1 $PORT_ipcn $ROOT
 assert_eq "$problems" "ip-san-missing!"
 assert_contains "$(cause ip-san-missing)" "The certificate has DNS:$D, and the address only in its subject"
-assert_contains "$(cause ip-san-missing)" "No subject alternative names matching IP address found"
+assert_contains "$(cause ip-san-missing)" "No subject alternative names matching IP address 127.0.0.1 found"
 cout=$(curl -sS --cacert "$P/root.pem" "https://127.0.0.1:$PORT_ipcn/" 2>&1) &&
 	fail "curl accepted an address without an IP SAN: $cout"
 assert_contains "$cout" "no alternative certificate subject name matches"
@@ -182,6 +188,17 @@ assert_contains "$(cause weak-signature)" "signed with sha1WithRSAEncryption"
 sout=$(echo | openssl s_client -connect 127.0.0.1:$PORT_weak -servername $D -CAfile "$P/root.pem" \
     -verify_return_error -auth_level 2 2>&1) && fail "s_client accepted RSA-1024 at level 2"
 assert_contains "$sout" "EE certificate key too weak"
+
+say "1024-bit DH key exchange: curl refuses it, and so does check"
+chk 1 $PORT_dh --name $D $ROOT
+assert_contains "$out" "TLSv1.2, DHE-"
+assert_contains "$out" "key exchange DH 1024"
+codes 1 $PORT_dh --name $D $ROOT
+assert_eq "$problems" "weak-dh!"
+cout=$(curl -sS -o /dev/null --cacert "$P/root.pem" --resolve "$D:$PORT_dh:127.0.0.1" \
+    "https://$D:$PORT_dh/" 2>&1) && fail "curl accepted 1024-bit DH"
+assert_contains "$cout" "dh key too small"
+assert_contains "$(cause weak-dh)" "(\"dh key too small\")"
 
 say "no TLS on the port, nobody on the port, no such name: exit 1, said plainly"
 mkdir -p "$T/www"
