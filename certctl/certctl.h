@@ -149,6 +149,8 @@ int	 cert_self_signed(X509 *);
 /* 1 issuer signed x, 0 the names differ, -1 the name fits, the key not. */
 int	 cert_issued_by(X509 *x, X509 *issuer);
 int	 cert_is_ca(X509 *);
+/* An IPv4 or IPv6 address, which certificates name in IP entries. */
+int	 name_is_address(const char *);
 
 /* files.c: what a certificate, key or store file holds, by its bytes. */
 enum file_kind { FILE_PEM, FILE_DER, FILE_JKS, FILE_PKCS12 };

@@ -9,8 +9,6 @@
 
 #include <sys/stat.h>
 
-#include <arpa/inet.h>
-#include <ctype.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,14 +117,6 @@ struct check {
 	long long		 generation;
 	time_t			 now;
 };
-
-static int
-is_ip(const char *s)
-{
-	unsigned char	 b[16];
-
-	return inet_pton(AF_INET, s, b) == 1 || inet_pton(AF_INET6, s, b) == 1;
-}
 
 /* HOST, HOST:PORT, [V6] or [V6]:PORT; a bare IPv6 address has no port. */
 static int
@@ -636,7 +626,7 @@ cmd_check(struct ctl *c, const struct cmd *cmd, struct args *a)
 	if (a->nhosts > 1)
 		return usage_error(cmd, "one --name only");
 	k.name = a->nhosts == 1 ? a->hosts[0] : k.host;
-	k.sni = is_ip(k.name) ? NULL : k.name;
+	k.sni = name_is_address(k.name) ? NULL : k.name;
 	if ((rc = load_store(&k)) != -1)
 		goto out;
 	if (a->for_domain != NULL && (rc = load_committed(&k)) != -1)

@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,14 @@ cert_issued_by(X509 *x, X509 *issuer)
 	ok = X509_verify(x, X509_get0_pubkey(issuer)) == 1;
 	ERR_clear_error();
 	return ok ? 1 : -1;
+}
+
+int
+name_is_address(const char *s)
+{
+	unsigned char	 b[16];
+
+	return inet_pton(AF_INET, s, b) == 1 || inet_pton(AF_INET6, s, b) == 1;
 }
 
 int

@@ -7,7 +7,6 @@
  */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -423,12 +422,10 @@ static void
 judge_name(const struct diag_input *in, struct diagnosis *d)
 {
 	X509		*leaf = served(in, 0);
-	unsigned char	 ip[16];
 	char		*san, *subj;
 	int		 is_ip, in_cn;
 
-	is_ip = inet_pton(AF_INET, in->name, ip) == 1 ||
-	    inet_pton(AF_INET6, in->name, ip) == 1;
+	is_ip = name_is_address(in->name);
 	if (is_ip ? X509_check_ip_asc(leaf, in->name, 0) == 1 :
 	    X509_check_host(leaf, in->name, 0,
 	    X509_CHECK_FLAG_NEVER_CHECK_SUBJECT |

@@ -9,7 +9,6 @@
 
 #include <sys/stat.h>
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -399,14 +398,6 @@ load_issuer(const char *dir, const char *base, struct issuer *is)
 	return 0;
 }
 
-static int
-is_address(const char *s)
-{
-	unsigned char	 ip[16];
-
-	return inet_pton(AF_INET, s, ip) == 1 || inet_pton(AF_INET6, s, ip) == 1;
-}
-
 /* "DNS:d,DNS:n..,IP:a.." for the subjectAltName; 0, or EXIT_USAGE. */
 static int
 san_value(const struct cmd *cmd, const struct args *a, char *out,
@@ -420,18 +411,18 @@ san_value(const struct cmd *cmd, const struct args *a, char *out,
 	o = snprintf(out, size, "DNS:%s", a->for_domain);
 	for (i = 0; i < a->nhosts && o < size; i++) {
 		h = a->hosts[i];
-		if (is_address(h) || domain_fold(strncmp(h, "*.", 2) == 0 ?
+		if (name_is_address(h) || domain_fold(strncmp(h, "*.", 2) == 0 ?
 		    h + 2 : h, folded) == -1)
 			return usage_error(cmd, "not a host name: %s (an "
 			    "address goes with --ip)", h);
 		if (strcasecmp(h, a->for_domain) != 0)
 			o += snprintf(out + o, size - o, ",DNS:%s", h);
 	}
-	if (is_address(a->for_domain))
+	if (name_is_address(a->for_domain))
 		return usage_error(cmd, "--domain is a name: %s is an address "
 		    "(give a name, and the address with --ip)", a->for_domain);
 	for (i = 0; i < a->nips && o < size; i++) {
-		if (!is_address(a->ips[i]))
+		if (!name_is_address(a->ips[i]))
 			return usage_error(cmd, "not an IP address: %s",
 			    a->ips[i]);
 		o += snprintf(out + o, size - o, ",IP:%s", a->ips[i]);
