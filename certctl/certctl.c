@@ -101,7 +101,8 @@ static const struct cmd cmds[] = {
 	{ "reload", cmd_reload, 0, 1, 0, "", "reload [DEPENDENT]",
 "	Run the dependents (all, or the one named) by hand: configtest,\n"
 "	reload, verify.\n" },
-	{ "check", cmd_check, 1, 1, 0, "NcTPDL", check_synopsis, check_help },
+	{ "check", cmd_check, 1, 1, 0, "NcTPDLW", check_synopsis,
+	    check_help },
 	{ "gen-ca", cmd_gen_ca, 0, 0, 0, "oCdIK", gen_ca_synopsis,
 	    gen_ca_help },
 	{ "gen-cert", cmd_gen_cert, 0, 0, 0, "cDNidoK", gen_cert_synopsis,
@@ -405,6 +406,9 @@ set_string(struct args *a, int ch, const char *v)
 	case 'K':
 		a->key_type = v;
 		return 0;
+	case 'W':
+		a->save = v;
+		return 0;
 	default:
 		return -1;
 	}
@@ -441,6 +445,7 @@ cmd_args(struct ctl *c, const struct cmd *cmd, int argc, char **argv,
 		{ "days", required_argument, NULL, 'd' },
 		{ "intermediate", no_argument, NULL, 'I' },
 		{ "key-type", required_argument, NULL, 'K' },
+		{ "save", required_argument, NULL, 'W' },
 	};
 	struct option	 lo[nitems(all) + 3];
 	size_t		 n = 0, i;

@@ -45,7 +45,7 @@ struct args {
 	const char	 *ips[ARGS_LIST_MAX];	/* --ip, repeatable */
 	int		  nips;
 	const char	 *ca, *truststore, *storepass, *out, *cn, *key_type;
-	const char	 *state_dir;
+	const char	 *state_dir, *save;
 	const char	 *for_domain;		/* --domain, folded */
 	char		  for_domain_buf[DOMAIN_MAX + 1];
 	int		  days;			/* 0: the command's default */

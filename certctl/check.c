@@ -9,11 +9,14 @@
 
 #include <sys/stat.h>
 
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <openssl/x509.h>
@@ -22,6 +25,7 @@
 #include "certctl.h"
 #include "diagnose.h"
 #include "log.h"
+#include "pem.h"
 #include "util.h"
 
 #define CHECK_TIMEOUT		10	/* seconds, unless -t */
@@ -30,7 +34,7 @@
 #define WRAP			78
 
 const char check_synopsis[] =
-"check HOST[:PORT] [--name NAME] [--ca FILE] [--domain DOMAIN]\n"
+"check HOST[:PORT] [--name NAME] [--ca FILE] [--domain DOMAIN] [--save FILE]\n"
 "       check HOST[:PORT] [--name NAME] --truststore FILE [--storepass PASS]";
 
 const char check_help[] =
@@ -81,6 +85,11 @@ const char check_help[] =
 "	store is DOMAIN's root, DIR/domains/DOMAIN/current/root.pem.  DIR\n"
 "	is certd's state_dir: --state-dir DIR, else $CERTD_STATE_DIR, else\n"
 "	" STATE_DIR_DEFAULT ".\n"
+"\n"
+"	--save FILE writes the certificates the server sends to FILE, PEM,\n"
+"	as served (never over an existing file): what the runbooks fetch\n"
+"	with a browser's export or openssl s_client -showcerts, to import\n"
+"	into a trust store, once check shows whose they are.\n"
 "\n"
 "	--json prints one object: the connection, the trust store, the\n"
 "	served certificates, the path, and the problems, each with code,\n"
@@ -362,6 +371,35 @@ judge_handshake(struct check *k)
 		    "one refuses clients that have none.");
 }
 
+/* --save: the served chain as PEM, in a new file. */
+static int
+save_chain(const struct check *k)
+{
+	FILE	*f;
+	char	*pem;
+	int	 fd, i, ok = 1;
+
+	if ((fd = open(k->a->save, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0644)) == -1 || (f = fdopen(fd, "w")) == NULL) {
+		fprintf(stderr, "certctl: cannot write %s: %s\n", k->a->save,
+		    strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return EXIT_REJECTED;
+	}
+	for (i = 0; i < sk_X509_num(k->peer.chain); i++) {
+		if ((pem = pem_encode_cert(sk_X509_value(k->peer.chain, i),
+		    NULL)) == NULL || fputs(pem, f) == EOF)
+			ok = 0;
+		free(pem);
+	}
+	if (fclose(f) == EOF || !ok) {
+		fprintf(stderr, "certctl: cannot write %s\n", k->a->save);
+		return EXIT_REJECTED;
+	}
+	return 0;
+}
+
 static void
 run_check(struct check *k)
 {
@@ -640,6 +678,8 @@ cmd_check(struct ctl *c, const struct cmd *cmd, struct args *a)
 	} else
 		print_report(stdout, &k);
 	rc = diag_fatal(&k.d) > 0 ? EXIT_REJECTED : 0;
+	if (a->save != NULL && k.connected && save_chain(&k) != 0)
+		rc = EXIT_REJECTED;
 out:
 	diagnosis_free(&k.d);
 	tls_peer_free(&k.peer);

@@ -11,7 +11,7 @@
 # curl, openssl s_client.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/checklib.sh"
-need openssl java javac curl python3
+need openssl java javac keytool curl python3
 STORETOOL=$top_builddir/tests/bench/storetool
 need_built "$CERTCTL" "$TESTPKI" "$STORETOOL"
 
@@ -176,6 +176,17 @@ assert_contains "$out" "self-signed: The server certificate \"CN=$D\" is"
 codes 1 $PORT_self --name $D $ROOT
 assert_eq "$problems" "self-signed!"
 codes 0 $PORT_self --name $D --ca "$T/self.pem"
+assert_eq "$problems" ""
+# StackState's runbook: fetch the certificate, keytool -import it into a
+# store of one's own, point the client at that store.
+run 1 "$CERTCTL" check 127.0.0.1:$PORT_self --name $D --save "$T/served.pem"
+assert_eq "$(openssl x509 -in "$T/served.pem" -noout -fingerprint -sha256)" \
+    "$(openssl x509 -in "$T/self.pem" -noout -fingerprint -sha256)" "the saved certificate"
+run 1 "$CERTCTL" check 127.0.0.1:$PORT_self --name $D --save "$T/served.pem"
+assert_contains "$err" "cannot write $T/served.pem: File exists"
+keytool -importcert -noprompt -alias site -file "$T/served.pem" -keystore "$T/custom.p12" \
+    -storepass changeit >/dev/null 2>&1 || fail "keytool -importcert"
+codes 0 $PORT_self --name $D --truststore "$T/custom.p12" --storepass changeit
 assert_eq "$problems" ""
 
 say "RSA-1024 and SHA-1: refused at security level 2, as openssl s_client does"
