@@ -6,6 +6,8 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -27,32 +29,6 @@
 
 #define CTL_BUNDLE_MAX	(512 * 1024)	/* a whole chain, under the body cap */
 
-struct ctl {
-	const char	*sock;
-	int		 json;
-	int		 timeout;
-};
-
-/* What a command got: its positional arguments, the first one (a domain
- * for most) folded, and the options the table lists. */
-struct args {
-	char		**v;
-	int		  n;
-	char		  domain[DOMAIN_MAX + 1];
-	const char	 *name, *server, *key, *bundle;
-	int		  seq;
-};
-
-struct cmd {
-	const char	*name;
-	int		(*fn)(struct ctl *, const struct cmd *, struct args *);
-	int		 min, max;	/* positional arguments */
-	int		 domain;	/* the first one is a domain name */
-	const char	*opts;		/* command options: "nsSkb" below */
-	const char	*synopsis;
-	const char	*help;
-};
-
 static int	cmd_status(struct ctl *, const struct cmd *, struct args *);
 static int	cmd_show(struct ctl *, const struct cmd *, struct args *);
 static int	cmd_upload(struct ctl *, const struct cmd *, struct args *);
@@ -66,11 +42,30 @@ static const struct cmd cmds[] = {
 "	Every domain with its current generation, state (ok, staged,\n"
 "	expiring, expired, failed), the server certificate's expiry, days\n"
 "	left and subject; then each dependent's last reload result.\n" },
-	{ "show", cmd_show, 1, 1, 1, "", "show DOMAIN",
-"	Each certificate of DOMAIN's current chain, like keytool -list -v:\n"
-"	alias (item name), seq, kind, owner, issuer, serial number,\n"
-"	validity, subject alternative names and SHA-256 fingerprint; then\n"
-"	staged items, kept generations and recent events.  Never a key.\n" },
+	{ "show", cmd_show, 1, 1, 0, "P",
+"show DOMAIN\n"
+"       show FILE [--storepass PASSWORD]",
+"	The first form asks certd: each certificate of DOMAIN's current\n"
+"	chain, like keytool -list -v: alias (item name), seq, kind, owner,\n"
+"	issuer, serial number, validity, subject alternative names and\n"
+"	SHA-256 fingerprint; then staged items, kept generations and\n"
+"	recent events.  Never a key.\n"
+"\n"
+"	The second form needs no daemon: it describes FILE, taken as a file\n"
+"	when it exists or contains a '/'.  FILE may be PEM or DER (one\n"
+"	certificate, a bundle, a key, or all of them, as HAProxy's\n"
+"	bundle.pem), a JKS or a PKCS#12 store, told by its bytes, not its\n"
+"	name.  For each certificate: its alias and entry type in a store\n"
+"	(Java's trustedCertEntry, a key entry's certificate, or one Java\n"
+"	ignores for want of its trusted attribute), owner, issuer, serial\n"
+"	number, validity, subjectAltName, key type and size, signature\n"
+"	algorithm, CA or not, SHA-256; whether a bundle is in the order a\n"
+"	server must send it.  A private key is told by its type and size\n"
+"	and the certificate it belongs to, never by its bytes.\n"
+"	--storepass checks a store's integrity (JKS digest, PKCS#12 MAC)\n"
+"	and opens encrypted PKCS#12 certificates, as keytool -storepass.\n"
+"	Exits 2 when FILE cannot be read or is none of those (the reason\n"
+"	is printed), or when the password is wrong.\n" },
 	{ "upload", cmd_upload, 1, 2, 1, "nsSkb",
 "upload DOMAIN --name NAME --seq K FILE\n"
 "       upload DOMAIN [--name NAME] [--seq K] --server CERT --key KEY\n"
@@ -106,6 +101,12 @@ static const struct cmd cmds[] = {
 	{ "reload", cmd_reload, 0, 1, 0, "", "reload [DEPENDENT]",
 "	Run the dependents (all, or the one named) by hand: configtest,\n"
 "	reload, verify.\n" },
+	{ "check", cmd_check, 1, 1, 0, "NcTPDLW", check_synopsis,
+	    check_help },
+	{ "gen-ca", cmd_gen_ca, 0, 0, 0, "oCdIK", gen_ca_synopsis,
+	    gen_ca_help },
+	{ "gen-cert", cmd_gen_cert, 0, 0, 0, "cDNidoK", gen_cert_synopsis,
+	    gen_cert_help },
 };
 
 static const char usage_head[] =
@@ -119,7 +120,9 @@ static const char usage_head[] =
 "DESCRIPTION\n"
 "	certctl talks HTTP/1.1 with JSON to certd over its control socket.\n"
 "	Changing anything needs uid 0 or membership in certd's admin_group;\n"
-"	anybody may read status.\n"
+"	anybody may read status.  check, show FILE, gen-ca and gen-cert need\n"
+"	no daemon: they diagnose what a server serves, describe files, and\n"
+"	make a test PKI.\n"
 "\n"
 "OPTIONS\n"
 "	-s, --socket SOCKET\n"
@@ -147,6 +150,8 @@ static const char usage_tail[] =
 "	2	usage error, or an input file cannot be read\n"
 "	3	certd unreachable: the socket is missing or refuses\n"
 "	4	daemon error: HTTP 5xx, a garbled answer, or a timeout\n"
+"	check exits 0 when a client with the trust store connects, 1 when\n"
+"	it does not; show FILE and check exit 2 on a file they cannot read.\n"
 "\n"
 "ENVIRONMENT\n"
 "	CERTD_SOCKET	the control socket, unless -s is given\n"
@@ -169,6 +174,14 @@ static const char usage_tail[] =
 "	A key with a passphrase is refused (E_KEY_ENCRYPTED); remove it:\n"
 "\n"
 "	    openssl pkey -in server.key -out server-nopass.key\n"
+"\n"
+"	A test PKI (gen-cert prints the uploads for it), then what a client\n"
+"	trusting its root makes of the server that serves it:\n"
+"\n"
+"	    certctl gen-ca --out pki --intermediate\n"
+"	    certctl gen-cert --ca pki --domain example.com \\\n"
+"	        --name www.example.com --out pki\n"
+"	    certctl check www.example.com --ca pki/root.pem\n"
 "\n"
 "SEE ALSO\n"
 "	certd(8), curl --unix-socket SOCKET http://certd/v1/status\n";
@@ -219,11 +232,7 @@ usage_full(FILE *f)
 	fputs(usage_tail, f);
 }
 
-static int
-usage_error(const struct cmd *cmd, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int
+int
 usage_error(const struct cmd *cmd, const char *fmt, ...)
 {
 	va_list	 ap;
@@ -276,7 +285,7 @@ answer_error(struct ctl *c, struct http_reply *r, json_t *a)
  * exit code, having printed why.  In --json mode the answer is printed as
  * it came.
  */
-static int
+int
 ctl_request(struct ctl *c, const char *method, const char *uri, json_t *body,
     json_t **answer)
 {
@@ -359,6 +368,52 @@ answer_reload(struct ctl *c, json_t *a)
 	return print_reload(c->json ? NULL : stdout, r);
 }
 
+static int
+add_listed(struct args *a, int ch, const char *v)
+{
+	const char	**list = ch == 'N' ? a->hosts : a->ips;
+	int		 *n = ch == 'N' ? &a->nhosts : &a->nips;
+
+	if (*n >= ARGS_LIST_MAX)
+		return -1;
+	list[(*n)++] = v;
+	return 0;
+}
+
+/* The options that are a plain string; -1 if ch is none of them. */
+static int
+set_string(struct args *a, int ch, const char *v)
+{
+	switch (ch) {
+	case 'c':
+		a->ca = v;
+		return 0;
+	case 'T':
+		a->truststore = v;
+		return 0;
+	case 'P':
+		a->storepass = v;
+		return 0;
+	case 'L':
+		a->state_dir = v;
+		return 0;
+	case 'o':
+		a->out = v;
+		return 0;
+	case 'C':
+		a->cn = v;
+		return 0;
+	case 'K':
+		a->key_type = v;
+		return 0;
+	case 'W':
+		a->save = v;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
 /*
  * The command's own options (those the table lists, plus --json and
  * --help) and its positional arguments.  Returns -1 to go on, or an exit
@@ -377,6 +432,20 @@ cmd_args(struct ctl *c, const struct cmd *cmd, int argc, char **argv,
 		{ "server", required_argument, NULL, 'S' },
 		{ "key", required_argument, NULL, 'k' },
 		{ "bundle", required_argument, NULL, 'b' },
+		/* a host name: check's SNI, gen-cert's subjectAltName */
+		{ "name", required_argument, NULL, 'N' },
+		{ "ip", required_argument, NULL, 'i' },
+		{ "ca", required_argument, NULL, 'c' },
+		{ "truststore", required_argument, NULL, 'T' },
+		{ "storepass", required_argument, NULL, 'P' },
+		{ "domain", required_argument, NULL, 'D' },
+		{ "state-dir", required_argument, NULL, 'L' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "cn", required_argument, NULL, 'C' },
+		{ "days", required_argument, NULL, 'd' },
+		{ "intermediate", no_argument, NULL, 'I' },
+		{ "key-type", required_argument, NULL, 'K' },
+		{ "save", required_argument, NULL, 'W' },
 	};
 	struct option	 lo[nitems(all) + 3];
 	size_t		 n = 0, i;
@@ -421,7 +490,29 @@ cmd_args(struct ctl *c, const struct cmd *cmd, int argc, char **argv,
 		case 'b':
 			a->bundle = optarg;
 			break;
+		case 'N':
+		case 'i':
+			if (add_listed(a, ch, optarg) == -1)
+				return usage_error(cmd, "more than %d --%s",
+				    ARGS_LIST_MAX, ch == 'N' ? "name" : "ip");
+			break;
+		case 'D':
+			if (domain_fold(optarg, a->for_domain_buf) == -1)
+				return usage_error(cmd, "not a domain name: %s",
+				    optarg);
+			a->for_domain = a->for_domain_buf;
+			break;
+		case 'd':
+			if (parse_int(optarg, 1, 36500, &a->days) == -1)
+				return usage_error(cmd, "bad days: %s (1 to "
+				    "36500)", optarg);
+			break;
+		case 'I':
+			a->intermediate = 1;
+			break;
 		default:
+			if (set_string(a, ch, optarg) == 0)
+				break;
 			return usage_error(cmd, "unknown option or missing "
 			    "value: %s", argv[optind - 1]);
 		}
@@ -454,10 +545,19 @@ cmd_status(struct ctl *c, const struct cmd *cmd, struct args *a)
 static int
 cmd_show(struct ctl *c, const struct cmd *cmd, struct args *a)
 {
-	json_t	*ans;
-	char	 uri[1024];
-	int	 rc;
+	json_t		*ans;
+	struct stat	 st;
+	char		 uri[1024];
+	int		 rc;
 
+	if (strchr(a->v[0], '/') != NULL || stat(a->v[0], &st) == 0)
+		return show_file(c, a->v[0], a->storepass);
+	if (a->storepass != NULL)
+		return usage_error(cmd, "--storepass goes with a FILE; no "
+		    "file %s here", a->v[0]);
+	if (domain_fold(a->v[0], a->domain) == -1)
+		return usage_error(cmd, "neither a file nor a domain name: %s",
+		    a->v[0]);
 	domain_uri(a->domain, "", uri, sizeof(uri));
 	if ((rc = ctl_request(c, "GET", uri, NULL, &ans)) != 0)
 		return rc;
@@ -741,6 +841,7 @@ main(int argc, char **argv)
 			if (parse_int(optarg, 1, 86400, &c.timeout) == -1)
 				return usage_error(NULL, "bad timeout: %s",
 				    optarg);
+			c.timeout_set = 1;
 			break;
 		case OPT_JSON:
 			c.json = 1;

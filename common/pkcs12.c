@@ -1,14 +1,17 @@
 /*
  * pkcs12.c: PKCS#12 trust stores and keystores that Java 17 reads, built bag
- * by bag with OpenSSL 3.0 (whose CLI cannot write Java's trust attribute).
+ * by bag with OpenSSL 3.0 (whose CLI cannot write Java's trust attribute),
+ * and a reader of their certificates, for certctl.
  */
 #include "config.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/hmac.h>
@@ -353,4 +356,180 @@ out:
 	sk_PKCS7_pop_free(safes, PKCS7_free);
 	PKCS12_free(p12);
 	return rc;
+}
+
+/* --- the reader ---------------------------------------------------------- */
+
+struct p12_reader {
+	const char		*password;
+	ASN1_OBJECT		*trust;		/* Java's attribute */
+	struct p12_cert		*certs;
+	ASN1_OCTET_STRING	**cert_ids;	/* localKeyID per certificate */
+	size_t			 ncerts;
+	ASN1_OCTET_STRING	**key_ids;
+	size_t			 nkeys;
+};
+
+/* The bag's localKeyID, a copy, or NULL. */
+static ASN1_OCTET_STRING *
+bag_key_id(const PKCS12_SAFEBAG *bag)
+{
+	const ASN1_TYPE	*t;
+
+	t = PKCS12_SAFEBAG_get0_attr(bag, NID_localKeyID);
+	if (t == NULL || t->type != V_ASN1_OCTET_STRING)
+		return NULL;
+	return ASN1_OCTET_STRING_dup(t->value.octet_string);
+}
+
+/* OpenSSL 3.0 has no NID for Java's attribute: compare the OID. */
+static int
+bag_has_attr(const PKCS12_SAFEBAG *bag, const ASN1_OBJECT *obj)
+{
+	const STACK_OF(X509_ATTRIBUTE)	*attrs;
+	int				 i;
+
+	attrs = PKCS12_SAFEBAG_get0_attrs(bag);
+	for (i = 0; i < sk_X509_ATTRIBUTE_num(attrs); i++)
+		if (OBJ_cmp(X509_ATTRIBUTE_get0_object(
+		    sk_X509_ATTRIBUTE_value(attrs, i)), obj) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+read_bag(struct p12_reader *r, const PKCS12_SAFEBAG *bag)
+{
+	struct p12_cert	*c;
+	X509		*x;
+
+	switch (PKCS12_SAFEBAG_get_nid(bag)) {
+	case NID_keyBag:
+	case NID_pkcs8ShroudedKeyBag:
+		r->key_ids = xreallocarray(r->key_ids, r->nkeys + 1,
+		    sizeof(*r->key_ids));
+		r->key_ids[r->nkeys++] = bag_key_id(bag);
+		return 0;
+	case NID_certBag:
+		if (PKCS12_SAFEBAG_get_bag_nid(bag) != NID_x509Certificate ||
+		    (x = PKCS12_SAFEBAG_get1_cert(bag)) == NULL)
+			return -1;
+		r->certs = xreallocarray(r->certs, r->ncerts + 1,
+		    sizeof(*r->certs));
+		r->cert_ids = xreallocarray(r->cert_ids, r->ncerts + 1,
+		    sizeof(*r->cert_ids));
+		c = &r->certs[r->ncerts];
+		c->cert = x;
+		c->alias = PKCS12_get_friendlyname((PKCS12_SAFEBAG *)bag);
+		c->trusted = bag_has_attr(bag, r->trust);
+		c->key_entry = 0;
+		r->cert_ids[r->ncerts++] = bag_key_id(bag);
+		return 0;
+	default:	/* CRL, secret and nested bags: not ours to show */
+		return 0;
+	}
+}
+
+static int
+read_safe(struct p12_reader *r, PKCS7 *p7)
+{
+	STACK_OF(PKCS12_SAFEBAG)	*bags = NULL;
+	int				 i, rc = 0;
+
+	switch (OBJ_obj2nid(p7->type)) {
+	case NID_pkcs7_data:
+		bags = PKCS12_unpack_p7data(p7);
+		break;
+	case NID_pkcs7_encrypted:
+		if (r->password == NULL)
+			return P12_ENEEDPASS;
+		if ((bags = PKCS12_unpack_p7encdata(p7, r->password,
+		    -1)) == NULL)
+			return P12_EDECRYPT;
+		break;
+	default:
+		return P12_ENOTP12;
+	}
+	if (bags == NULL)
+		return P12_ENOTP12;
+	for (i = 0; i < sk_PKCS12_SAFEBAG_num(bags) && rc == 0; i++)
+		if (read_bag(r, sk_PKCS12_SAFEBAG_value(bags, i)) == -1)
+			rc = P12_ENOTP12;
+	sk_PKCS12_SAFEBAG_pop_free(bags, PKCS12_SAFEBAG_free);
+	return rc;
+}
+
+/* A certificate whose localKeyID a key bag shares is a key entry's. */
+static void
+mark_key_entries(struct p12_reader *r)
+{
+	size_t	 i, k;
+
+	for (i = 0; i < r->ncerts; i++)
+		for (k = 0; k < r->nkeys && r->cert_ids[i] != NULL; k++)
+			if (r->key_ids[k] != NULL && ASN1_OCTET_STRING_cmp(
+			    r->cert_ids[i], r->key_ids[k]) == 0)
+				r->certs[i].key_entry = 1;
+}
+
+int
+pkcs12_read_certs(const unsigned char *data, size_t len, const char *password,
+    struct p12_cert **certs, size_t *ncerts, size_t *nkeys)
+{
+	struct p12_reader	 r;
+	STACK_OF(PKCS7)		*safes = NULL;
+	const unsigned char	*p = data;
+	PKCS12			*p12 = NULL;
+	size_t			 i;
+	int			 k, rc = P12_ENOTP12;
+
+	*certs = NULL;
+	*ncerts = *nkeys = 0;
+	memset(&r, 0, sizeof(r));
+	r.password = password;
+	if (len > LONG_MAX || (p12 = d2i_PKCS12(NULL, &p, (long)len)) == NULL ||
+	    p != data + len || (r.trust = OBJ_txt2obj(OID_JDK_TRUSTED_KEY_USAGE,
+	    1)) == NULL)
+		goto out;
+	if (password != NULL && PKCS12_mac_present(p12) &&
+	    !PKCS12_verify_mac(p12, password, -1)) {
+		rc = P12_EPASSWORD;
+		goto out;
+	}
+	if ((safes = PKCS12_unpack_authsafes(p12)) == NULL)
+		goto out;
+	for (k = 0, rc = 0; k < sk_PKCS7_num(safes) && rc == 0; k++)
+		rc = read_safe(&r, sk_PKCS7_value(safes, k));
+	if (rc != 0)
+		goto out;
+	mark_key_entries(&r);
+	*certs = r.certs;
+	*ncerts = r.ncerts;
+	*nkeys = r.nkeys;
+	r.certs = NULL;
+out:
+	pkcs12_certs_free(r.certs, r.ncerts);
+	for (i = 0; i < r.ncerts; i++)
+		ASN1_OCTET_STRING_free(r.cert_ids[i]);
+	for (i = 0; i < r.nkeys; i++)
+		ASN1_OCTET_STRING_free(r.key_ids[i]);
+	free(r.cert_ids);
+	free(r.key_ids);
+	ASN1_OBJECT_free(r.trust);
+	sk_PKCS7_pop_free(safes, PKCS7_free);
+	PKCS12_free(p12);
+	ERR_clear_error();
+	return rc;
+}
+
+void
+pkcs12_certs_free(struct p12_cert *c, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; c != NULL && i < n; i++) {
+		OPENSSL_free(c[i].alias);
+		X509_free(c[i].cert);
+	}
+	free(c);
 }

@@ -31,4 +31,27 @@ int	pkcs12_keystore(EVP_PKEY *, X509 *leaf, STACK_OF(X509) *chain,
 	    const char *alias, const char *password,
 	    unsigned char **out, size_t *outlen);
 
+/*
+ * Reader, for certctl show and check: every certificate bag with its
+ * friendlyName, whether it carries Java's trusted attribute, and whether a
+ * key bag shares its localKeyID (the certificate of a key entry).  Key bags
+ * are counted, never decrypted.  password NULL skips the MAC, as Java's
+ * load(in, null) does; certificates in an encrypted safe then cannot be
+ * read.  Returns 0, or one of the P12_E* below.
+ */
+struct p12_cert {
+	char	*alias;		/* friendlyName (UTF-8), or NULL */
+	X509	*cert;
+	int	 trusted;	/* Java's trusted-key-usage attribute */
+	int	 key_entry;	/* a key bag has the same localKeyID */
+};
+#define P12_ENOTP12	-1	/* not a PKCS#12 file, or malformed */
+#define P12_EPASSWORD	-2	/* the MAC does not verify with password */
+#define P12_ENEEDPASS	-3	/* certificates encrypted, no password */
+#define P12_EDECRYPT	-4	/* MAC fine, a safe does not decrypt (RC2-40
+				   needs OpenSSL 3's legacy provider) */
+int	pkcs12_read_certs(const unsigned char *, size_t, const char *password,
+	    struct p12_cert **certs, size_t *ncerts, size_t *nkeys);
+void	pkcs12_certs_free(struct p12_cert *, size_t);
+
 #endif

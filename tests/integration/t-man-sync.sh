@@ -67,7 +67,9 @@ section() {	# the lines of certctl --help's section $1
 dashes() { grep -o -e '\(^\|[[:space:],[]\)--*[a-z][a-z]*' | sed 's/^[^-]*//'; }
 help_cmds=$(section COMMANDS | sed -n 's/^	\([a-z][a-z-]*\).*/\1/p')
 [ -n "$help_cmds" ] || fail "no commands in certctl --help: $out"
-man_cmds=$(sed -n -e 's/^\.It Cm \([a-z][a-z-]*\).*/\1/p' "$MAN/certctl.8")
+# An entry is ".It Cm NAME ..." or ".It Xo" then ".Cm NAME ...".
+man_cmds=$(sed -n -e 's/^\.It Cm \([a-z][a-z-]*\).*/\1/p' \
+    -e '/^\.It Xo/{n;s/^\.Cm \([a-z][a-z-]*\).*/\1/p;}' "$MAN/certctl.8")
 same "commands of certctl --help and certctl(8)" "$help_cmds" "$man_cmds"
 help_opts=$(section OPTIONS | dashes)
 # certctl(8): global options before "The commands are", command options after.

@@ -1,0 +1,110 @@
+#!/bin/sh
+# tests/bench/scale.sh: does certd stay as fast with 10,000 domains as with
+# 10?  For each N in BENCH_SCALE (default "10 1000 10000"): N domains are
+# committed (one bundle each), then BENCH_RENEW renewals spread over them
+# are timed (commit p50/p99), then GET /v1/status and /metrics (median of
+# 20, one client), certd's RSS, a restart's time to answering and to
+# READY=1, and the RSS after the restart, idle.  Prints one table.
+#
+# Env: top_builddir (default: cwd), BENCH_SCALE, BENCH_RENEW (500),
+# BENCH_DIR (default /var/tmp: a disk, not tmpfs).
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+: "${top_builddir:=$(pwd)}"
+: "${BENCH_SCALE:=10 1000 10000}"
+: "${BENCH_RENEW:=500}"
+: "${BENCH_DIR:=/var/tmp}"
+CERTD=$top_builddir/certd
+TESTPKI=$top_builddir/tests/testpki
+LOAD=$top_builddir/tests/tools/commitload
+for c in "$CERTD" "$TESTPKI" "$LOAD"; do
+	[ -x "$c" ] || { echo "scale.sh: $c not built (make bench builds it)" >&2; exit 2; }
+done
+T=$(mktemp -d "$BENCH_DIR/certd-bench-scale.XXXXXX")
+trap 'pkill -f "$T/" 2>/dev/null; rm -rf "$T"' EXIT
+trap 'exit 130' INT TERM
+"$TESTPKI" chain "$T/pki" --domain bench.test --inter 1 --key ec >/dev/null
+
+# timing.py MODE SOCKET ...: the measurements that need a clock close by.
+cat > "$T/timing.py" <<'PY'
+import os, socket, statistics, subprocess, sys, time
+def get(sock, path):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sock)
+    s.sendall(b"GET " + path.encode() + b" HTTP/1.0\r\n\r\n")
+    data = b""
+    while True:
+        d = s.recv(1 << 20)
+        if not d:
+            break
+        data += d
+    s.close()
+    if b" 200 " not in data.split(b"\r\n", 1)[0]:
+        raise SystemExit("GET %s: %r" % (path, data[:200]))
+    return len(data)
+mode, sock = sys.argv[1], sys.argv[2]
+if mode == "get":		# get SOCK PATH: median ms of 20, and the size
+    ts = []
+    for _ in range(21):
+        t0 = time.monotonic(); n = get(sock, sys.argv[3]); ts.append(time.monotonic() - t0)
+    print("%.1f %d" % (statistics.median(ts[1:]) * 1000, n))
+elif mode == "start":		# start SOCK CERTD DIR: ms to READY=1, ms to an answer
+    nsock = sys.argv[4] + ".notify"
+    if os.path.exists(nsock):
+        os.unlink(nsock)
+    n = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    n.bind(nsock)
+    n.settimeout(60)
+    env = {"NOTIFY_SOCKET": nsock, "PATH": "/usr/bin:/bin"}
+    t0 = time.monotonic()
+    p = subprocess.Popen([sys.argv[3], "-d", "-D", sys.argv[4]], env=env,
+        stdout=subprocess.DEVNULL, stderr=open(sys.argv[4] + ".log", "a"))
+    ready = answer = None
+    n.setblocking(False)
+    while ready is None or answer is None:
+        try:
+            if b"READY=1" in n.recv(4096):
+                ready = time.monotonic() - t0
+        except BlockingIOError:
+            pass
+        if answer is None:
+            try:
+                get(sock, "/v1/status")
+                answer = time.monotonic() - t0
+            except OSError:
+                time.sleep(0.002)
+        if time.monotonic() - t0 > 60:
+            raise SystemExit("certd did not start")
+    print("%.0f %.0f %d" % (ready * 1000, answer * 1000, p.pid))
+PY
+rss() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+
+printf '%-8s %9s %9s %9s %9s %9s %9s %9s %9s %9s\n' domains "commit50" "commit99" \
+    "status" "metrics" "RSS" "ready" "answers" "idleRSS" "status KB"
+printf '%-8s %9s %9s %9s %9s %9s %9s %9s %9s %9s\n' "" ms ms ms ms MiB ms ms MiB ""
+for n in $BENCH_SCALE; do
+	D=$T/run-$n
+	S=$D/control.sock
+	set -- $(python3 "$T/timing.py" start "$S" "$CERTD" "$D")
+	pid=$3
+	"$LOAD" "$S" "$T/pki" -n "$n" -D "$n" >/dev/null
+	renew=$BENCH_RENEW
+	[ "$renew" -le "$n" ] || renew=$n
+	[ "$renew" -ge 100 ] || renew=100
+	set -- $("$LOAD" "$S" "$T/pki" -n "$renew" -D "$n")
+	c50=$4 c99=$6
+	set -- $(python3 "$T/timing.py" get "$S" /v1/status)
+	st=$1 stsize=$(( $2 / 1024 ))
+	set -- $(python3 "$T/timing.py" get "$S" /metrics)
+	mt=$1
+	r=$(rss "$pid")
+	kill "$pid"; while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+	set -- $(python3 "$T/timing.py" start "$S" "$CERTD" "$D")
+	ready=$1 ans=$2 pid=$3
+	sleep 2		# let start-up work in the background finish
+	ir=$(rss "$pid")
+	kill "$pid"; while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+	printf '%-8s %9s %9s %9s %9s %9s %9s %9s %9s %9s\n' "$n" "$c50" "$c99" "$st" \
+	    "$mt" "$r" "$ready" "$ans" "$ir" "$stsize"
+	rm -rf "$D"
+done
