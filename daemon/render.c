@@ -111,7 +111,8 @@ pem_certs(struct rfile *f, X509 *const *certs, size_t n)
 	if ((len = BIO_get_mem_data(b, &p)) < 0)
 		goto out;
 	f->buf = xmalloc(len > 0 ? (size_t)len : 1);
-	memcpy(f->buf, p, (size_t)len);
+	if (len > 0)
+		memcpy(f->buf, p, (size_t)len);
 	f->len = (size_t)len;
 	rc = 0;
 out:
