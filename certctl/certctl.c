@@ -38,10 +38,16 @@ static int	cmd_render(struct ctl *, const struct cmd *, struct args *);
 static int	cmd_reload(struct ctl *, const struct cmd *, struct args *);
 
 static const struct cmd cmds[] = {
-	{ "status", cmd_status, 0, 0, 0, "", "status",
-"	Every domain with its current generation, state (ok, staged,\n"
-"	expiring, expired, failed), the server certificate's expiry, days\n"
-"	left and subject; then each dependent's last reload result.\n" },
+	{ "status", cmd_status, 0, 0, 0, "A", "status [--all]",
+"	A summary (how many domains, how many in each state, the next\n"
+"	expiry), then the domains that need attention, most urgent first:\n"
+"	pending or recovering (a commit not yet verified), failed (the last\n"
+"	commit was rolled back), expired, expiring (under 30 days),\n"
+"	unchecked (files not yet checked since certd started), staged (items\n"
+"	waiting for their server certificate).  For each: its current\n"
+"	generation, state, the server certificate's expiry, days left and\n"
+"	subject.  Then each dependent's last result.  --all lists every\n"
+"	domain, those that need attention first.\n" },
 	{ "show", cmd_show, 1, 1, 0, "P",
 "show DOMAIN\n"
 "       show FILE [--storepass PASSWORD]",
@@ -446,6 +452,7 @@ cmd_args(struct ctl *c, const struct cmd *cmd, int argc, char **argv,
 		{ "intermediate", no_argument, NULL, 'I' },
 		{ "key-type", required_argument, NULL, 'K' },
 		{ "save", required_argument, NULL, 'W' },
+		{ "all", no_argument, NULL, 'A' },
 	};
 	struct option	 lo[nitems(all) + 3];
 	size_t		 n = 0, i;
@@ -483,6 +490,9 @@ cmd_args(struct ctl *c, const struct cmd *cmd, int argc, char **argv,
 			break;
 		case 'S':
 			a->server = optarg;
+			break;
+		case 'A':
+			a->all = 1;
 			break;
 		case 'k':
 			a->key = optarg;
@@ -534,10 +544,12 @@ cmd_status(struct ctl *c, const struct cmd *cmd, struct args *a)
 	json_t	*ans;
 	int	 rc;
 
-	if ((rc = ctl_request(c, "GET", API_STATUS, NULL, &ans)) != 0)
+	/* On a host with 10,000 domains the full list is --all's. */
+	if ((rc = ctl_request(c, "GET", a->all ? API_STATUS :
+	    API_STATUS "?attention=1", NULL, &ans)) != 0)
 		return rc;
 	if (!c->json)
-		print_status(stdout, ans);
+		print_status(stdout, ans, a->all);
 	json_decref(ans);
 	return 0;
 }

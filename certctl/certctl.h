@@ -50,6 +50,7 @@ struct args {
 	char		  for_domain_buf[DOMAIN_MAX + 1];
 	int		  days;			/* 0: the command's default */
 	int		  intermediate;
+	int		  all;			/* status --all */
 };
 
 struct cmd {
@@ -95,7 +96,7 @@ void	http_reply_free(struct http_reply *);
 int	uri_escape(const char *s, char *out, size_t outlen);
 
 /* print.c: human output of the API answers (docs/api.md). */
-void	print_status(FILE *, json_t *);
+void	print_status(FILE *, json_t *, int all);
 void	print_show(FILE *, json_t *);
 void	print_upload(FILE *, json_t *);
 /* The reload object of an answer; returns 1 if the change did not take

@@ -170,29 +170,65 @@ print_steps(FILE *f, json_t *steps, const char *indent)
 	free(t.cell);
 }
 
-void
-print_status(FILE *f, json_t *a)
+/* Most urgent first; ok last.  The daemon's states, in its order. */
+static const char *const urgency[] = { "pending", "recovering", "failed",
+    "expired", "expiring", "unchecked", "staged", "ok" };
+
+static size_t
+state_rank(json_t *d)
+{
+	const char	*s = jstr(d, "state", "");
+	size_t		 i;
+
+	for (i = 0; i < nitems(urgency); i++)
+		if (strcmp(s, urgency[i]) == 0)
+			return i;
+	return 0;		/* unknown: show it first */
+}
+
+/* The summary line: "N domains: a ok, b expiring; next expiry ...". */
+static void
+print_summary(FILE *f, json_t *sum)
+{
+	json_t		*states = json_object_get(sum, "states");
+	json_t		*next = json_object_get(sum, "next_expiry");
+	const char	*sep = ": ";
+	char		 exp[64];
+	size_t		 i;
+
+	fprintf(f, "%lld domain%s", jint(sum, "domains", 0),
+	    jint(sum, "domains", 0) == 1 ? "" : "s");
+	for (i = 0; i < nitems(urgency); i++)
+		if (jint(states, urgency[i], 0) > 0) {
+			fprintf(f, "%s%lld %s", sep, jint(states, urgency[i],
+			    0), urgency[i]);
+			sep = ", ";
+		}
+	if (json_is_object(next)) {
+		fmt_time(jstr(next, "not_after", "-"), exp, sizeof(exp));
+		fprintf(f, "; next expiry %s in %lld days (%s)",
+		    jstr(next, "domain", "?"), jint(next, "days_left", 0), exp);
+	}
+	fprintf(f, "\n");
+	if (jint(sum, "unchecked", 0) > 0)
+		fprintf(f, "The files of %lld domains are still being checked "
+		    "after the start.\n", jint(sum, "unchecked", 0));
+}
+
+/* The domains table, the most urgent first, then by name. */
+static void
+print_domains(FILE *f, json_t *domains)
 {
 	struct table	 t = { .ncols = 6 };
-	json_t		*domains, *deps, *d, *srv, *last;
-	size_t		 i;
-	long long	 up;
-	char		 gen[32], days[32], exp[64], at[64], ms[32];
+	json_t		*d, *srv, *last;
+	size_t		 n = json_array_size(domains), i, r;
+	char		 gen[32], days[32], exp[64];
 
-	up = jint(a, "uptime", 0);
-	fprintf(f, "certd %s, up %lldd %02lld:%02lld:%02lld%s\n\n",
-	    jstr(a, "version", "?"), up / 86400, up / 3600 % 24, up / 60 % 60,
-	    up % 60, json_is_true(json_object_get(a, "busy")) ?
-	    ", a commit is in progress" : "");
-
-	domains = json_object_get(a, "domains");
-	if (!json_is_array(domains) || json_array_size(domains) == 0)
-		fprintf(f, "No domains yet. Upload a root first:\n"
-		    "  certctl upload DOMAIN --name root --seq 1 root.pem\n");
-	else {
-		table_row(&t, "DOMAIN", "GEN", "STATE", "EXPIRES", "DAYS",
-		    "SUBJECT");
+	table_row(&t, "DOMAIN", "GEN", "STATE", "EXPIRES", "DAYS", "SUBJECT");
+	for (r = 0; r < nitems(urgency); r++)
 		json_array_foreach(domains, i, d) {
+			if (state_rank(d) != r)
+				continue;
 			srv = json_object_get(d, "server");
 			snprintf(gen, sizeof(gen), "%lld",
 			    jint(d, "generation", 0));
@@ -206,24 +242,52 @@ print_status(FILE *f, json_t *a)
 			    jstr(d, "state", "?"), exp, days,
 			    jstr(srv, "subject", "-"));
 		}
-		table_print(f, &t);
-		fprintf(f, "\n%zu domain%s listed.\n", json_array_size(domains),
-		    json_array_size(domains) == 1 ? "" : "s");
-		json_array_foreach(domains, i, d) {
-			if (jint(d, "staged", 0) > 0)
-				fprintf(f, "%s: %lld item%s staged, not yet "
-				    "committed.\n", jstr(d, "domain", "?"),
-				    jint(d, "staged", 0),
-				    jint(d, "staged", 0) == 1 ? "" : "s");
-			last = json_object_get(d, "last_reload");
-			if (json_is_object(last) && strcmp(jstr(last, "result",
-			    "ok"), "ok") != 0 && strcmp(jstr(last, "result",
-			    "ok"), "none") != 0)
-				fprintf(f, "%s: last reload %s: %s\n",
-				    jstr(d, "domain", "?"),
-				    jstr(last, "result", "?"),
-				    jstr(last, "message", ""));
-		}
+	table_print(f, &t);
+	for (i = 0; i < n; i++) {
+		d = json_array_get(domains, i);
+		if (jint(d, "staged", 0) > 0)
+			fprintf(f, "%s: %lld item%s staged, not yet "
+			    "committed.\n", jstr(d, "domain", "?"),
+			    jint(d, "staged", 0),
+			    jint(d, "staged", 0) == 1 ? "" : "s");
+		last = json_object_get(d, "last_reload");
+		if (json_is_object(last) && strcmp(jstr(last, "result", "ok"),
+		    "ok") != 0 && strcmp(jstr(last, "result", "ok"),
+		    "none") != 0)
+			fprintf(f, "%s: last reload %s: %s\n",
+			    jstr(d, "domain", "?"), jstr(last, "result", "?"),
+			    jstr(last, "message", ""));
+	}
+}
+
+void
+print_status(FILE *f, json_t *a, int all)
+{
+	struct table	 t = { .ncols = 6 };
+	json_t		*domains, *deps, *d, *last, *sum;
+	size_t		 i;
+	long long	 up;
+	char		 at[64], ms[32];
+
+	up = jint(a, "uptime", 0);
+	fprintf(f, "certd %s, up %lldd %02lld:%02lld:%02lld%s\n",
+	    jstr(a, "version", "?"), up / 86400, up / 3600 % 24, up / 60 % 60,
+	    up % 60, json_is_true(json_object_get(a, "busy")) ?
+	    ", a commit is in progress" : "");
+	sum = json_object_get(a, "summary");
+	domains = json_object_get(a, "domains");
+	if (jint(sum, "domains", 0) == 0)
+		fprintf(f, "\nNo domains yet. Upload a root first:\n"
+		    "  certctl upload DOMAIN --name root --seq 1 root.pem\n");
+	else {
+		print_summary(f, sum);
+		fprintf(f, "\n");
+		if (json_array_size(domains) > 0)
+			print_domains(f, domains);
+		if (!all)
+			fprintf(f, "%s(certctl status --all lists every "
+			    "domain.)\n", json_array_size(domains) > 0 ?
+			    "\n" : "Every domain is ok. ");
 	}
 
 	deps = json_object_get(a, "dependents");

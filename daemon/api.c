@@ -568,7 +568,13 @@ h_status(struct control_req *creq, const struct control_call *call,
 	struct cert_error	 err;
 	json_t			*j;
 
-	if ((j = status_json(ks, conf, started, &err)) == NULL)
+	int			 attention;
+
+	/* ?attention=1: the summary and the domains that need attention,
+	 * what certctl status shows first on a host with 10,000. */
+	attention = call->query != NULL &&
+	    strstr(call->query, "attention=1") != NULL;
+	if ((j = status_json(ks, conf, started, attention, &err)) == NULL)
 		control_reply_error(creq, &err);
 	else
 		control_reply_json(creq, 200, j);

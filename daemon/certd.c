@@ -123,61 +123,41 @@ load_conf(const char *path, const char *dir, char *err, size_t errlen)
 	return conf;
 }
 
-struct soonest {
-	size_t	 n;
-	time_t	 not_after;
-	char	 domain[DOMAIN_MAX + 1];
-};
-
-static int
-find_soonest(const struct ks_summary *d, void *arg)
-{
-	struct soonest	*s = arg;
-
-	s->n++;
-	if (d->has_server && (s->domain[0] == '\0' ||
-	    d->not_after < s->not_after)) {
-		s->not_after = d->not_after;
-		strlcpy(s->domain, d->name, sizeof(s->domain));
-	}
-	return 0;
-}
-
-/* STATUS= line: "N domains, next expiry DOMAIN in D days". */
+/* STATUS= line: "N domains, next expiry DOMAIN in D days": two index
+ * lookups, whatever the number of domains. */
 static void
 update_status(void)
 {
-	struct soonest	 s = { 0, 0, "" };
-	char		 line[512];
+	char		 line[512], domain[DOMAIN_MAX + 1];
+	int64_t		 n, not_after;
 
-	keystore_walk(certd->ks, NULL, find_soonest, &s, NULL);
-	if (s.domain[0] == '\0')
-		snprintf(line, sizeof(line), "%zu domain%s, none committed",
-		    s.n, s.n == 1 ? "" : "s");
+	if (keystore_soonest(certd->ks, &n, domain, &not_after) == -1)
+		return;
+	if (domain[0] == '\0')
+		snprintf(line, sizeof(line), "%lld domain%s, none committed",
+		    (long long)n, n == 1 ? "" : "s");
 	else
-		snprintf(line, sizeof(line), "%zu domain%s, next expiry %s in "
-		    "%d days", s.n, s.n == 1 ? "" : "s", s.domain,
-		    days_left(s.not_after, time(NULL)));
+		snprintf(line, sizeof(line), "%lld domain%s, next expiry %s "
+		    "in %d days", (long long)n, n == 1 ? "" : "s", domain,
+		    days_left((time_t)not_after, time(NULL)));
 	sysd_status(line);
 }
 
 /* Log a server certificate within 30 days of expiry, or expired. */
 static int
-warn_expiry(const struct ks_summary *d, void *arg)
+warn_expiry(const char *domain, int64_t gen, int64_t not_after, void *arg)
 {
 	static const int	 thresholds[] = { 1, 7, 14, 30 };
-	struct log_fields	 f = { d->name, d->generation, NULL };
+	struct log_fields	 f = { domain, gen, NULL };
 	time_t			 now = time(NULL);
 	size_t			 t;
 	int			 days;
 
-	if (!d->has_server)
-		return 0;
-	days = days_left(d->not_after, now);
-	if (d->not_after <= now) {
+	days = days_left((time_t)not_after, now);
+	if (not_after <= now) {
 		f.code = "expired";
 		log_fields(LOG_ERR, &f, "%s: the server certificate has "
-		    "expired (%d days ago)", d->name, -days);
+		    "expired (%d days ago)", domain, -days);
 		return 0;
 	}
 	for (t = 0; t < nitems(thresholds); t++)
@@ -187,14 +167,16 @@ warn_expiry(const struct ks_summary *d, void *arg)
 		return 0;
 	f.code = "expiring";
 	log_fields(LOG_WARNING, &f, "%s: the server certificate expires in "
-	    "%d days (under %d)", d->name, days, thresholds[t]);
+	    "%d days (under %d)", domain, days, thresholds[t]);
 	return 0;
 }
 
+/* Only the domains within 30 days: an index range, not a walk. */
 static void
 expiry_check(void)
 {
-	keystore_walk(certd->ks, NULL, warn_expiry, NULL, NULL);
+	keystore_expiring(certd->ks, time(NULL) + 30 * 86400, warn_expiry,
+	    NULL, NULL);
 	update_status();
 }
 
@@ -464,7 +446,6 @@ main(int argc, char *argv[])
 		fatalx("event_base_new failed");
 	commit_init(certd->base, certd->ks, certd->conf, &hooks);
 	api_init(certd->ks, certd->conf, time(NULL));
-	commit_check_all();
 	commit_publish_all();
 	commit_recover();
 	if ((certd->control = control_start(certd->base, certd->conf->socket,
@@ -489,11 +470,13 @@ main(int argc, char *argv[])
 	expiry_check();
 	sysd_ready();
 	sysd_watchdog_start(certd->base);
+	commit_check_start();
 
 	event_base_dispatch(certd->base);
 
 	log_info("stopped");
 	control_free(certd->control);
+	commit_free();
 	event_free(ev_hup);
 	event_free(ev_term);
 	event_free(ev_int);

@@ -80,15 +80,12 @@ static struct job_list		 request_q = TAILQ_HEAD_INITIALIZER(request_q);
 static size_t			 nrequests;
 static struct job		*inflight;
 static struct event		*ev_next, *ev_grace;
+
+static void	checker_done(void);
 static int			 stopping;
 
-/* Last results since start, shown in status and counted in metrics. */
-struct domain_last {
-	char			 domain[DOMAIN_MAX + 1];
-	struct reload_report	 r;
-};
-static struct domain_last	*dlast;
-static size_t			 ndlast;
+/* Each dependent's last result since start, for status and metrics; a
+ * domain's last outcome is in the store (keystore_set_outcome). */
 static struct dep_last		*deplast;
 static size_t			 ndeplast;
 
@@ -96,17 +93,6 @@ static void	job_start(struct job *);
 static void	dep_done(void *, int, const struct dep_result *, size_t);
 
 /* --- the record of results ------------------------------------------------ */
-
-const struct reload_report *
-commit_last_reload(const char *domain)
-{
-	size_t	 i;
-
-	for (i = 0; i < ndlast; i++)
-		if (strcmp(dlast[i].domain, domain) == 0)
-			return &dlast[i].r;
-	return NULL;
-}
 
 const struct dep_last *
 commit_dependent_last(const char *name)
@@ -123,23 +109,6 @@ const struct dep_last *
 commit_dependent_at(size_t i)
 {
 	return i < ndeplast ? &deplast[i] : NULL;
-}
-
-static void
-remember_domain(const char *domain, const struct reload_report *r)
-{
-	size_t	 i;
-
-	for (i = 0; i < ndlast; i++)
-		if (strcmp(dlast[i].domain, domain) == 0)
-			break;
-	if (i == ndlast) {
-		dlast = xreallocarray(dlast, ndlast + 1, sizeof(*dlast));
-		strlcpy(dlast[ndlast].domain, domain,
-		    sizeof(dlast[ndlast].domain));
-		ndlast++;
-	}
-	dlast[i].r = *r;
 }
 
 static void
@@ -465,8 +434,9 @@ finish(struct job *j, const char *result, const char *fmt, ...)
 	    NULL : result;
 	log_fields(f.code == NULL ? LOG_INFO : LOG_WARNING, &f, "%s: %s",
 	    j->domain[0] ? j->domain : "reload", rep->message);
-	if (j->domain[0] != '\0')
-		remember_domain(j->domain, rep);
+	if (j->domain[0] != '\0' && keystore_set_outcome(ks, j->domain,
+	    rep->result, rep->message, rep->generation, rep->at) == -1)
+		log_warnx("%s: cannot record how the run ended", j->domain);
 	job_end(j, NULL);
 }
 
@@ -828,6 +798,18 @@ commit_init(struct event_base *b, struct keystore *k, struct certd_conf *c,
 		fatalx("cannot create an event");
 }
 
+/* Free what commit_init and commit_stop made; jobs are gone by now. */
+void
+commit_free(void)
+{
+	checker_done();
+	if (ev_next != NULL)
+		event_free(ev_next);
+	if (ev_grace != NULL)
+		event_free(ev_grace);
+	ev_next = ev_grace = NULL;
+}
+
 void
 commit_set_conf(struct certd_conf *c)
 {
@@ -1025,24 +1007,70 @@ commit_stop(int grace_ms)
 	evtimer_add(ev_grace, &tv);
 }
 
-/* --- the files of every domain, checked at start ----------------------- */
+/* --- the files of every domain, checked after start ---------------------- */
 
-struct names {
-	char	**v;
-	size_t	  n;
-};
+/*
+ * The files of 10,000 domains take seconds to re-hash, so certd answers
+ * first and checks them in the background: CHECK_SLICE_MS of work per
+ * turn of the event loop, requests served in between.  Until a domain is
+ * checked, status calls it unchecked.
+ */
+#define CHECK_SLICE_MS	10
+
+static struct {
+	char		**v;		/* settled domains at start, sorted */
+	size_t		  n, next;
+	struct event	 *ev;
+} checker;
 
 static int
-collect_settled(const struct ks_summary *d, void *arg)
+collect(const char *domain, void *arg)
 {
-	struct names	*ns = arg;
-
-	/* Pending and unsettled domains are run_recover's. */
-	if (d->generation > 0 && d->pending == 0 && !d->unsettled) {
-		ns->v = xreallocarray(ns->v, ns->n + 1, sizeof(*ns->v));
-		ns->v[ns->n++] = xstrdup(d->name);
-	}
+	checker.v = xreallocarray(checker.v, checker.n + 1,
+	    sizeof(*checker.v));
+	checker.v[checker.n++] = xstrdup(domain);
 	return 0;
+}
+
+static int
+cmp_name(const void *key, const void *elem)
+{
+	return strcmp(key, *(char *const *)elem);
+}
+
+static int
+cmp_name2(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+commit_unchecked(const char *domain)
+{
+	return checker.next < checker.n && bsearch(domain,
+	    checker.v + checker.next, checker.n - checker.next,
+	    sizeof(*checker.v), cmp_name) != NULL;
+}
+
+size_t
+commit_unchecked_count(void)
+{
+	return checker.n - checker.next;
+}
+
+static void
+checker_done(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < checker.n; i++)
+		free(checker.v[i]);
+	free(checker.v);
+	checker.v = NULL;
+	checker.n = checker.next = 0;
+	if (checker.ev != NULL)
+		event_free(checker.ev);
+	checker.ev = NULL;
 }
 
 /* Does gen's manifest say it was rendered from what the store and the
@@ -1068,6 +1096,8 @@ inputs_match(const char *domain, int64_t gen)
 
 /* Is domain's `current` the store's current generation, whole, and
  * rendered under the config certd runs with? */
+/* Is domain's `current` the store's current generation, whole, and
+ * rendered under the config certd runs with?  If not, render it again. */
 static void
 check_domain(const char *domain)
 {
@@ -1077,9 +1107,10 @@ check_domain(const char *domain)
 	int64_t			 cur;
 	const char		*why;
 
+	if (keystore_state(ks, domain, &st, &err) == -1 || st.current <= 0 ||
+	    st.pending != 0 || st.unsettled)
+		return;		/* a commit or a recovery has it now */
 	gendir_clean(conf, domain);
-	if (keystore_state(ks, domain, &st, &err) == -1)
-		return;
 	cur = gendir_current(conf, domain);
 	if (cur == 0)
 		why = "missing";
@@ -1087,12 +1118,12 @@ check_domain(const char *domain)
 		why = "damaged";
 	else if (cur != st.current)
 		why = "name another generation";
+	else if (inputs_match(domain, st.current) == 1)
+		return;
 	else if (!gendir_check(conf, domain, st.current))
 		why = "incomplete";
-	else if (inputs_match(domain, st.current) == 0)
-		why = "rendered under another configuration";
 	else
-		return;
+		why = "rendered under another configuration";
 	f.generation = st.current;
 	log_fields(LOG_NOTICE, &f, "%s: current files %s; rendering "
 	    "generation %lld from the store", domain, why,
@@ -1103,22 +1134,42 @@ check_domain(const char *domain)
 	}
 }
 
+static void
+check_slice(evutil_socket_t fd, short what, void *arg)
+{
+	struct timeval	 now = { 0, 0 };
+	int64_t		 t0 = now_ms();
+
+	while (checker.next < checker.n && !stopping &&
+	    now_ms() - t0 < CHECK_SLICE_MS)
+		check_domain(checker.v[checker.next++]);
+	stack_scrub();		/* a render decoded a key */
+	if (checker.next < checker.n && !stopping) {
+		evtimer_add(checker.ev, &now);
+		return;
+	}
+	if (!stopping)
+		log_info("the files of %zu domains checked", checker.n);
+	checker_done();
+	hooks.changed();
+}
+
 void
-commit_check_all(void)
+commit_check_start(void)
 {
 	struct cert_error	 err;
-	struct names		 ns = { NULL, 0 };
-	size_t			 i;
+	struct timeval		 now = { 0, 0 };
 
-	if (keystore_walk(ks, NULL, collect_settled, &ns, &err) == -1) {
+	if (keystore_settled(ks, collect, NULL, &err) == -1) {
 		log_warnx("cannot list domains to check: %s", err.message);
 		return;
 	}
-	for (i = 0; i < ns.n; i++) {
-		check_domain(ns.v[i]);
-		free(ns.v[i]);
-	}
-	free(ns.v);
+	if (checker.n == 0)
+		return;
+	qsort(checker.v, checker.n, sizeof(*checker.v), cmp_name2);
+	if ((checker.ev = evtimer_new(base, check_slice, NULL)) == NULL)
+		fatalx("cannot create an event");
+	evtimer_add(checker.ev, &now);
 }
 
 void

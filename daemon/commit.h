@@ -56,6 +56,7 @@ struct commit_hooks {
 	void	(*changed)(void);
 };
 
+void	commit_free(void);
 void	commit_init(struct event_base *, struct keystore *,
 	    struct certd_conf *, const struct commit_hooks *);
 /* The config after a SIGHUP; runs in flight keep theirs. */
@@ -90,10 +91,15 @@ int	commit_reload(const char *only, struct commit_result *,
  * on what is current).  Recovery goes before any request.
  */
 void	commit_recover(void);
-/* At start: bring every settled domain's files in line with the store
- * (temporary and incomplete generations removed, a missing or damaged
- * `current` rendered again). */
-void	commit_check_all(void);
+/*
+ * After start, in the background: bring every settled domain's files in
+ * line with the store (temporary and incomplete generations removed, a
+ * missing, damaged or differently configured `current` rendered again).
+ * commit_unchecked tells whether a domain still waits for it.
+ */
+void	commit_check_start(void);
+int	commit_unchecked(const char *domain);
+size_t	commit_unchecked_count(void);
 /*
  * SIGTERM: refuse new work (E_STOPPING), answer the queued with
  * E_STOPPING, give the job in flight grace_ms to finish, then stop it: its
@@ -112,7 +118,6 @@ int	commit_recovering(const char *domain);
 void	commit_publish_all(void);
 
 /* Last results, for status and metrics; NULL if none since start. */
-const struct reload_report	*commit_last_reload(const char *domain);
 struct dep_last {
 	char			 name[64];
 	time_t			 at;

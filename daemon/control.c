@@ -413,6 +413,7 @@ request_cb(struct evhttp_request *req, void *arg)
 	call.path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
 	if (call.path == NULL)
 		call.path = "/";
+	call.query = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
 	call.content_type = evhttp_find_header(
 	    evhttp_request_get_input_headers(req), "Content-Type");
 	if (conn != NULL) {

@@ -30,6 +30,7 @@ enum control_method { METHOD_GET, METHOD_POST, METHOD_DELETE, METHOD_OTHER };
 struct control_call {
 	enum control_method	 method;
 	const char		*path;		/* without the query */
+	const char		*query;		/* after '?', or NULL */
 	const char		*content_type;	/* NULL if none */
 	const char		*body;		/* NUL-terminated copy */
 	size_t			 body_len;

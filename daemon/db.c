@@ -836,6 +836,13 @@ db_make_live(struct db *db, const char *domain, int64_t gen,
 	    "'live' WHERE domain = ? AND generation = ?", "ti", domain,
 	    gen) == -1)
 		goto out;
+	if (db_run(db, err, "note the server", "UPDATE domains SET "
+	    "(not_after, subject, san, fingerprint) = (SELECT not_after, "
+	    "subject, san, fingerprint FROM keystore WHERE domain_suffix = ?1 "
+	    "AND generation = ?2 AND kind = 'server'), chain_length = (SELECT "
+	    "count(*) FROM keystore WHERE domain_suffix = ?1 AND generation = "
+	    "?2) WHERE name = ?1", "ti", domain, gen) == -1)
+		goto out;
 	event_init(&ev, domain, gen, "live", "ok", now, message);
 	if (add_event(db, &ev, err) == -1)
 		goto out;
@@ -899,14 +906,65 @@ db_settle(struct db *db, const char *domain, struct cert_error *err)
 }
 
 int
-db_unsettled(struct db *db, int (*fn)(const char *, void *), void *arg,
-    struct cert_error *err)
+db_set_outcome(struct db *db, const char *domain, const char *result,
+    const char *message, int64_t gen, int64_t at, struct cert_error *err)
+{
+	int	 rc;
+
+	/*
+	 * What status shows, not what the commit guarantee rests on: no
+	 * flush of its own.  It reaches the disk with the next transaction
+	 * that is flushed, or the checkpoint.
+	 */
+	sqlite3_exec(db->h, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
+	rc = db_run(db, err, "note the outcome", "UPDATE domains SET "
+	    "outcome = ?, outcome_message = ?, outcome_generation = ?, "
+	    "outcome_at = ? WHERE name = ?", "ttiit", result, message, gen,
+	    at, domain) == -1 ? -1 : 0;
+	sqlite3_exec(db->h, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
+	return rc;
+}
+
+int
+db_soonest(struct db *db, int64_t *ndomains, char domain[DOMAIN_MAX + 1],
+    int64_t *not_after, struct cert_error *err)
 {
 	sqlite3_stmt	*st;
 	int		 r;
 
-	if ((st = db_prepare(db, "SELECT name FROM domains WHERE unsettled "
-	    "!= 0 ORDER BY name", err)) == NULL)
+	*ndomains = 0;
+	*not_after = 0;
+	domain[0] = '\0';
+	if ((st = db_prepare(db, "SELECT count(*) FROM domains", err)) == NULL)
+		return -1;
+	if ((r = sqlite3_step(st)) == SQLITE_ROW)
+		*ndomains = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (r != SQLITE_ROW)
+		return db_error(db, err, "count domains");
+	/* One step down the domains_not_after index. */
+	if ((st = db_prepare(db, "SELECT name, not_after FROM domains WHERE "
+	    "not_after IS NOT NULL ORDER BY not_after LIMIT 1", err)) == NULL)
+		return -1;
+	if ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		col_strlcpy(st, 0, domain, DOMAIN_MAX + 1);
+		*not_after = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		return db_error(db, err, "find the soonest expiry");
+	return 0;
+}
+
+/* fn for each name sql selects. */
+static int
+db_names(struct db *db, const char *sql, int (*fn)(const char *, void *),
+    void *arg, struct cert_error *err)
+{
+	sqlite3_stmt	*st;
+	int		 r;
+
+	if ((st = db_prepare(db, sql, err)) == NULL)
 		return -1;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW)
 		if (fn((const char *)sqlite3_column_text(st, 0), arg) != 0) {
@@ -914,7 +972,47 @@ db_unsettled(struct db *db, int (*fn)(const char *, void *), void *arg,
 			break;
 		}
 	sqlite3_finalize(st);
-	return r == SQLITE_DONE ? 0 : db_error(db, err, "list unsettled");
+	return r == SQLITE_DONE ? 0 : db_error(db, err, "list domains");
+}
+
+int
+db_expiring(struct db *db, int64_t before, db_expiry_fn fn, void *arg,
+    struct cert_error *err)
+{
+	sqlite3_stmt	*st;
+	int		 r;
+
+	/* The domains_not_after index: only the domains that qualify. */
+	if ((st = db_prepare(db, "SELECT name, current, not_after FROM domains "
+	    "WHERE not_after IS NOT NULL AND not_after < ? ORDER BY not_after",
+	    err)) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, before);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW)
+		if (fn((const char *)sqlite3_column_text(st, 0),
+		    sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2),
+		    arg) != 0) {
+			r = SQLITE_DONE;
+			break;
+		}
+	sqlite3_finalize(st);
+	return r == SQLITE_DONE ? 0 : db_error(db, err, "list expiring");
+}
+
+int
+db_unsettled(struct db *db, int (*fn)(const char *, void *), void *arg,
+    struct cert_error *err)
+{
+	return db_names(db, "SELECT name FROM domains WHERE unsettled != 0 "
+	    "ORDER BY name", fn, arg, err);
+}
+
+int
+db_settled(struct db *db, int (*fn)(const char *, void *), void *arg,
+    struct cert_error *err)
+{
+	return db_names(db, "SELECT name FROM domains WHERE current IS NOT "
+	    "NULL AND pending IS NULL AND unsettled = 0", fn, arg, err);
 }
 
 int
@@ -963,15 +1061,18 @@ db_walk(struct db *db, const char *domain, db_walk_fn fn, void *arg,
 	sqlite3_stmt		*st;
 	int			 r;
 
-	/* One pass over the domains; each sub-select is an index lookup. */
+	/*
+	 * One pass over the domains table alone: make_live keeps the server
+	 * certificate's summary on the domain's row, so the keystore (whose
+	 * rows carry certificates and keys) is not read.
+	 */
 	st = db_prepare(db, "SELECT d.name, coalesce(d.current, 0), "
 	    "coalesce(d.pending, 0), d.unsettled, "
 	    "(SELECT count(*) FROM staged s WHERE s.domain_suffix = d.name), "
-	    "(SELECT count(*) FROM keystore c WHERE c.domain_suffix = d.name "
-	    "AND c.generation = d.current), k.subject, k.san, k.not_after, "
-	    "k.fingerprint FROM domains d LEFT JOIN keystore k ON "
-	    "k.domain_suffix = d.name AND k.generation = d.current AND "
-	    "k.kind = 'server' WHERE ?1 IS NULL OR d.name = ?1 "
+	    "d.chain_length, d.subject, d.san, d.not_after, "
+	    "d.fingerprint, d.outcome, d.outcome_message, "
+	    "coalesce(d.outcome_generation, 0), coalesce(d.outcome_at, 0) "
+	    "FROM domains d WHERE ?1 IS NULL OR d.name = ?1 "
 	    "ORDER BY d.name", err);
 	if (st == NULL)
 		return -1;
@@ -990,6 +1091,12 @@ db_walk(struct db *db, const char *domain, db_walk_fn fn, void *arg,
 		d.san = (const char *)sqlite3_column_text(st, 7);
 		d.not_after = sqlite3_column_int64(st, 8);
 		col_strlcpy(st, 9, d.fingerprint, sizeof(d.fingerprint));
+		col_strlcpy(st, 10, d.outcome, sizeof(d.outcome));
+		d.outcome_message = (const char *)sqlite3_column_text(st, 11);
+		d.outcome_generation = sqlite3_column_int64(st, 12);
+		d.outcome_at = sqlite3_column_int64(st, 13);
+		if (d.outcome_message == NULL)
+			d.outcome_message = "";
 		if (d.subject == NULL)
 			d.subject = "";
 		if (d.san == NULL)

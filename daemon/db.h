@@ -78,7 +78,23 @@ int	db_drop_pending(struct db *, const char *domain, int64_t gen,
 /* The dependents ran on what is current: unsettled cleared. */
 int	db_settle(struct db *, const char *domain, struct cert_error *);
 /* fn for every unsettled domain (an indexed query). */
+/* How the last commit, rollback or reload of domain ended (status). */
+int	db_set_outcome(struct db *, const char *domain, const char *result,
+	    const char *message, int64_t gen, int64_t at, struct cert_error *);
+/* How many domains, and the one whose server certificate expires first
+ * ("" if none has one): two index lookups. */
+int	db_soonest(struct db *, int64_t *ndomains, char domain[DOMAIN_MAX + 1],
+	    int64_t *not_after, struct cert_error *);
 int	db_unsettled(struct db *, int (*fn)(const char *, void *), void *,
+	    struct cert_error *);
+/* fn for every domain whose server certificate expires before before,
+ * soonest first (an index range). */
+typedef int (*db_expiry_fn)(const char *domain, int64_t generation,
+    int64_t not_after, void *);
+int	db_expiring(struct db *, int64_t before, db_expiry_fn, void *,
+	    struct cert_error *);
+/* fn for every domain with a live generation and nothing in flight. */
+int	db_settled(struct db *, int (*fn)(const char *, void *), void *,
 	    struct cert_error *);
 int	db_generations(struct db *, const char *domain,
 	    struct ks_generation **, size_t *n, struct cert_error *);

@@ -841,6 +841,36 @@ keystore_unsettled(struct keystore *ks, int (*fn)(const char *, void *),
 }
 
 int
+keystore_expiring(struct keystore *ks, time_t before,
+    int (*fn)(const char *, int64_t, int64_t, void *), void *arg,
+    struct cert_error *err)
+{
+	return db_expiring(ks->db, (int64_t)before, fn, arg, err);
+}
+
+int
+keystore_settled(struct keystore *ks, int (*fn)(const char *, void *),
+    void *arg, struct cert_error *err)
+{
+	return db_settled(ks->db, fn, arg, err);
+}
+
+int
+keystore_set_outcome(struct keystore *ks, const char *domain,
+    const char *result, const char *message, int64_t generation, time_t at)
+{
+	return db_set_outcome(ks->db, domain, result, message, generation,
+	    (int64_t)at, NULL);
+}
+
+int
+keystore_soonest(struct keystore *ks, int64_t *ndomains,
+    char domain[DOMAIN_MAX + 1], int64_t *not_after)
+{
+	return db_soonest(ks->db, ndomains, domain, not_after, NULL);
+}
+
+int
 keystore_walk(struct keystore *ks, const char *domain,
     int (*fn)(const struct ks_summary *, void *), void *arg,
     struct cert_error *err)

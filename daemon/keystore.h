@@ -164,7 +164,28 @@ struct ks_summary {
 	const char	*subject, *san;	/* valid during the call only */
 	int64_t		 not_after;
 	char		 fingerprint[65];
+	/* How the last commit, rollback or reload ended ("" if none). */
+	char		 outcome[16];
+	const char	*outcome_message;	/* valid during the call only */
+	int64_t		 outcome_generation;
+	int64_t		 outcome_at;
 };
+/* fn for every domain whose server certificate expires before before,
+ * soonest first. */
+int	keystore_expiring(struct keystore *, time_t before,
+	    int (*fn)(const char *domain, int64_t generation,
+	    int64_t not_after, void *), void *arg, struct cert_error *);
+/* fn for every domain with a live generation and nothing in flight. */
+int	keystore_settled(struct keystore *,
+	    int (*fn)(const char *, void *), void *arg, struct cert_error *);
+/* How the last commit, rollback or reload of domain ended. */
+int	keystore_set_outcome(struct keystore *, const char *domain,
+	    const char *result, const char *message, int64_t generation,
+	    time_t at);
+/* How many domains, and the one whose server certificate expires first
+ * (domain "" if none has one). */
+int	keystore_soonest(struct keystore *, int64_t *ndomains,
+	    char domain[DOMAIN_MAX + 1], int64_t *not_after);
 /* fn for each domain (or only domain, if not NULL) in name order; fn
  * returning non-zero stops the walk. */
 int	keystore_walk(struct keystore *, const char *domain,

@@ -59,36 +59,25 @@ status_reload_json(const struct reload_report *r, int with_at)
 	return o;
 }
 
-/* The last reload of a domain: this run's, else the newest recorded. */
+/* How the last commit, rollback or reload of the domain ended. */
 static json_t *
-j_last_reload(struct keystore *ks, const char *domain)
+j_outcome(const struct ks_summary *d)
 {
-	const struct reload_report	*r;
-	struct ks_event			*ev = NULL;
-	size_t				 n = 0;
-	json_t				*o = json_null();
-
-	if ((r = commit_last_reload(domain)) != NULL)
-		return status_reload_json(r, 1);
-	if (keystore_events(ks, domain, "reload", 1, &ev, &n) == 0 && n > 0)
-		o = json_pack("{s:s, s:o, s:s, s:I}", "result", ev[0].result,
-		    "at", status_time(ev[0].at), "message", ev[0].message,
-		    "generation", (json_int_t)ev[0].generation);
-	keystore_events_free(ev, n);
-	return o;
+	if (d->outcome[0] == '\0')
+		return json_null();
+	return json_pack("{s:s, s:o, s:s, s:I}", "result", d->outcome,
+	    "at", status_time(d->outcome_at), "message", d->outcome_message,
+	    "generation", (json_int_t)d->outcome_generation);
 }
 
 const char *
 status_domain_state(const struct ks_summary *d, time_t now)
 {
-	const struct reload_report	*r;
-
 	/* Dependents not yet passed on what is (or is to be) current. */
 	if (d->pending != 0 || d->unsettled)
 		return commit_recovering(d->name) ? "recovering" : "pending";
-	r = commit_last_reload(d->name);
-	if (r != NULL && (strcmp(r->result, "failed") == 0 ||
-	    strcmp(r->result, "rolled-back") == 0))
+	if (strcmp(d->outcome, "failed") == 0 ||
+	    strcmp(d->outcome, "rolled-back") == 0)
 		return "failed";
 	if (!d->has_server)
 		return d->nstaged > 0 ? "staged" : "failed";
@@ -96,21 +85,47 @@ status_domain_state(const struct ks_summary *d, time_t now)
 		return "expired";
 	if (days_left(d->not_after, now) < EXPIRING_DAYS)
 		return "expiring";
+	/* Its files not yet checked since the start. */
+	if (commit_unchecked(d->name))
+		return "unchecked";
 	return d->nstaged > 0 ? "staged" : "ok";
 }
 
+/* The states, most urgent first; "ok" needs no attention. */
+static const char *const states[] = { "pending", "recovering", "failed",
+    "expired", "expiring", "unchecked", "staged", "ok" };
+
 struct status_walk {
-	struct keystore	*ks;
 	json_t		*domains;
 	time_t		 now;
+	int		 attention;	/* list only domains not ok */
+	json_int_t	 count[nitems(states)];
+	json_int_t	 n;
+	char		 next[DOMAIN_MAX + 1];
+	int64_t		 next_after;
 };
 
 static int
 status_domain(const struct ks_summary *d, void *arg)
 {
 	struct status_walk	*w = arg;
+	const char		*state = status_domain_state(d, w->now);
 	json_t			*srv = json_null();
+	size_t			 i;
 
+	w->n++;
+	for (i = 0; i < nitems(states); i++)
+		if (strcmp(state, states[i]) == 0)
+			w->count[i]++;
+	if (d->has_server && (w->next[0] == '\0' ||
+	    d->not_after < w->next_after)) {
+		strlcpy(w->next, d->name, sizeof(w->next));
+		w->next_after = d->not_after;
+	}
+	/* Unchecked is for a while after a start, and counted above. */
+	if (w->attention && (strcmp(state, "ok") == 0 ||
+	    strcmp(state, "unchecked") == 0))
+		return 0;
 	if (d->has_server)
 		srv = json_pack("{s:s, s:s, s:o, s:i, s:s}", "subject",
 		    d->subject, "san", d->san, "not_after",
@@ -119,22 +134,43 @@ status_domain(const struct ks_summary *d, void *arg)
 	json_array_append_new(w->domains, json_pack("{s:s, s:I, s:I, s:s, "
 	    "s:o, s:I, s:I, s:o}", "domain", d->name, "generation",
 	    (json_int_t)d->generation, "pending", (json_int_t)d->pending,
-	    "state", status_domain_state(d, w->now), "server", srv,
+	    "state", state, "server", srv,
 	    "chain_length", (json_int_t)d->nitems, "staged",
-	    (json_int_t)d->nstaged, "last_reload",
-	    j_last_reload(w->ks, d->name)));
+	    (json_int_t)d->nstaged, "last_reload", j_outcome(d)));
 	return 0;
+}
+
+/* "summary": how many domains, how many in each state, the next expiry. */
+static json_t *
+j_summary(const struct status_walk *w)
+{
+	json_t	*by = json_object(), *next = json_null();
+	size_t	 i;
+
+	for (i = 0; i < nitems(states); i++)
+		json_object_set_new(by, states[i], json_integer(w->count[i]));
+	if (w->next[0] != '\0')
+		next = json_pack("{s:s, s:o, s:i}", "domain", w->next,
+		    "not_after", status_time(w->next_after), "days_left",
+		    days_left(w->next_after, w->now));
+	return json_pack("{s:I, s:o, s:o, s:I}", "domains", w->n, "states",
+	    by, "next_expiry", next, "unchecked",
+	    (json_int_t)commit_unchecked_count());
 }
 
 json_t *
 status_json(struct keystore *ks, const struct certd_conf *conf,
-    time_t started, struct cert_error *err)
+    time_t started, int attention, struct cert_error *err)
 {
-	struct status_walk	 w = { ks, json_array(), time(NULL) };
+	struct status_walk	 w;
 	const struct dependent_conf *pc;
 	const struct dep_last	*dl;
 	json_t			*deps, *last;
 
+	memset(&w, 0, sizeof(w));
+	w.domains = json_array();
+	w.now = time(NULL);
+	w.attention = attention;
 	if (keystore_walk(ks, NULL, status_domain, &w, err) == -1) {
 		json_decref(w.domains);
 		return NULL;
@@ -152,9 +188,10 @@ status_json(struct keystore *ks, const struct certd_conf *conf,
 		json_array_append_new(deps, json_pack("{s:s, s:o}", "name",
 		    pc->name, "last", last));
 	}
-	return json_pack("{s:s, s:I, s:b, s:o, s:o}", "version",
+	return json_pack("{s:s, s:I, s:b, s:o, s:o, s:o}", "version",
 	    PACKAGE_VERSION, "uptime", (json_int_t)(w.now - started), "busy",
-	    commit_busy(), "domains", w.domains, "dependents", deps);
+	    commit_busy(), "summary", j_summary(&w), "domains", w.domains,
+	    "dependents", deps);
 }
 
 json_t *

@@ -359,7 +359,8 @@ verify_timeout = 10s
                 "'%s'" % DOMAIN).stdout.strip() or "0|0|0"
             cur, pending, unsettled = (int(x) for x in row.split("|"))
             st = self.status()
-            busy = st is None or st.get("busy")
+            busy = st is None or st.get("busy") or \
+                st.get("summary", {}).get("unchecked", 0) != 0
             if pending == 0 and unsettled == 0 and not busy:
                 break
             if time.time() > deadline:

@@ -40,8 +40,13 @@ cmp -s "$CERTD_STATE/domains/$D/current/cert.pem" "$T/pki/server.pem" ||
     [ "$(fp "$CERTD_STATE/domains/$D/current/cert.pem")" = "$(fp "$T/pki/server.pem")" ] ||
     fail "current/cert.pem is not the uploaded server certificate"
 
-say "status: generation 1, state ok, aligned columns"
+say "status: a summary; every domain ok, so none listed but with --all"
 run 0 ctl status
+assert_contains "$out" "1 domain: 1 ok; next expiry $D in"
+assert_contains "$out" "Every domain is ok. (certctl status --all lists every domain.)"
+assert_not_contains "$out" "DOMAIN "
+say "status --all: generation 1, state ok, aligned columns"
+run 0 ctl status --all
 assert_eq "$(row "$out" $D)" "1 ok" "status row of $D"
 hdr=$(echo "$out" | grep '^DOMAIN') || fail "no header line: $out"
 line=$(echo "$out" | grep "^$D ")
@@ -77,7 +82,7 @@ pki cert "$T/new.pem" --cn $D --dns $D --eku server --issuer "$T/pki/inter1.pem"
     --issuer-key "$T/pki/inter1.key" --key ec --key-out "$T/new.key" >/dev/null || fail "testpki cert"
 run 0 ctl upload $D --server "$T/new.pem" --key "$T/new.key"
 assert_contains "$out" "as generation 2"
-run 0 ctl status
+run 0 ctl status --all
 assert_eq "$(row "$out" $D)" "2 ok" "status row after renewal"
 assert_eq "$(fp "$CERTD_STATE/domains/$D/current/cert.pem")" "$(fp "$T/new.pem")" "served cert after renewal"
 run 0 ctl show $D
@@ -87,7 +92,7 @@ assert_contains "$out" "Your chain contains 3 entries"
 say "rollback: generation 1 is current again, on disk too"
 run 0 ctl rollback $D
 assert_contains "$out" "$D is at generation 1"
-run 0 ctl status
+run 0 ctl status --all
 assert_eq "$(row "$out" $D)" "1 ok" "status row after rollback"
 assert_eq "$(fp "$CERTD_STATE/domains/$D/current/cert.pem")" "$(fp "$T/pki/server.pem")" "served cert after rollback"
 run 0 ctl rollback $D 2
@@ -112,7 +117,7 @@ assert_eq "$(fp "$CERTD_STATE/domains/$D/current/cert.pem")" "$(fp "$T/new.pem")
 run 1 ctl reload web
 assert_contains "$out" "reload failed: "
 rm -f "$T/break"
-run 0 ctl status
+run 0 ctl status --all
 assert_eq "$(row "$out" $D)" "2 failed" "status row after the rolled-back commit"
 
 say "discard: a staged item goes, nothing staged is E_NOT_FOUND"
@@ -120,7 +125,7 @@ pki cert "$T/inter2.pem" --cn "Other Intermediate" --ca --issuer "$T/pki/root.pe
     --issuer-key "$T/pki/root.key" --key-out "$T/inter2.key" >/dev/null || fail "testpki cert --ca"
 run 0 ctl upload $D --name intermediate --seq 2 "$T/inter2.pem"
 assert_contains "$out" "1 item staged"
-run 0 ctl status
+run 0 ctl status --all
 assert_contains "$out" "$D: 1 item staged, not yet committed."
 run 0 ctl show $D
 assert_contains "$out" "Staged, not yet committed: 1 entry"
@@ -163,7 +168,7 @@ say "domain names are case-insensitive: Example.COM is example.com"
 pki_leaf "$T/pki" "$T/upper" $D
 run 0 ctl upload EXAMPLE.com. --server "$T/upper.pem" --key "$T/upper.key"
 assert_contains "$out" "for $D as generation"
-run 0 ctl status
+run 0 ctl status --all
 assert_eq "$(echo "$out" | grep -ci '^example.com ')" 1 "status rows for example.com"
 assert_not_contains "$out" "EXAMPLE"
 [ ! -e "$CERTD_STATE/domains/EXAMPLE.com" ] || fail "a second directory for EXAMPLE.com"

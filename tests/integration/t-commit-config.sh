@@ -55,7 +55,7 @@ config "truststore_password = third-pass" "truststore_include_system = yes"
 "$CERTD" -d -f "$T/certd.conf" >>"$T/certd.log" 2>&1 &
 CERTD_PID=$!
 wait_for 10 api GET /v1/status || fail "certd does not answer after the restart"
-grep -q "$D: current files rendered under another configuration" "$T/certd.log" ||
+wait_for 10 grep -q "$D: current files rendered under another configuration" "$T/certd.log" ||
     fail "start-up did not notice the changed config: $(tail -5 "$T/certd.log")"
 jks_opens third-pass || fail "keytool after restart: $(cat "$T/kt")"
 # truststore_include_system: the system CAs are in, with certd's 2.

@@ -106,6 +106,9 @@ rm -rf "$CERTD_STATE/domains/$D/gen-2"
 start_certd "[dependent slow]
 exec = /bin/true"
 assert_eq "$(api GET /v1/status | json_get 'j["domains"][0]["generation"]')" 2
+# certd answers first and checks the files in the background.
+checked() { [ "$(api GET /v1/status | json_get 'j["summary"]["unchecked"]')" = 0 ]; }
+wait_for 10 checked || fail "the start-up check did not finish"
 assert_eq "$(readlink "$CERTD_STATE/domains/$D/current")" gen-2 "current after repair"
 cmp -s "$CERTD_STATE/domains/$D/current/cert.pem" "$T/s2.pem" || fail "repaired cert.pem is not generation 2's"
 echo "signals: ok"

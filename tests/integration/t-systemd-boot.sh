@@ -297,7 +297,10 @@ pid2=$(prop certd.service MainPID)
 [ "$pid2" != "$pid" ] || fail "MainPID still $pid"
 run 0 inside certctl status
 assert_contains "$out" "$D "
-assert_eq "$(echo "$out" | awk -v d=$D '$1 == d { print $2, $3 }')" "3 ok" "status after the restart"
+# The last push was rolled back: the domain still says so after a restart
+# (the outcome is kept in the DB, not in certd's memory).
+assert_eq "$(echo "$out" | awk -v d=$D '$1 == d { print $2, $3 }')" "3 failed" "status after the restart"
+assert_contains "$out" "$D: last reload rolled-back: reload flaky: "
 
 say "systemctl stop is clean; the socket stays with certd.socket"
 run 0 inside systemctl stop certd.service
@@ -325,8 +328,8 @@ run 0 inside certd -t -f /etc/certd/certd.conf
 assert_contains "$out" "state_dir = $STATE" "certd -t with the shipped certd.conf"
 run 0 inside systemctl start certd.service
 assert_eq "$(prop certd.service ActiveState)" "active" "certd.service on the shipped config"
-run 0 inside certctl status
-assert_eq "$(echo "$out" | awk -v d=$D '$1 == d { print $2, $3 }')" "3 ok" "status on the shipped config"
+run 0 inside certctl status --all
+assert_eq "$(echo "$out" | awk -v d=$D '$1 == d { print $2, $3 }')" "3 failed" "status on the shipped config"
 run 0 inside systemctl stop certd.service certd.socket
 assert_eq "$(prop certd.service Result)" "success" "Result of the last stop"
 echo ok

@@ -191,24 +191,54 @@ test_print_reload(void **state)
 }
 
 static void
+print_status_all(FILE *f, json_t *j)
+{
+	print_status(f, j, 1);
+}
+
+static void
+print_status_attention(FILE *f, json_t *j)
+{
+	print_status(f, j, 0);
+}
+
+static void
 test_print_status_columns(void **state)
 {
-	char	*s, *l1, *l2;
+	char	*s, *l1, *l2, *l3;
 
-	s = capture(print_status, "{\"version\":\"0.1.0\",\"uptime\":61,"
+	s = capture(print_status_all, "{\"version\":\"0.1.0\",\"uptime\":61,"
+	    "\"summary\":{\"domains\":2,\"states\":{\"ok\":1,"
+	    "\"expiring\":1},\"next_expiry\":{\"domain\":\"bb.example.org\","
+	    "\"not_after\":\"2026-12-01T00:00:00Z\",\"days_left\":8},"
+	    "\"unchecked\":0},"
 	    "\"domains\":[{\"domain\":\"a.example\",\"generation\":12,"
 	    "\"state\":\"ok\",\"server\":{\"subject\":\"CN=a.example\","
 	    "\"not_after\":\"2027-01-01T00:00:00Z\",\"days_left\":39}},"
 	    "{\"domain\":\"bb.example.org\",\"generation\":1,\"state\":"
 	    "\"expiring\",\"server\":{\"subject\":\"CN=bb\",\"not_after\":"
 	    "\"2026-12-01T00:00:00Z\",\"days_left\":8}}]}");
+	assert_non_null(strstr(s, "2 domains: 1 expiring, 1 ok; next expiry "
+	    "bb.example.org in 8 days (2026-12-01 00:00:00 UTC)\n"));
 	/* the STATE column starts at the same offset in every row */
 	assert_non_null(l1 = strstr(s, "DOMAIN"));
-	assert_non_null(l2 = strstr(s, "bb.example.org"));
+	assert_non_null(l2 = strstr(s, "bb.example.org  "));
+	assert_non_null(l3 = strstr(s, "a.example  "));
 	assert_int_equal(strstr(l1, "STATE") - l1,
 	    strstr(l2, "expiring") - l2);
+	/* the expiring domain is listed before the ok one */
+	assert_true(l2 < l3);
 	assert_non_null(strstr(s, "2026-12-01 00:00:00 UTC  8 "));
-	assert_non_null(strstr(s, "2 domains listed."));
+	assert_null(strstr(s, "--all"));
+	free(s);
+
+	s = capture(print_status_attention, "{\"version\":\"0.1.0\","
+	    "\"uptime\":61,\"summary\":{\"domains\":3,\"states\":{\"ok\":3}},"
+	    "\"domains\":[]}");
+	assert_non_null(strstr(s, "3 domains: 3 ok\n"));
+	assert_non_null(strstr(s, "Every domain is ok. (certctl status --all "
+	    "lists every domain.)\n"));
+	assert_null(strstr(s, "DOMAIN"));
 	free(s);
 }
 

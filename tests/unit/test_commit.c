@@ -257,6 +257,7 @@ teardown(void **state)
 {
 	char	 cmd[160];
 
+	commit_free();
 	keystore_close(ks);
 	conf_free(conf);
 	event_base_free(base);
