@@ -645,22 +645,31 @@ conf_check(struct certd_conf *c, char *err, size_t errlen)
 struct certd_conf *
 conf_load(const char *path, char *err, size_t errlen)
 {
-	struct parse_state	 ps;
+	struct certd_conf	*c;
 	FILE			*f;
+
+	if (path == NULL)
+		return conf_new();
+	if ((f = fopen(path, "r")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	c = conf_read(f, path, err, errlen);
+	fclose(f);
+	return c;
+}
+
+struct certd_conf *
+conf_read(FILE *f, const char *path, char *err, size_t errlen)
+{
+	struct parse_state	 ps;
 	int			 line;
 	char			 cerr[256];
 
 	memset(&ps, 0, sizeof(ps));
 	ps.conf = conf_new();
-	if (path == NULL)
-		return ps.conf;
-	if ((f = fopen(path, "r")) == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		goto fail;
-	}
 	ps.f = f;
 	line = ini_parse_stream(read_line, &ps, handler, &ps);
-	fclose(f);
 	if (line == 0 && ps.toolong != 0) {
 		snprintf(err, errlen, "%s:%d: line longer than %d bytes; for a "
 		    "long command, put it in a script and name the script",
