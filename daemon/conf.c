@@ -307,14 +307,18 @@ parse_hostport(const char *v, char **host, char **port)
 	long		 p;
 	char		*end;
 
+	/* A host with ':' must be bracketed, and a bracketed one is not
+	 * empty: each form then prints (conf_print) as it reads. */
 	if (v[0] == '[') {
 		const char	*rb = strchr(v, ']');
-		if (rb == NULL || rb[1] != ':')
+		if (rb == NULL || rb[1] != ':' || rb == v + 1 ||
+		    memchr(v + 1, '[', rb - v - 1) != NULL)
 			return -1;
 		colon = rb + 1;
 		h = xstrndup(v + 1, rb - v - 1);
 	} else {
-		if ((colon = strrchr(v, ':')) == NULL || colon == v)
+		if ((colon = strchr(v, ':')) == NULL || colon == v ||
+		    strpbrk(v, "[]") != NULL)
 			return -1;
 		h = xstrndup(v, colon - v);
 	}

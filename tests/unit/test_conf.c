@@ -177,6 +177,17 @@ test_errors_name_file_and_line(void **state)
 	assert_non_null(strstr(e, "unterminated ' quote"));
 	e = load_err("[dependent web]\nverify = localhost\n");
 	assert_non_null(strstr(e, ":2: verify"));
+	/* An IPv6 address must be bracketed, and brackets hold a host:
+	 * otherwise certd -t prints a verify = it cannot read back (found by
+	 * fuzz_conf; the inputs are in tests/fuzz/corpus/conf/). */
+	e = load_err("[dependent web]\nverify = ::1:443\n");
+	assert_non_null(strstr(e, ":2: verify"));
+	e = load_err("[dependent web]\nverify = x[::1]:443\n");
+	assert_non_null(strstr(e, ":2: verify"));
+	e = load_err("[dependent web]\nverify = []:443\n");
+	assert_non_null(strstr(e, ":2: verify"));
+	e = load_err("[dependent web]\nverify = [a[b]:443\n");
+	assert_non_null(strstr(e, ":2: verify"));
 	e = load_err("[dependent web]\naction = reload\n");
 	assert_non_null(strstr(e, "needs exactly one of unit = or exec ="));
 	e = load_err("[dependent web]\nunit = a.service\nexec = /bin/true\n");
