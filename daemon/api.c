@@ -349,20 +349,37 @@ api_upload_free(struct upload_fields *f)
 	json_free_secret(f->j);
 }
 
+/* A text field of a form; a NUL in it (%00) would make it pass for the
+ * shorter string before the NUL: count it in *nul. */
+static char *
+form_text(const char *b, size_t bl, const char *field, int *nul)
+{
+	char	*v;
+	size_t	 n;
+
+	if ((v = api_form_get(b, bl, field, &n)) != NULL && strlen(v) != n)
+		(*nul)++;
+	return v;
+}
+
 static int
 fields_read(const char *b, size_t bl, int form, struct upload_fields *f,
     struct cert_error *err)
 {
-	size_t		 n;
 	json_t		*v;
+	int		 nul = 0;
 
 	if (form) {
 		/* CloudStack's parameter names. */
-		f->domain = api_form_get(b, bl, "domainsuffix", &n);
-		f->name = api_form_get(b, bl, "name", &n);
-		f->id = api_form_get(b, bl, "id", &n);
+		f->domain = form_text(b, bl, "domainsuffix", &nul);
+		f->name = form_text(b, bl, "name", &nul);
+		f->id = form_text(b, bl, "id", &nul);
 		f->cert = api_form_get(b, bl, "certificate", &f->cert_len);
 		f->key = api_form_get(b, bl, "privatekey", &f->key_len);
+		if (nul > 0)
+			return cert_error_set(err, E_BAD_REQUEST, NULL, 0,
+			    "domainsuffix, name and id must not hold a NUL "
+			    "byte (%%00)");
 		return 0;
 	}
 	if ((f->j = json_body(b, bl, err)) == NULL)
