@@ -353,7 +353,7 @@ read_line(char *buf, int size, void *arg)
 {
 	struct parse_state	*ps = arg;
 	char			*line = NULL;
-	size_t			 cap = 0;
+	size_t			 cap = 0, len;
 	ssize_t			 n;
 
 	if ((n = getline(&line, &cap, ps->f)) == -1) {
@@ -361,7 +361,10 @@ read_line(char *buf, int size, void *arg)
 		return NULL;
 	}
 	ps->line++;
-	if (n >= size - 1) {
+	/* At most size - 3 bytes, the newline not counted: a last line
+	 * without one gets no byte more. */
+	len = (size_t)n - (line[n - 1] == '\n');
+	if (len > (size_t)size - 3) {
 		ps->toolong = ps->line;
 		free(line);
 		return NULL;

@@ -9,9 +9,27 @@
 
 #include <string.h>
 
+#include <ini.h>
+
 #include "conf.h"
 #include "fuzz.h"
 #include "names.h"
+
+/* The longest line of s, its newline counted. */
+static size_t
+longest_line(const char *s)
+{
+	size_t	 n, max = 0;
+
+	for (; *s != '\0'; s += n) {
+		n = strcspn(s, "\n");
+		if (s[n] == '\n')
+			n++;
+		if (n > max)
+			max = n;
+	}
+	return max;
+}
 
 static char *
 print(const struct certd_conf *c, size_t *len)
@@ -83,6 +101,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		abort();
 	c2 = conf_read(f, "fuzz.conf", err, sizeof(err));
 	fclose(f);
+	if (c2 == NULL && longest_line(p1) >= INI_MAX_LINE - 1 &&
+	    strstr(err, "line longer than") != NULL) {
+		/* Quoting and " = " can take a line near inih's limit over
+		 * it; certd then says so, which is all it can do. */
+		free(p1);
+		conf_free(c);
+		return 0;
+	}
 	if (c2 == NULL)
 		fprintf(stderr, "printed:\n%s\nreads as: %s\n", p1, err);
 	FUZZ_CHECK(c2 != NULL, "certd -t's output does not load");

@@ -219,6 +219,25 @@ test_errors_name_file_and_line(void **state)
 		e = load_err(big);
 		assert_non_null(strstr(e, ":2: line longer than 197 bytes"));
 	}
+	/* The limit is on a line's bytes, its newline not counted: 197
+	 * load and 198 do not, at the end of the file too (a last line
+	 * without a newline had one byte more, and certd -t then printed a
+	 * config that did not load; found by fuzz_conf). */
+	{
+		char	 line[256];
+		int	 nl;
+
+		for (nl = 0; nl < 2; nl++) {
+			snprintf(line, sizeof(line), "[dependent web]\nexec = "
+			    "/bin/echo %0180d%s", 0, nl ? "\n" : "");
+			conf_free(load_ok(line));
+			snprintf(line, sizeof(line), "[dependent web]\nexec = "
+			    "/bin/echo %0181d%s", 0, nl ? "\n" : "");
+			e = load_err(line);
+			assert_non_null(strstr(e, ":2: line longer than 197 "
+			    "bytes"));
+		}
+	}
 	e = load_err("x = 1\n");
 	assert_non_null(strstr(e, ":1: \"x\" outside a section"));
 	e = load_err("[certd\n");
