@@ -21,31 +21,38 @@ b64char(int c)
 	    (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '=';
 }
 
-/* Is offset k of the input on an armour line (one with "-----", as
- * "-----BEGIN LABEL-----")?  Messages quote labels; they are not keys. */
+/* Is run (n bytes) part of the label of a BEGIN or END line of the
+ * input, the text between "-----BEGIN " or "-----END " and the next
+ * "-----"?  Messages quote labels; they are not key material. */
 static int
-on_armour_line(const uint8_t *data, size_t len, size_t k)
+in_label(const uint8_t *data, size_t len, const char *run, size_t n)
 {
-	size_t	 a = k, b = k;
+	const uint8_t	*p, *end = data + len, *l, *le;
 
-	while (a > 0 && data[a - 1] != '\n' && data[a - 1] != '\r')
-		a--;
-	while (b < len && data[b] != '\n' && data[b] != '\r')
-		b++;
-	for (; a + 5 <= b; a++)
-		if (memcmp(data + a, "-----", 5) == 0)
+	for (p = data; (p = memmem(p, end - p, "-----", 5)) != NULL; p++) {
+		l = p + 5;
+		if (end - l >= 6 && memcmp(l, "BEGIN ", 6) == 0)
+			l += 6;
+		else if (end - l >= 4 && memcmp(l, "END ", 4) == 0)
+			l += 4;
+		else
+			continue;
+		if ((le = memmem(l, end - l, "-----", 5)) == NULL)
+			le = end;
+		if (memmem(l, le - l, run, n) != NULL)
 			return 1;
+	}
 	return 0;
 }
 
 /*
  * No key byte in an error message: no run of 16 or more base64 characters
- * of the message is found in the input outside its armour lines.
+ * of the message is found in the input, unless it is a label's.
  */
 static int
 leaks_input(const char *msg, const uint8_t *data, size_t len)
 {
-	size_t	 i = 0, j, k;
+	size_t	 i = 0, j;
 
 	while (msg[i] != '\0') {
 		if (!b64char((unsigned char)msg[i])) {
@@ -54,11 +61,9 @@ leaks_input(const char *msg, const uint8_t *data, size_t len)
 		}
 		for (j = i; b64char((unsigned char)msg[j]); j++)
 			;
-		if (j - i >= 16)
-			for (k = 0; k + (j - i) <= len; k++)
-				if (memcmp(data + k, msg + i, j - i) == 0 &&
-				    !on_armour_line(data, len, k))
-					return 1;
+		if (j - i >= 16 && memmem(data, len, msg + i, j - i) != NULL &&
+		    !in_label(data, len, msg + i, j - i))
+			return 1;
 		i = j;
 	}
 	return 0;
