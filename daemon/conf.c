@@ -288,9 +288,13 @@ parse_duration(const char *v, int *ms)
 	n = strtoll(v, &end, 10);
 	if (errno != 0 || end == v || n <= 0)
 		return -1;
-	if (*end == '\0' || strcmp(end, "s") == 0)
+	/* Bound seconds before they become ms: the product could overflow
+	 * (and wrap to a small, accepted value). */
+	if (*end == '\0' || strcmp(end, "s") == 0) {
+		if (n > 3600)
+			return -1;
 		n *= 1000;
-	else if (strcmp(end, "ms") != 0)
+	} else if (strcmp(end, "ms") != 0)
 		return -1;
 	if (n > 3600 * 1000)
 		return -1;

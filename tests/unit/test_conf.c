@@ -177,6 +177,18 @@ test_errors_name_file_and_line(void **state)
 	assert_non_null(strstr(e, "unterminated ' quote"));
 	e = load_err("[dependent web]\nverify = localhost\n");
 	assert_non_null(strstr(e, ":2: verify"));
+	/* Seconds are bounded before they become milliseconds: 2^61 + 5 s
+	 * times 1000 wrapped to 5000 ms, and a nonsense value was taken as
+	 * 5 s (signed overflow; found by fuzz_conf under UBSan). */
+	e = load_err("[dependent web]\nexec = /bin/true\n"
+	    "timeout = 2305843009213693957\n");
+	assert_non_null(strstr(e, ":3: timeout"));
+	e = load_err("[dependent web]\nexec = /bin/true\n"
+	    "verify_timeout = 9223372036854775s\n");
+	assert_non_null(strstr(e, ":3: verify_timeout"));
+	e = load_err("[certd]\nstop_timeout = 3601\n");
+	assert_non_null(strstr(e, ":2: stop_timeout"));
+	conf_free(load_ok("[certd]\nstop_timeout = 3600\n"));
 	/* An IPv6 address must be bracketed, and brackets hold a host:
 	 * otherwise certd -t prints a verify = it cannot read back (found by
 	 * fuzz_conf; the inputs are in tests/fuzz/corpus/conf/). */
