@@ -245,7 +245,9 @@ conf_join_argv(char **argv)
 		len += 2 * strlen(argv[i]) + 3;
 	s = p = xmalloc(len);
 	for (i = 0; argv[i] != NULL; i++) {
-		int	 q = argv[i][0] == '\0' || strpbrk(argv[i], " \t'\"\\") != NULL;
+		/* Quote what conf_split_argv would split at: every isspace. */
+		int	 q = argv[i][0] == '\0' ||
+			    strpbrk(argv[i], " \t\n\v\f\r'\"\\") != NULL;
 
 		if (i > 0)
 			*p++ = ' ';

@@ -318,6 +318,21 @@ test_print_round_trips(void **state)
 	assert_string_equal(strchr(out1, '\n'), strchr(out2, '\n'));
 	assert_string_equal(TAILQ_FIRST(&c2->dependents)->exec[1], "two words");
 	assert_string_equal(TAILQ_FIRST(&c2->dependents)->verify_host, "::1");
+	/* A word with any space conf_split_argv splits at (a vertical tab,
+	 * a form feed) is printed quoted too (found by fuzz_conf). */
+	conf_free(c);
+	conf_free(c2);
+	free(out1);
+	free(out2);
+	out1 = out2 = NULL;
+	c = load_ok("[dependent x]\nexec = /bin/echo \"a\vb\" 'c\fd'\n");
+	assert_non_null(f = open_memstream(&out1, &n1));
+	conf_print(c, f);
+	fclose(f);
+	c2 = load_ok(strchr(out1, '\n') + 1);
+	assert_null(TAILQ_FIRST(&c2->dependents)->exec[3]);
+	assert_string_equal(TAILQ_FIRST(&c2->dependents)->exec[1], "a\vb");
+	assert_string_equal(TAILQ_FIRST(&c2->dependents)->exec[2], "c\fd");
 	free(out1);
 	free(out2);
 	conf_free(c);
