@@ -245,8 +245,10 @@ conf_join_argv(char **argv)
 		len += 2 * strlen(argv[i]) + 3;
 	s = p = xmalloc(len);
 	for (i = 0; argv[i] != NULL; i++) {
-		/* Quote what conf_split_argv would split at: every isspace. */
-		int	 q = argv[i][0] == '\0' ||
+		/* Quote what conf_split_argv would split at (every isspace),
+		 * and a word starting with ';': after a space inih takes it
+		 * for a comment. */
+		int	 q = argv[i][0] == '\0' || argv[i][0] == ';' ||
 			    strpbrk(argv[i], " \t\n\v\f\r'\"\\") != NULL;
 
 		if (i > 0)
