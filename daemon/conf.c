@@ -245,18 +245,19 @@ conf_join_argv(char **argv)
 		len += 2 * strlen(argv[i]) + 3;
 	s = p = xmalloc(len);
 	for (i = 0; argv[i] != NULL; i++) {
-		/* Quote what conf_split_argv would split at (every isspace),
-		 * and a word starting with ';': after a space inih takes it
-		 * for a comment. */
-		int	 q = argv[i][0] == '\0' || argv[i][0] == ';' ||
-			    strpbrk(argv[i], " \t\n\v\f\r'\"\\") != NULL;
+		/* Quote what conf_split_argv would split at (every isspace);
+		 * escape ';' too, which inih takes for a comment after any
+		 * space, quoted or not. */
+		int	 q = argv[i][0] == '\0' ||
+			    strpbrk(argv[i], " \t\n\v\f\r'\"\\;") != NULL;
 
 		if (i > 0)
 			*p++ = ' ';
 		if (q)
 			*p++ = '"';
 		for (j = 0; argv[i][j] != '\0'; j++) {
-			if (q && (argv[i][j] == '"' || argv[i][j] == '\\'))
+			if (q && (argv[i][j] == '"' || argv[i][j] == '\\' ||
+			    argv[i][j] == ';'))
 				*p++ = '\\';
 			*p++ = argv[i][j];
 		}

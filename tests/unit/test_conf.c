@@ -373,9 +373,10 @@ test_domain_names_fold(void **state)
 /* The shipped example parses and means the built-in defaults. */
 /*
  * A word with any space conf_split_argv splits at (a vertical tab, a form
- * feed), or starting with ';' (inih's comment after a space), is printed
- * quoted, so certd -t's command is the one certd runs (found by
- * fuzz_conf; the inputs are in tests/fuzz/corpus/conf/).
+ * feed) is printed quoted, and a ';' escaped (after any space inih takes
+ * it for a comment, in quotes too), so certd -t's command is the one
+ * certd runs (found by fuzz_conf; the inputs are in
+ * tests/fuzz/corpus/conf/).
  */
 static void
 test_print_quotes_every_space(void **state)
@@ -386,7 +387,8 @@ test_print_quotes_every_space(void **state)
 	FILE			*f;
 
 	(void)state;
-	c = load_ok("[dependent x]\nexec = /bin/echo \"a\vb\" 'c\fd' '';e\n");
+	c = load_ok("[dependent x]\nexec = /bin/echo \"a\vb\" 'c\fd' '';e "
+	    "\"f\v\\;g\"\n");
 	assert_non_null(f = open_memstream(&out, &n));
 	conf_print(c, f);
 	fclose(f);
@@ -394,7 +396,8 @@ test_print_quotes_every_space(void **state)
 	assert_string_equal(TAILQ_FIRST(&c2->dependents)->exec[1], "a\vb");
 	assert_string_equal(TAILQ_FIRST(&c2->dependents)->exec[2], "c\fd");
 	assert_string_equal(TAILQ_FIRST(&c2->dependents)->exec[3], ";e");
-	assert_null(TAILQ_FIRST(&c2->dependents)->exec[4]);
+	assert_string_equal(TAILQ_FIRST(&c2->dependents)->exec[4], "f\v;g");
+	assert_null(TAILQ_FIRST(&c2->dependents)->exec[5]);
 	free(out);
 	conf_free(c);
 	conf_free(c2);
