@@ -607,6 +607,11 @@ handler(void *user, const char *section, const char *key, const char *v)
 	char			 err[256], name[DOMAIN_MAX + 1];
 	const char		*arg;
 
+	/* inih reads "k =;v" as ";v" but "k = ;v" as a comment: such a
+	 * value means two things, and certd -t could not print it. */
+	if (*v == ';')
+		return fail(ps, "%s: a value may not start with ';' (after a "
+		    "space it starts a comment)", key);
 	if (!strcmp(section, "certd")) {
 		if (conf_set(ps->conf, key, v, err, sizeof(err)) == -1)
 			return fail(ps, "%s", err);

@@ -177,6 +177,12 @@ test_errors_name_file_and_line(void **state)
 	assert_non_null(strstr(e, "unterminated ' quote"));
 	e = load_err("[dependent web]\nverify = localhost\n");
 	assert_non_null(strstr(e, ":2: verify"));
+	/* "k =;v" is ";v" to inih, "k = ;v" a comment: refused (found by
+	 * fuzz_conf: certd -t printed such a value as a comment). */
+	e = load_err("[dependent web]\nunit =;x.service\n");
+	assert_non_null(strstr(e, ":2: unit: a value may not start with ';'"));
+	e = load_err("[certd]\ntruststore_password =;pw\n");
+	assert_non_null(strstr(e, ":2: truststore_password: a value"));
 	/* Seconds are bounded before they become milliseconds: 2^61 + 5 s
 	 * times 1000 wrapped to 5000 ms, and a nonsense value was taken as
 	 * 5 s (signed overflow; found by fuzz_conf under UBSan). */
