@@ -362,7 +362,7 @@ read_line(char *buf, int size, void *arg)
 {
 	struct parse_state	*ps = arg;
 	char			*line = NULL;
-	size_t			 cap = 0, len;
+	size_t			 cap = 0, len, indent;
 	ssize_t			 n;
 
 	if ((n = getline(&line, &cap, ps->f)) == -1) {
@@ -378,7 +378,11 @@ read_line(char *buf, int size, void *arg)
 		free(line);
 		return NULL;
 	}
-	memcpy(buf, line, (size_t)n + 1);
+	/* inih takes an indented line for the continuation of the value
+	 * before it: "  key_group = x" under "admin_group = y" made
+	 * admin_group "key_group = x".  Indentation means nothing here. */
+	indent = strspn(line, " \t");
+	memcpy(buf, line + indent, (size_t)n - indent + 1);
 	free(line);
 	return buf;
 }

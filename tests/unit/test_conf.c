@@ -409,6 +409,29 @@ test_print_quotes_every_space(void **state)
 	conf_free(c2);
 }
 
+/*
+ * An indented line is a line of its own, not the continuation inih makes
+ * of it: "  key_group = x" under "admin_group = y" set admin_group to
+ * "key_group = x" (found by fuzz_conf).
+ */
+static void
+test_indented_lines_are_keys(void **state)
+{
+	struct certd_conf	*c;
+	const char		*e;
+
+	(void)state;
+	c = load_ok("[certd]\n  admin_group = wheel\n\tkey_group = ssl-cert\n"
+	    "[dependent web]\n    unit = a.service\n    action = restart\n");
+	assert_string_equal(c->admin_group, "wheel");
+	assert_string_equal(c->key_group, "ssl-cert");
+	assert_string_equal(TAILQ_FIRST(&c->dependents)->unit, "a.service");
+	assert_int_equal(TAILQ_FIRST(&c->dependents)->action, DEP_RESTART);
+	conf_free(c);
+	e = load_err("[dependent web]\nexec = /bin/echo a\n  b\n");
+	assert_non_null(strstr(e, ":3:"));
+}
+
 static void
 test_example_config_parses(void **state)
 {
@@ -440,6 +463,7 @@ main(void)
 		cmocka_unit_test(test_valid_names),
 		cmocka_unit_test(test_domain_names_fold),
 		cmocka_unit_test(test_print_quotes_every_space),
+		cmocka_unit_test(test_indented_lines_are_keys),
 		cmocka_unit_test(test_example_config_parses),
 	};
 
