@@ -47,12 +47,18 @@ in_label(const uint8_t *data, size_t len, const char *run, size_t n)
 
 /*
  * No key byte in an error message: no run of 16 or more base64 characters
- * of the message is found in the input, unless it is a label's.
+ * of the message is found in the input, unless it is a label's (in the
+ * input as sent or percent-decoded).
  */
 static int
 leaks_input(const char *msg, const uint8_t *data, size_t len)
 {
-	size_t	 i = 0, j;
+	const uint8_t	*dec;
+	size_t		 i = 0, j, dlen;
+	int		 leak = 0;
+
+	/* pem.c reads percent-encoded uploads decoded: so are labels. */
+	dec = (const uint8_t *)url_decode((const char *)data, len, &dlen, 0);
 
 	while (msg[i] != '\0') {
 		if (!b64char((unsigned char)msg[i])) {
@@ -62,11 +68,15 @@ leaks_input(const char *msg, const uint8_t *data, size_t len)
 		for (j = i; b64char((unsigned char)msg[j]); j++)
 			;
 		if (j - i >= 16 && memmem(data, len, msg + i, j - i) != NULL &&
-		    !in_label(data, len, msg + i, j - i))
-			return 1;
+		    !in_label(data, len, msg + i, j - i) &&
+		    !in_label(dec, dlen, msg + i, j - i)) {
+			leak = 1;
+			break;
+		}
 		i = j;
 	}
-	return 0;
+	free((void *)dec);
+	return leak;
 }
 
 int
