@@ -158,43 +158,56 @@ api_split_domain_path(const char *path, char domain[DOMAIN_MAX + 1],
 
 /* --- request bodies ------------------------------------------------------ */
 
-static int
-is_form(const struct control_call *call)
+int
+api_body_is_form(const char *content_type, const char *body)
 {
 	const char	*p;
 
-	if (call->content_type != NULL) {
-		if (strncasecmp(call->content_type,
+	if (content_type != NULL) {
+		if (strncasecmp(content_type,
 		    "application/x-www-form-urlencoded", 33) == 0)
 			return 1;
-		if (strncasecmp(call->content_type, "application/json", 16) == 0)
+		if (strncasecmp(content_type, "application/json", 16) == 0)
 			return 0;
 	}
-	for (p = call->body; *p != '\0' && isspace((unsigned char)*p); p++)
+	for (p = body; *p != '\0' && isspace((unsigned char)*p); p++)
 		;
 	return *p != '{';
 }
 
-/* The body as a JSON object ({} when empty); replies 400 on failure. */
+/* The body as a JSON object ({} when empty), or NULL with err. */
 static json_t *
-body_json(struct control_req *creq, const struct control_call *call)
+json_body(const char *body, size_t len, struct cert_error *err)
 {
 	json_error_t	 je;
 	json_t		*j;
 
-	if (call->body_len == 0)
+	if (len == 0)
 		return json_object();
-	if ((j = json_loadb(call->body, call->body_len, 0, &je)) == NULL) {
-		reply_err(creq, E_BAD_REQUEST, "request body is not valid JSON:"
-		    " %s (line %d, column %d)", je.text, je.line, je.column);
+	if ((j = json_loadb(body, len, 0, &je)) == NULL) {
+		cert_error_set(err, E_BAD_REQUEST, NULL, 0, "request body is "
+		    "not valid JSON: %s (line %d, column %d)", je.text, je.line,
+		    je.column);
 		return NULL;
 	}
 	if (!json_is_object(j)) {
 		json_decref(j);
-		reply_err(creq, E_BAD_REQUEST, "request body must be a JSON "
-		    "object");
+		cert_error_set(err, E_BAD_REQUEST, NULL, 0, "request body must "
+		    "be a JSON object");
 		return NULL;
 	}
+	return j;
+}
+
+/* The body as a JSON object; replies 400 on failure. */
+static json_t *
+body_json(struct control_req *creq, const struct control_call *call)
+{
+	struct cert_error	 err;
+	json_t			*j;
+
+	if ((j = json_body(call->body, call->body_len, &err)) == NULL)
+		control_reply_error(creq, &err);
 	return j;
 }
 
@@ -323,17 +336,8 @@ api_commit_reply(int rv, struct api_pending *p,
 
 /* --- handlers ------------------------------------------------------------ */
 
-/* The fields of an upload, from a form or a JSON body. */
-struct upload_fields {
-	char	*domain, *name, *id, *cert, *key;	/* form: malloc'd */
-	size_t	 cert_len, key_len;
-	json_t	*j;					/* JSON: owns them */
-	long	 seq;
-	int	 seq_set;
-};
-
-static void
-fields_free(struct upload_fields *f)
+void
+api_upload_free(struct upload_fields *f)
 {
 	if (f->j == NULL) {
 		free(f->domain);
@@ -345,25 +349,40 @@ fields_free(struct upload_fields *f)
 	json_free_secret(f->j);
 }
 
-static int
-fields_read(struct control_req *creq, const struct control_call *call,
-    struct upload_fields *f)
+/* A text field of a form; a NUL in it (%00) would make it pass for the
+ * shorter string before the NUL: count it in *nul. */
+static char *
+form_text(const char *b, size_t bl, const char *field, int *nul)
 {
-	const char	*b = call->body;
-	size_t		 n, bl = call->body_len;
-	json_t		*v;
+	char	*v;
+	size_t	 n;
 
-	memset(f, 0, sizeof(*f));
-	if (is_form(call)) {
+	if ((v = api_form_get(b, bl, field, &n)) != NULL && strlen(v) != n)
+		(*nul)++;
+	return v;
+}
+
+static int
+fields_read(const char *b, size_t bl, int form, struct upload_fields *f,
+    struct cert_error *err)
+{
+	json_t		*v;
+	int		 nul = 0;
+
+	if (form) {
 		/* CloudStack's parameter names. */
-		f->domain = api_form_get(b, bl, "domainsuffix", &n);
-		f->name = api_form_get(b, bl, "name", &n);
-		f->id = api_form_get(b, bl, "id", &n);
+		f->domain = form_text(b, bl, "domainsuffix", &nul);
+		f->name = form_text(b, bl, "name", &nul);
+		f->id = form_text(b, bl, "id", &nul);
 		f->cert = api_form_get(b, bl, "certificate", &f->cert_len);
 		f->key = api_form_get(b, bl, "privatekey", &f->key_len);
+		if (nul > 0)
+			return cert_error_set(err, E_BAD_REQUEST, NULL, 0,
+			    "domainsuffix, name and id must not hold a NUL "
+			    "byte (%%00)");
 		return 0;
 	}
-	if ((f->j = body_json(creq, call)) == NULL)
+	if ((f->j = json_body(b, bl, err)) == NULL)
 		return -1;
 	f->domain = (char *)json_string_value(json_object_get(f->j,
 	    "domainsuffix"));
@@ -385,6 +404,56 @@ fields_read(struct control_req *creq, const struct control_call *call,
 	return 0;
 }
 
+int
+api_upload_parse(const char *body, size_t len, int form,
+    struct upload_fields *f, struct upload *u, char domain[DOMAIN_MAX + 1],
+    struct cert_error *err)
+{
+	char	*end;
+
+	memset(f, 0, sizeof(*f));
+	memset(u, 0, sizeof(*u));
+	if (fields_read(body, len, form, f, err) == -1)
+		return -1;
+	if (f->domain == NULL || *f->domain == '\0')
+		return cert_error_set(err, E_BAD_REQUEST, NULL, 0,
+		    "missing domainsuffix");
+	if (domain_fold(f->domain, domain) == -1)
+		return cert_error_set(err, E_BAD_REQUEST, NULL, 0,
+		    "domainsuffix \"%.*s\" is not a valid domain name",
+		    DOMAIN_MAX, f->domain);
+	if (f->name == NULL || *f->name == '\0')
+		return cert_error_set(err, E_BAD_REQUEST, NULL, 0,
+		    "missing name");
+	if (!item_name_valid(f->name))
+		return cert_error_set(err, E_BAD_REQUEST, NULL, 0, "name "
+		    "\"%.*s\" is not valid (1 to %d printable characters, no "
+		    "'/')", ITEM_NAME_MAX, f->name, ITEM_NAME_MAX);
+	if (f->id != NULL && *f->id != '\0') {
+		f->seq = strtol(f->id, &end, 10);
+		f->seq_set = *end == '\0';
+	}
+	if ((f->id != NULL && *f->id != '\0' && !f->seq_set) ||
+	    (f->seq_set && (f->seq < 0 || f->seq > ITEM_SEQ_MAX)))
+		return cert_error_set(err, E_BAD_REQUEST, NULL, 0, "id must be "
+		    "a sequence number from 0 to %d", ITEM_SEQ_MAX);
+	/* An empty certificate is the keystore's E_ENCODING, as certctl
+	 * says for an empty file. */
+	if (f->cert == NULL)
+		return cert_error_set(err, E_BAD_REQUEST, NULL, 0,
+		    "missing certificate");
+	u->domain = domain;
+	u->name = f->name;
+	u->seq = (int)f->seq;
+	u->cert = f->cert;
+	u->cert_len = f->cert_len;
+	if (f->key != NULL && f->key_len > 0) {
+		u->key = f->key;
+		u->key_len = f->key_len;
+	}
+	return 0;
+}
+
 static void
 h_upload(struct control_req *creq, const struct control_call *call,
     const char *unused)
@@ -394,61 +463,20 @@ h_upload(struct control_req *creq, const struct control_call *call,
 	struct commit_result	 res;
 	struct cert_error	 err;
 	struct api_pending	*p;
-	char			 domain[DOMAIN_MAX + 1], *end;
+	char			 domain[DOMAIN_MAX + 1];
 	int			 rv;
 
-	if (fields_read(creq, call, &f) == -1)
-		return;
-	if (f.domain == NULL || *f.domain == '\0') {
-		reply_err(creq, E_BAD_REQUEST, "missing domainsuffix");
+	if (api_upload_parse(call->body, call->body_len,
+	    api_body_is_form(call->content_type, call->body), &f, &u, domain,
+	    &err) == -1) {
+		control_reply_error(creq, &err);
 		goto out;
-	}
-	if (domain_fold(f.domain, domain) == -1) {
-		reply_err(creq, E_BAD_REQUEST, "domainsuffix \"%.*s\" is not a "
-		    "valid domain name", DOMAIN_MAX, f.domain);
-		goto out;
-	}
-	if (f.name == NULL || *f.name == '\0') {
-		reply_err(creq, E_BAD_REQUEST, "missing name");
-		goto out;
-	}
-	if (!item_name_valid(f.name)) {
-		reply_err(creq, E_BAD_REQUEST, "name \"%.*s\" is not valid "
-		    "(1 to %d printable characters, no '/')", ITEM_NAME_MAX,
-		    f.name, ITEM_NAME_MAX);
-		goto out;
-	}
-	if (f.id != NULL && *f.id != '\0') {
-		f.seq = strtol(f.id, &end, 10);
-		f.seq_set = *end == '\0';
-	}
-	if ((f.id != NULL && *f.id != '\0' && !f.seq_set) ||
-	    (f.seq_set && (f.seq < 0 || f.seq > ITEM_SEQ_MAX))) {
-		reply_err(creq, E_BAD_REQUEST, "id must be a sequence number "
-		    "from 0 to %d", ITEM_SEQ_MAX);
-		goto out;
-	}
-	/* An empty certificate is the keystore's E_ENCODING, as certctl
-	 * says for an empty file. */
-	if (f.cert == NULL) {
-		reply_err(creq, E_BAD_REQUEST, "missing certificate");
-		goto out;
-	}
-	memset(&u, 0, sizeof(u));
-	u.domain = domain;
-	u.name = f.name;
-	u.seq = (int)f.seq;
-	u.cert = f.cert;
-	u.cert_len = f.cert_len;
-	if (f.key != NULL && f.key_len > 0) {
-		u.key = f.key;
-		u.key_len = f.key_len;
 	}
 	p = pending_new(creq, ANSWER_UPLOAD, f.name);
 	rv = commit_upload(&u, &res, api_commit_done, p, &err);
 	api_commit_reply(rv, p, &res, &err);
 out:
-	fields_free(&f);
+	api_upload_free(&f);
 }
 
 static void
@@ -625,48 +653,66 @@ route_match(const struct route *r, const char *path, char *domain)
 	return strcmp(r->suffix, rest) == 0;
 }
 
+int
+api_route(enum control_method method, const char *path,
+    char domain[DOMAIN_MAX + 1], const char **suffix)
+{
+	size_t	 i;
+	int	 m, path_known = 0;
+
+	for (i = 0; i < nitems(routes); i++) {
+		domain[0] = '\0';
+		if ((m = route_match(&routes[i], path, domain)) == -1) {
+			domain[0] = '\0';
+			return API_BAD_DOMAIN;
+		}
+		if (m == 0)
+			continue;
+		path_known = 1;
+		if (routes[i].method != method)
+			continue;
+		*suffix = routes[i].suffix;
+		return (int)i;
+	}
+	domain[0] = '\0';
+	return path_known ? API_BAD_METHOD : API_NOT_FOUND;
+}
+
 void
 api_handle(struct control_req *creq, const struct control_call *call,
     void *arg)
 {
 	const struct route	*r;
+	const char		*suffix;
 	char			 domain[DOMAIN_MAX + 1];
-	size_t			 i;
-	int			 m, path_known = 0;
+	int			 i;
 
-	for (i = 0; i < nitems(routes); i++) {
-		r = &routes[i];
-		domain[0] = '\0';
-		if ((m = route_match(r, call->path, domain)) == -1) {
-			reply_err(creq, E_BAD_REQUEST, "\"%s\" does not name a "
-			    "valid domain", call->path);
-			return;
-		}
-		if (m == 0)
-			continue;
-		path_known = 1;
-		if (r->method != call->method)
-			continue;
-		if (r->who != ANYONE && !call->admin) {
-			reply_err(creq, E_FORBIDDEN, "uid %d may only read "
-			    "status (needs uid 0 or group %s)", (int)call->uid,
-			    conf->admin_group);
-			return;
-		}
-		if (r->who == CHANGE && commit_stopping()) {
-			reply_err(creq, E_STOPPING, "certd is stopping; nothing "
-			    "was changed: try again when it is back");
-			return;
-		}
-		r->fn(creq, call, domain);
+	switch ((i = api_route(call->method, call->path, domain, &suffix))) {
+	case API_BAD_DOMAIN:
+		reply_err(creq, E_BAD_REQUEST, "\"%s\" does not name a "
+		    "valid domain", call->path);
 		return;
-	}
-	if (path_known) {
+	case API_BAD_METHOD:
 		/* 405 is not one of our codes' statuses: answer it by hand. */
 		control_reply_json(creq, 405, json_pack("{s:{s:s, s:s+}}",
 		    "error", "code", "E_BAD_REQUEST", "message",
 		    "method not allowed on ", call->path));
 		return;
+	case API_NOT_FOUND:
+		reply_err(creq, E_NOT_FOUND, "no such endpoint: %s", call->path);
+		return;
 	}
-	reply_err(creq, E_NOT_FOUND, "no such endpoint: %s", call->path);
+	r = &routes[i];
+	if (r->who != ANYONE && !call->admin) {
+		reply_err(creq, E_FORBIDDEN, "uid %d may only read status "
+		    "(needs uid 0 or group %s)", (int)call->uid,
+		    conf->admin_group);
+		return;
+	}
+	if (r->who == CHANGE && commit_stopping()) {
+		reply_err(creq, E_STOPPING, "certd is stopping; nothing was "
+		    "changed: try again when it is back");
+		return;
+	}
+	r->fn(creq, call, domain);
 }

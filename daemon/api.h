@@ -31,4 +31,38 @@ char	*api_form_get(const char *body, size_t len, const char *field,
 int	 api_split_domain_path(const char *path, char domain[DOMAIN_MAX + 1],
 	    const char **rest);
 
+/* Is a request body a form (1) or JSON (0)?  The Content-Type decides,
+ * else the first byte that is not a space ('{': JSON).  body ends in NUL. */
+int	 api_body_is_form(const char *content_type, const char *body);
+
+/* The fields of an upload (POST /v1/certificates). */
+struct upload_fields {
+	char	*domain, *name, *id, *cert, *key;	/* form: malloc'd */
+	size_t	 cert_len, key_len;
+	json_t	*j;					/* JSON: owns them */
+	long	 seq;
+	int	 seq_set;
+};
+
+/*
+ * Read and check an upload from a form or JSON body: 0 with u filled
+ * (pointing into f and domain), or -1 with err (E_BAD_REQUEST).  Free f
+ * with api_upload_free either way.
+ */
+int	 api_upload_parse(const char *body, size_t len, int form,
+	    struct upload_fields *f, struct upload *u,
+	    char domain[DOMAIN_MAX + 1], struct cert_error *err);
+void	 api_upload_free(struct upload_fields *);
+
+/*
+ * The route of method and path: its index in the route table, with the
+ * route's suffix (NULL: it is a whole path) and domain (a domain's
+ * resource: folded, else ""); or one of these.
+ */
+#define API_NOT_FOUND	(-1)	/* 404 */
+#define API_BAD_METHOD	(-2)	/* 405: the path is known */
+#define API_BAD_DOMAIN	(-3)	/* 400: a domain's path, not a domain name */
+int	 api_route(enum control_method, const char *path,
+	    char domain[DOMAIN_MAX + 1], const char **suffix);
+
 #endif

@@ -252,14 +252,19 @@ conf_join_argv(char **argv)
 		len += 2 * strlen(argv[i]) + 3;
 	s = p = xmalloc(len);
 	for (i = 0; argv[i] != NULL; i++) {
-		int	 q = argv[i][0] == '\0' || strpbrk(argv[i], " \t'\"\\") != NULL;
+		/* Quote what conf_split_argv would split at (every isspace);
+		 * escape ';' too, which inih takes for a comment after any
+		 * space, quoted or not. */
+		int	 q = argv[i][0] == '\0' ||
+			    strpbrk(argv[i], " \t\n\v\f\r'\"\\;") != NULL;
 
 		if (i > 0)
 			*p++ = ' ';
 		if (q)
 			*p++ = '"';
 		for (j = 0; argv[i][j] != '\0'; j++) {
-			if (q && (argv[i][j] == '"' || argv[i][j] == '\\'))
+			if (q && (argv[i][j] == '"' || argv[i][j] == '\\' ||
+			    argv[i][j] == ';'))
 				*p++ = '\\';
 			*p++ = argv[i][j];
 		}
@@ -295,9 +300,13 @@ parse_duration(const char *v, int *ms)
 	n = strtoll(v, &end, 10);
 	if (errno != 0 || end == v || n <= 0)
 		return -1;
-	if (*end == '\0' || strcmp(end, "s") == 0)
+	/* Bound seconds before they become ms: the product could overflow
+	 * (and wrap to a small, accepted value). */
+	if (*end == '\0' || strcmp(end, "s") == 0) {
+		if (n > 3600)
+			return -1;
 		n *= 1000;
-	else if (strcmp(end, "ms") != 0)
+	} else if (strcmp(end, "ms") != 0)
 		return -1;
 	if (n > 3600 * 1000)
 		return -1;
@@ -314,14 +323,18 @@ parse_hostport(const char *v, char **host, char **port)
 	long		 p;
 	char		*end;
 
+	/* A host with ':' must be bracketed, and a bracketed one is not
+	 * empty: each form then prints (conf_print) as it reads. */
 	if (v[0] == '[') {
 		const char	*rb = strchr(v, ']');
-		if (rb == NULL || rb[1] != ':')
+		if (rb == NULL || rb[1] != ':' || rb == v + 1 ||
+		    memchr(v + 1, '[', rb - v - 1) != NULL)
 			return -1;
 		colon = rb + 1;
 		h = xstrndup(v + 1, rb - v - 1);
 	} else {
-		if ((colon = strrchr(v, ':')) == NULL || colon == v)
+		if ((colon = strchr(v, ':')) == NULL || colon == v ||
+		    strpbrk(v, "[]") != NULL)
 			return -1;
 		h = xstrndup(v, colon - v);
 	}
@@ -356,7 +369,7 @@ read_line(char *buf, int size, void *arg)
 {
 	struct parse_state	*ps = arg;
 	char			*line = NULL;
-	size_t			 cap = 0;
+	size_t			 cap = 0, len, indent;
 	ssize_t			 n;
 
 	if ((n = getline(&line, &cap, ps->f)) == -1) {
@@ -364,12 +377,19 @@ read_line(char *buf, int size, void *arg)
 		return NULL;
 	}
 	ps->line++;
-	if (n >= size - 1) {
+	/* At most size - 3 bytes, the newline not counted: a last line
+	 * without one gets no byte more. */
+	len = (size_t)n - (line[n - 1] == '\n');
+	if (len > (size_t)size - 3) {
 		ps->toolong = ps->line;
 		free(line);
 		return NULL;
 	}
-	memcpy(buf, line, (size_t)n + 1);
+	/* inih takes an indented line for the continuation of the value
+	 * before it: "  key_group = x" under "admin_group = y" made
+	 * admin_group "key_group = x".  Indentation means nothing here. */
+	indent = strspn(line, " \t");
+	memcpy(buf, line + indent, (size_t)n - indent + 1);
 	free(line);
 	return buf;
 }
@@ -617,6 +637,11 @@ handler(void *user, const char *section, const char *key, const char *v)
 	char			 err[256], name[DOMAIN_MAX + 1];
 	const char		*arg;
 
+	/* inih reads "k =;v" as ";v" but "k = ;v" as a comment: such a
+	 * value means two things, and certd -t could not print it. */
+	if (*v == ';')
+		return fail(ps, "%s: a value may not start with ';' (after a "
+		    "space it starts a comment)", key);
 	if (!strcmp(section, "certd")) {
 		if (conf_set(ps->conf, key, v, err, sizeof(err)) == -1)
 			return fail(ps, "%s", err);
@@ -683,22 +708,31 @@ conf_check(struct certd_conf *c, char *err, size_t errlen)
 struct certd_conf *
 conf_load(const char *path, char *err, size_t errlen)
 {
-	struct parse_state	 ps;
+	struct certd_conf	*c;
 	FILE			*f;
+
+	if (path == NULL)
+		return conf_new();
+	if ((f = fopen(path, "r")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	c = conf_read(f, path, err, errlen);
+	fclose(f);
+	return c;
+}
+
+struct certd_conf *
+conf_read(FILE *f, const char *path, char *err, size_t errlen)
+{
+	struct parse_state	 ps;
 	int			 line;
 	char			 cerr[256];
 
 	memset(&ps, 0, sizeof(ps));
 	ps.conf = conf_new();
-	if (path == NULL)
-		return ps.conf;
-	if ((f = fopen(path, "r")) == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		goto fail;
-	}
 	ps.f = f;
 	line = ini_parse_stream(read_line, &ps, handler, &ps);
-	fclose(f);
 	if (line == 0 && ps.toolong != 0) {
 		snprintf(err, errlen, "%s:%d: line longer than %d bytes; for a "
 		    "long command, put it in a script and name the script",

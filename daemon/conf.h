@@ -73,6 +73,9 @@ struct certd_conf	*conf_new(void);
  * "file:line: message" into err.
  */
 struct certd_conf	*conf_load(const char *path, char *err, size_t errlen);
+/* The same from an open file; path names it in messages. */
+struct certd_conf	*conf_read(FILE *, const char *path, char *err,
+			    size_t errlen);
 /* A run that outlives a SIGHUP keeps its config: conf_ref it, and
  * conf_free drops one reference. */
 struct certd_conf	*conf_ref(struct certd_conf *);

@@ -303,6 +303,42 @@ test_upload_bad(void **state)
 	assert_int_equal(last_status, 400);
 }
 
+/*
+ * A form field with %00 in it is refused, not cut at the NUL: "id=1%00x"
+ * must not pass for id 1, nor a domainsuffix or name for its first part
+ * (found by fuzz_upload; the input is in tests/fuzz/corpus/upload/).
+ */
+static void
+test_upload_form_nul(void **state)
+{
+	static const char *const bad[] = {
+	    "domainsuffix=ex.com%00.evil.net&name=root&id=1&certificate=C",
+	    "domainsuffix=ex.com&name=root%00x&id=1&certificate=C",
+	    "domainsuffix=ex.com&name=root&id=1%00&certificate=C",
+	};
+	struct upload_fields	 f;
+	struct upload		 u;
+	struct cert_error	 err;
+	char			 d[DOMAIN_MAX + 1];
+	size_t			 i;
+
+	for (i = 0; i < nitems(bad); i++) {
+		memset(&err, 0, sizeof(err));
+		assert_int_equal(api_upload_parse(bad[i], strlen(bad[i]), 1, &f,
+		    &u, d, &err), -1);
+		assert_int_equal(err.code, E_BAD_REQUEST);
+		assert_non_null(strstr(err.message, "NUL"));
+		api_upload_free(&f);
+		call(METHOD_POST, "/v1/certificates", NULL, bad[i], 1);
+		assert_int_equal(last_status, 400);
+	}
+	assert_int_equal(up.called, 0);
+	/* In the certificate or key a NUL is the decoder's to refuse. */
+	call(METHOD_POST, "/v1/certificates", NULL,
+	    "domainsuffix=ex.com&name=root&id=1&certificate=C%00", 1);
+	assert_int_equal(up.called, 1);
+}
+
 /* A JSON integer id gets the range check a string id gets. */
 static void
 test_upload_id_range(void **state)
@@ -355,6 +391,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_upload_form, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upload_json, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upload_bad, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upload_form_nul, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_upload_id_range, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_upload_domain_folded, setup,

@@ -180,6 +180,35 @@ test_errors_name_file_and_line(void **state)
 	assert_non_null(strstr(e, "unterminated ' quote"));
 	e = load_err("[dependent web]\nverify = localhost\n");
 	assert_non_null(strstr(e, ":2: verify"));
+	/* "k =;v" is ";v" to inih, "k = ;v" a comment: refused (found by
+	 * fuzz_conf: certd -t printed such a value as a comment). */
+	e = load_err("[dependent web]\nunit =;x.service\n");
+	assert_non_null(strstr(e, ":2: unit: a value may not start with ';'"));
+	e = load_err("[certd]\ntruststore_password =;pw\n");
+	assert_non_null(strstr(e, ":2: truststore_password: a value"));
+	/* Seconds are bounded before they become milliseconds: 2^61 + 5 s
+	 * times 1000 wrapped to 5000 ms, and a nonsense value was taken as
+	 * 5 s (signed overflow; found by fuzz_conf under UBSan). */
+	e = load_err("[dependent web]\nexec = /bin/true\n"
+	    "timeout = 2305843009213693957\n");
+	assert_non_null(strstr(e, ":3: timeout"));
+	e = load_err("[dependent web]\nexec = /bin/true\n"
+	    "verify_timeout = 9223372036854775s\n");
+	assert_non_null(strstr(e, ":3: verify_timeout"));
+	e = load_err("[certd]\nstop_timeout = 3601\n");
+	assert_non_null(strstr(e, ":2: stop_timeout"));
+	conf_free(load_ok("[certd]\nstop_timeout = 3600\n"));
+	/* An IPv6 address must be bracketed, and brackets hold a host:
+	 * otherwise certd -t prints a verify = it cannot read back (found by
+	 * fuzz_conf; the inputs are in tests/fuzz/corpus/conf/). */
+	e = load_err("[dependent web]\nverify = ::1:443\n");
+	assert_non_null(strstr(e, ":2: verify"));
+	e = load_err("[dependent web]\nverify = x[::1]:443\n");
+	assert_non_null(strstr(e, ":2: verify"));
+	e = load_err("[dependent web]\nverify = []:443\n");
+	assert_non_null(strstr(e, ":2: verify"));
+	e = load_err("[dependent web]\nverify = [a[b]:443\n");
+	assert_non_null(strstr(e, ":2: verify"));
 	e = load_err("[dependent web]\naction = reload\n");
 	assert_non_null(strstr(e, "needs exactly one of unit =, exec = or "
 	    "haproxy_socket ="));
@@ -228,6 +257,25 @@ test_errors_name_file_and_line(void **state)
 		    "%0250d\ntimeout = 5\n", 0);
 		e = load_err(big);
 		assert_non_null(strstr(e, ":2: line longer than 197 bytes"));
+	}
+	/* The limit is on a line's bytes, its newline not counted: 197
+	 * load and 198 do not, at the end of the file too (a last line
+	 * without a newline had one byte more, and certd -t then printed a
+	 * config that did not load; found by fuzz_conf). */
+	{
+		char	 line[256];
+		int	 nl;
+
+		for (nl = 0; nl < 2; nl++) {
+			snprintf(line, sizeof(line), "[dependent web]\nexec = "
+			    "/bin/echo %0180d%s", 0, nl ? "\n" : "");
+			conf_free(load_ok(line));
+			snprintf(line, sizeof(line), "[dependent web]\nexec = "
+			    "/bin/echo %0181d%s", 0, nl ? "\n" : "");
+			e = load_err(line);
+			assert_non_null(strstr(e, ":2: line longer than 197 "
+			    "bytes"));
+		}
 	}
 	e = load_err("x = 1\n");
 	assert_non_null(strstr(e, ":1: \"x\" outside a section"));
@@ -359,6 +407,61 @@ test_domain_names_fold(void **state)
 }
 
 /* The shipped example parses and means the built-in defaults. */
+/*
+ * A word with any space conf_split_argv splits at (a vertical tab, a form
+ * feed) is printed quoted, and a ';' escaped (after any space inih takes
+ * it for a comment, in quotes too), so certd -t's command is the one
+ * certd runs (found by fuzz_conf; the inputs are in
+ * tests/fuzz/corpus/conf/).
+ */
+static void
+test_print_quotes_every_space(void **state)
+{
+	struct certd_conf	*c, *c2;
+	char			*out = NULL;
+	size_t			 n = 0;
+	FILE			*f;
+
+	(void)state;
+	c = load_ok("[dependent x]\nexec = /bin/echo \"a\vb\" 'c\fd' '';e "
+	    "\"f\v\\;g\"\n");
+	assert_non_null(f = open_memstream(&out, &n));
+	conf_print(c, f);
+	fclose(f);
+	c2 = load_ok(strchr(out, '\n') + 1);
+	assert_string_equal(TAILQ_FIRST(&c2->dependents)->exec[1], "a\vb");
+	assert_string_equal(TAILQ_FIRST(&c2->dependents)->exec[2], "c\fd");
+	assert_string_equal(TAILQ_FIRST(&c2->dependents)->exec[3], ";e");
+	assert_string_equal(TAILQ_FIRST(&c2->dependents)->exec[4], "f\v;g");
+	assert_null(TAILQ_FIRST(&c2->dependents)->exec[5]);
+	free(out);
+	conf_free(c);
+	conf_free(c2);
+}
+
+/*
+ * An indented line is a line of its own, not the continuation inih makes
+ * of it: "  key_group = x" under "admin_group = y" set admin_group to
+ * "key_group = x" (found by fuzz_conf).
+ */
+static void
+test_indented_lines_are_keys(void **state)
+{
+	struct certd_conf	*c;
+	const char		*e;
+
+	(void)state;
+	c = load_ok("[certd]\n  admin_group = wheel\n\tkey_group = ssl-cert\n"
+	    "[dependent web]\n    unit = a.service\n    action = restart\n");
+	assert_string_equal(c->admin_group, "wheel");
+	assert_string_equal(c->key_group, "ssl-cert");
+	assert_string_equal(TAILQ_FIRST(&c->dependents)->unit, "a.service");
+	assert_int_equal(TAILQ_FIRST(&c->dependents)->action, DEP_RESTART);
+	conf_free(c);
+	e = load_err("[dependent web]\nexec = /bin/echo a\n  b\n");
+	assert_non_null(strstr(e, ":3:"));
+}
+
 static void
 test_example_config_parses(void **state)
 {
@@ -389,6 +492,8 @@ main(void)
 		cmocka_unit_test(test_print_round_trips),
 		cmocka_unit_test(test_valid_names),
 		cmocka_unit_test(test_domain_names_fold),
+		cmocka_unit_test(test_print_quotes_every_space),
+		cmocka_unit_test(test_indented_lines_are_keys),
 		cmocka_unit_test(test_example_config_parses),
 	};
 
