@@ -86,17 +86,7 @@ struct issuer {
 static EVP_PKEY *
 new_key(const char *type)
 {
-	if (type == NULL || strcmp(type, "ec") == 0)
-		return EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-	if (strcmp(type, "ec384") == 0)
-		return EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
-	if (strcmp(type, "rsa") == 0)
-		return EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
-	if (strcmp(type, "rsa3072") == 0)
-		return EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)3072);
-	if (strcmp(type, "rsa4096") == 0)
-		return EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)4096);
-	return NULL;
+	return key_generate(type != NULL ? type : "ec");
 }
 
 static int
