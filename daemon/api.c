@@ -668,7 +668,7 @@ h_csr(struct control_req *creq, const struct control_call *call,
 			control_reply_error(creq, &err);
 		else {
 			log_fields(LOG_INFO, &(struct log_fields){ .domain =
-			    domain }, "%s: %s: made a %s key and its CSR for "
+			    domain }, "%s: %s: made a new %s key and its CSR for "
 			    "%s; the key waits for its certificate", domain,
 			    call->actor, info.key_type, info.names);
 			control_reply_json(creq, 200, json_pack("{s:s, s:s, "

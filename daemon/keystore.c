@@ -441,17 +441,18 @@ stage_ca(struct keystore *ks, const struct upload *up, X509 *cert,
 	int			 i, k, rc = -1;
 
 	memset(&it, 0, sizeof(it));
-	if (up->seq < 1)
-		return cert_error_set(err, E_ORDER, up->name, up->seq,
-		    "a CA certificate needs its seq (id): 1 for the root, "
-		    "2.. for intermediates");
 	/* A leaf for this domain sent without its key is a server
 	 * certificate whose key was forgotten, not a bad intermediate. */
 	if (X509_check_ca(cert) == 0 &&
 	    X509_check_host(cert, up->domain, 0, 0, NULL) == 1)
 		return cert_error_set(err, E_ORDER, up->name, up->seq,
 		    "this is a server certificate for %s but no private key "
-		    "was given: upload it together with its key", up->domain);
+		    "was given, and certd keeps no key of a CSR for it: upload "
+		    "it together with its key", up->domain);
+	if (up->seq < 1)
+		return cert_error_set(err, E_ORDER, up->name, up->seq,
+		    "a CA certificate needs its seq (id): 1 for the root, "
+		    "2.. for intermediates");
 	if (overlay_load(ks, up->domain, &o, err) == -1)
 		return -1;
 	if (item_from_cert(ks, up->domain, &it, up->name, up->seq,
