@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -865,6 +866,9 @@ main(int argc, char **argv)
 
 	/* jansson's blocks hold the request body, so the key: clear them. */
 	json_set_alloc_funcs(secure_malloc, secure_free);
+	/* OpenSSL writes with write(2): certd refusing a TLS client may
+	 * close before the request is sent; its alert tells why. */
+	signal(SIGPIPE, SIG_IGN);
 	c.sock = getenv("CERTD_SOCKET");
 	if (c.sock == NULL || *c.sock == '\0')
 		c.sock = CTL_SOCKET_DEFAULT;

@@ -110,9 +110,9 @@ log_refusal(const SSL *ssl, int alert)
 static void
 info_cb(const SSL *ssl, int where, int ret)
 {
-	/* A fatal alert certd sends ends a handshake it refused. */
+	/* A fatal alert certd sends in a handshake ends one it refused. */
 	if ((where & SSL_CB_WRITE) && (where & SSL_CB_ALERT) &&
-	    (ret >> 8) == SSL3_AL_FATAL)
+	    (ret >> 8) == SSL3_AL_FATAL && !SSL_is_init_finished(ssl))
 		log_refusal(ssl, ret & 0xff);
 }
 
@@ -202,6 +202,9 @@ tls_server_ctx(const struct tls_files *f, int *line, char *err,
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET |
 	    SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION |
 	    SSL_OP_CLEANSE_PLAINTEXT);
+	/* HTTP bodies have a length: a client that closes without
+	 * close_notify after its answer is done, not attacking. */
+	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_num_tickets(ctx, 0);

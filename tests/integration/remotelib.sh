@@ -13,12 +13,12 @@
 #     revokes revoked.pem
 need openssl python3 sqlite3
 need_built "$CERTD" "$CERTCTL" "$TESTPKI"
-TLSCLIENT="python3 $top_srcdir/tests/integration/tlsclient.py"
+TLSCLIENT="python3 -W ignore::DeprecationWarning $top_srcdir/tests/integration/tlsclient.py"
 
 remote_pki() {
 	_g() { "$CERTCTL" "$@" >/dev/null || fail "certctl $*"; }
 	_g gen-ca --out "$T/sca" --cn "certd hosts CA"
-	_g gen-cert --ca "$T/sca" --domain certd.test --ip 127.0.0.1 --out "$T/srv"
+	_g gen-cert --ca "$T/sca" --domain certd.test --ip 127.0.0.1 --ip ::1 --out "$T/srv"
 	_g gen-ca --out "$T/cca" --cn "Management CA"
 	_g gen-cert --ca "$T/cca" --domain mgmt.example.com --client --out "$T/mgmt"
 	_g gen-cert --ca "$T/cca" --domain monitor.example.com --client --out "$T/mon"

@@ -74,18 +74,33 @@ def request(s, path):
     return code, body.decode(errors="replace")
 
 
+def alert(s, e):
+    """The reason of the alert that ended the connection: e's, or, when
+    sending failed first, the one a read then gets."""
+    if isinstance(e, ssl.SSLError) and e.reason is not None:
+        return e.reason
+    try:
+        if s is not None:
+            s.recv(1)
+    except ssl.SSLError as e2:
+        if e2.reason is not None:
+            return e2.reason
+    except OSError:
+        pass
+    return type(e).__name__
+
+
 def cmd_get(a):
     version = ssl.TLSVersion.TLSv1_1 if a.tls1_1 else None
     raw = socket.create_connection(("127.0.0.1", a.port), timeout=20)
+    s = None
     try:
         s = context(a, version).wrap_socket(raw, server_hostname="127.0.0.1")
-        # TLS 1.3: a refused client certificate shows at the first read.
+        # TLS 1.3: a refused client certificate shows at the first read,
+        # or already when the request is sent.
         code, body = request(s, a.path)
-    except ssl.SSLError as e:
-        print("refused", e.reason)
-        return 0
-    except (ConnectionResetError, EOFError, BrokenPipeError) as e:
-        print("refused", type(e).__name__)
+    except (ssl.SSLError, OSError, EOFError) as e:
+        print("refused", alert(s, e))
         return 0
     print("HTTP", code, leaf_fp(s))
     print(body)
