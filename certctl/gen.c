@@ -57,8 +57,8 @@ const char gen_ca_help[] =
 "	(P-256, the default), ec384, rsa (2048 bits), rsa3072 or rsa4096.\n";
 
 const char gen_cert_synopsis[] =
-"gen-cert --ca DIR --domain D [--name N]... [--ip A]... [--days N]\n"
-"           [--client] --out DIR";
+"gen-cert --ca DIR --domain D [--name N]... [--ip A]... [--days N] [--client]"
+" --out DIR";
 
 const char gen_cert_help[] =
 "	Make a server certificate for the domain D, issued by the CA that\n"
