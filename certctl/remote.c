@@ -6,6 +6,10 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -117,7 +121,7 @@ remote_call(struct ctl *c, const char *method, const char *uri,
 	SSL_CTX		*ctx;
 	char		 what[300], addr[64];
 	int64_t		 deadline = now_ms() + (int64_t)c->timeout * 1000;
-	int		 rc;
+	int		 rc, one = 1;
 
 	memset(reply, 0, sizeof(*reply));
 	snprintf(what, sizeof(what), "certd at %s port %s", c->host, c->port);
@@ -128,6 +132,9 @@ remote_call(struct ctl *c, const char *method, const char *uri,
 	if ((io.fd = tls_tcp_connect(c->host, c->port, c->timeout, addr,
 	    sizeof(addr), err, errlen)) == -1)
 		goto out;
+	/* The request follows our Finished at once: Nagle would hold it for
+	 * certd's delayed ACK (40 ms). */
+	setsockopt(io.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if ((io.ssl = SSL_new(ctx)) == NULL)
 		fatalx("cannot set up TLS");
 	if (remote_handshake(c, &io, err, errlen) == -1)

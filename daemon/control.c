@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 #include <errno.h>
 #include <grp.h>
@@ -415,6 +416,7 @@ conn_identify(struct conn *conn)
 {
 	struct control	*ctl = conn->ctl;
 	void		*cbarg = NULL;
+	int		 one = 1;
 
 	if (conn->classified)
 		return;
@@ -435,6 +437,10 @@ conn_identify(struct conn *conn)
 		conn->uid = (uid_t)-1;
 		peer_address(bufferevent_getfd(conn->bev), conn->peer,
 		    sizeof(conn->peer), conn->addr, sizeof(conn->addr));
+		/* An answer leaves in several TLS records: Nagle would hold
+		 * the last one for the client's delayed ACK (40 ms). */
+		setsockopt(bufferevent_getfd(conn->bev), IPPROTO_TCP,
+		    TCP_NODELAY, &one, sizeof(one));
 	} else {
 		conn->admin = peer_admin(ctl, bufferevent_getfd(conn->bev),
 		    &conn->uid);
