@@ -85,6 +85,7 @@ struct http_io {
 	int		 fd;		/* non-blocking */
 	struct ssl_st	*ssl;		/* NULL: plain */
 	const char	*what;		/* the socket, or "HOST port PORT" */
+	int		 timeout;	/* seconds (-t), for messages */
 	int		 refused;	/* TLS: certd sent an alert */
 };
 /*

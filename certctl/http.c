@@ -437,7 +437,8 @@ http_exchange(struct http_io *io, const char *method, const char *uri,
 		    errlen);
 		if (n == -3) {
 			seterr(err, errlen, "no complete answer from %s within "
-			    "the timeout (-t SECONDS waits longer)", io->what);
+			    "%d s (-t SECONDS waits longer)", io->what,
+			    io->timeout);
 			goto out;
 		}
 		if (n == -1 && (errno != ECONNRESET || len == 0)) {
@@ -471,7 +472,7 @@ http_call(const char *path, const char *method, const char *uri,
     char *err, size_t errlen)
 {
 	struct sockaddr_un	 sun;
-	struct http_io		 io = { -1, NULL, path, 0 };
+	struct http_io		 io = { -1, NULL, path, timeout, 0 };
 	int			 ret = EXIT_DAEMON;
 
 	memset(reply, 0, sizeof(*reply));

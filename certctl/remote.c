@@ -117,7 +117,7 @@ remote_call(struct ctl *c, const char *method, const char *uri,
     const char *body, size_t bodylen, struct http_reply *reply, char *err,
     size_t errlen)
 {
-	struct http_io	 io = { -1, NULL, NULL, 0 };
+	struct http_io	 io = { -1, NULL, NULL, c->timeout, 0 };
 	SSL_CTX		*ctx;
 	char		 what[300], addr[64];
 	int64_t		 deadline = now_ms() + (int64_t)c->timeout * 1000;
