@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,7 +75,7 @@ static const struct cmd cmds[] = {
 "	is printed), or when the password is wrong.\n" },
 	{ "upload", cmd_upload, 1, 2, 1, "nsSkb",
 "upload DOMAIN --name NAME --seq K FILE\n"
-"       upload DOMAIN [--name NAME] [--seq K] --server CERT --key KEY\n"
+"       upload DOMAIN [--name NAME] [--seq K] --server CERT [--key KEY]\n"
 "       upload DOMAIN --bundle FILE --key KEY",
 "	The first form stages one CA certificate: the root at seq 1,\n"
 "	intermediates at seq 2, 3, ...  Re-uploading a NAME replaces it.\n"
@@ -87,7 +88,9 @@ static const struct cmd cmds[] = {
 "	whole staged chain, commits it as a new generation, writes the\n"
 "	files, runs the dependents and verifies what they serve.  certctl\n"
 "	waits for all of it and prints the result; if a dependent fails,\n"
-"	certd rolls back and certctl exits 1.\n"
+"	certd rolls back and certctl exits 1.  Without --key, CERT is the\n"
+"	certificate a CA signed for a request certctl csr made: it commits\n"
+"	with the key certd keeps for it (E_KEY_MISMATCH if it has none).\n"
 "\n"
 "	The third form uploads a whole chain in any order (certd orders it\n"
 "	by issuer) with the key, and commits it in one step.\n"
@@ -111,8 +114,9 @@ static const struct cmd cmds[] = {
 	    check_help },
 	{ "gen-ca", cmd_gen_ca, 0, 0, 0, "oCdIK", gen_ca_synopsis,
 	    gen_ca_help },
-	{ "gen-cert", cmd_gen_cert, 0, 0, 0, "cDNidoK", gen_cert_synopsis,
+	{ "gen-cert", cmd_gen_cert, 0, 0, 0, "cDNidoKl", gen_cert_synopsis,
 	    gen_cert_help },
+	{ "csr", cmd_csr, 1, 1, 1, "NKo", csr_synopsis, csr_help },
 };
 
 static const char usage_head[] =
@@ -121,19 +125,35 @@ static const char usage_head[] =
 "\n"
 "SYNOPSIS\n"
 "	certctl [-s SOCKET] [-t SECONDS] [--json] COMMAND [ARGS]\n"
+"	certctl -H https://HOST:PORT --client-cert FILE --client-key FILE\n"
+"	    [--ca FILE] [-t SECONDS] [--json] COMMAND [ARGS]\n"
 "	certctl COMMAND --help\n"
 "\n"
 "DESCRIPTION\n"
-"	certctl talks HTTP/1.1 with JSON to certd over its control socket.\n"
-"	Changing anything needs uid 0 or membership in certd's admin_group;\n"
-"	anybody may read status.  check, show FILE, gen-ca and gen-cert need\n"
-"	no daemon: they diagnose what a server serves, describe files, and\n"
-"	make a test PKI.\n"
+"	certctl talks HTTP/1.1 with JSON to certd over its control socket,\n"
+"	or with -H over TLS to certd's listen = address, as a management\n"
+"	server pushes to its hosts: every command works either way.  On the\n"
+"	socket, changing anything needs uid 0 or membership in certd's\n"
+"	admin_group; over TLS, a client certificate that certd's\n"
+"	client_allow lists.  Anybody else may read status.  check, show\n"
+"	FILE, gen-ca and gen-cert need no daemon: they diagnose what a\n"
+"	server serves, describe files, and make a test PKI.\n"
 "\n"
 "OPTIONS\n"
 "	-s, --socket SOCKET\n"
 "		The control socket (default $CERTD_SOCKET, else\n"
 "		" CTL_SOCKET_DEFAULT ").\n"
+"	-H, --host https://HOST:PORT\n"
+"		Talk to certd over TLS at HOST:PORT (a name, an IPv4\n"
+"		address, or an IPv6 one in brackets) instead of the socket.\n"
+"		certd's certificate must verify against --ca and name HOST.\n"
+"	--client-cert FILE, --client-key FILE\n"
+"		With -H: this client's certificate (PEM, with its\n"
+"		intermediates) and key, which certd verifies against its\n"
+"		client_ca.  Both are needed.\n"
+"	--ca FILE\n"
+"		With -H: the CA certificates (PEM) that certd's tls_cert is\n"
+"		verified against (default: the system's).\n"
 "	-t, --timeout SECONDS\n"
 "		Give up waiting for an answer after SECONDS (default 300: a\n"
 "		committing upload waits for reloads and verification).\n"
@@ -154,7 +174,9 @@ static const char usage_tail[] =
 "		or key (the code certd would give: E_ENCODING, E_TOO_LARGE,\n"
 "		E_KEY_ENCRYPTED, ...)\n"
 "	2	usage error, or an input file cannot be read\n"
-"	3	certd unreachable: the socket is missing or refuses\n"
+"	3	certd unreachable: the socket is missing or refuses; over\n"
+"		TLS, no connection, certd's certificate does not verify, or\n"
+"		certd refused this client's certificate\n"
 "	4	daemon error: HTTP 5xx, a garbled answer, or a timeout\n"
 "	check exits 0 when a client with the trust store connects, 1 when\n"
 "	it does not; show FILE and check exit 2 on a file they cannot read.\n"
@@ -176,6 +198,15 @@ static const char usage_tail[] =
 "\n"
 "	    certctl upload example.com --server new.pem --key new.key\n"
 "	    certctl rollback example.com\n"
+"\n"
+"	A management server pushes the same way over TLS, and a key can\n"
+"	stay on the host: certd makes it and answers a CSR, and the signed\n"
+"	certificate comes back without a key:\n"
+"\n"
+"	    R=\"-H https://host1:8443 --client-cert mgmt.pem\n"
+"	        --client-key mgmt.key --ca hosts-ca.pem\"\n"
+"	    certctl $R csr example.com --name www.example.com --out req.csr\n"
+"	    certctl $R upload example.com --server signed.pem\n"
 "\n"
 "	A key with a passphrase is refused (E_KEY_ENCRYPTED); remove it:\n"
 "\n"
@@ -279,8 +310,10 @@ answer_error(struct ctl *c, struct http_reply *r, json_t *a)
 	}
 	print_api_error(stderr, a, r->status);
 	if (code != NULL && strcmp(code, "E_FORBIDDEN") == 0)
-		fprintf(stderr, "certctl: changing certd needs uid 0 or "
-		    "membership in its admin_group\n");
+		fprintf(stderr, "certctl: changing certd needs %s\n",
+		    c->url != NULL ? "a client certificate that certd's "
+		    "client_allow lists" : "uid 0 or membership in its "
+		    "admin_group");
 	if (r->status >= 500 || code == NULL || cert_code_from_name(code) < 0)
 		return EXIT_DAEMON;
 	return EXIT_REJECTED;
@@ -304,8 +337,12 @@ ctl_request(struct ctl *c, const char *method, const char *uri, json_t *body,
 	*answer = NULL;
 	if (body != NULL && (req = json_dumps(body, JSON_COMPACT)) == NULL)
 		fatalx("cannot encode the request");
-	rc = http_call(c->sock, method, uri, req, req != NULL ? strlen(req) :
-	    0, c->timeout, &r, err, sizeof(err));
+	if (c->url != NULL)
+		rc = remote_call(c, method, uri, req, req != NULL ? strlen(req) :
+		    0, &r, err, sizeof(err));
+	else
+		rc = http_call(c->sock, method, uri, req, req != NULL ?
+		    strlen(req) : 0, c->timeout, &r, err, sizeof(err));
 	secure_free(req);	/* json_dumps used secure_malloc */
 	if (rc != 0) {
 		fprintf(stderr, "certctl: %s\n", err);
@@ -425,7 +462,7 @@ set_string(struct args *a, int ch, const char *v)
  * --help) and its positional arguments.  Returns -1 to go on, or an exit
  * code (help printed: 0; usage error: 2).
  */
-enum { OPT_JSON = 256, OPT_HELP };
+enum { OPT_JSON = 256, OPT_HELP, OPT_CLIENT_CERT, OPT_CLIENT_KEY, OPT_CA };
 
 static int
 cmd_args(struct ctl *c, const struct cmd *cmd, int argc, char **argv,
@@ -453,6 +490,7 @@ cmd_args(struct ctl *c, const struct cmd *cmd, int argc, char **argv,
 		{ "key-type", required_argument, NULL, 'K' },
 		{ "save", required_argument, NULL, 'W' },
 		{ "all", no_argument, NULL, 'A' },
+		{ "client", no_argument, NULL, 'l' },
 	};
 	struct option	 lo[nitems(all) + 3];
 	size_t		 n = 0, i;
@@ -519,6 +557,9 @@ cmd_args(struct ctl *c, const struct cmd *cmd, int argc, char **argv,
 			break;
 		case 'I':
 			a->intermediate = 1;
+			break;
+		case 'l':
+			a->client = 1;
 			break;
 		default:
 			if (set_string(a, ch, optarg) == 0)
@@ -689,12 +730,8 @@ cmd_upload(struct ctl *c, const struct cmd *cmd, struct args *a)
 		goto out;
 	}
 	certfile = a->server != NULL ? a->server : a->v[1];
-	if (a->server != NULL && a->key == NULL) {
-		rc = usage_error(cmd, "--server needs --key KEY (the server "
-		    "certificate's private key)");
-		goto out;
-	}
-	if (a->key == NULL && (a->seq == 0 || a->name == NULL)) {
+	if (a->server == NULL && a->key == NULL && (a->seq == 0 ||
+	    a->name == NULL)) {
 		rc = usage_error(cmd, "a CA certificate needs --name and --seq "
 		    "(root: --seq 1)");
 		goto out;
@@ -824,6 +861,10 @@ main(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "socket", required_argument, NULL, 's' },
+		{ "host", required_argument, NULL, 'H' },
+		{ "client-cert", required_argument, NULL, OPT_CLIENT_CERT },
+		{ "client-key", required_argument, NULL, OPT_CLIENT_KEY },
+		{ "ca", required_argument, NULL, OPT_CA },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "help", no_argument, NULL, 'h' },
@@ -837,6 +878,9 @@ main(int argc, char **argv)
 
 	/* jansson's blocks hold the request body, so the key: clear them. */
 	json_set_alloc_funcs(secure_malloc, secure_free);
+	/* OpenSSL writes with write(2): certd refusing a TLS client may
+	 * close before the request is sent; its alert tells why. */
+	signal(SIGPIPE, SIG_IGN);
 	c.sock = getenv("CERTD_SOCKET");
 	if (c.sock == NULL || *c.sock == '\0')
 		c.sock = CTL_SOCKET_DEFAULT;
@@ -844,10 +888,24 @@ main(int argc, char **argv)
 
 	opterr = 0;
 	/* "+": stop at the command; its options are its own */
-	while ((ch = getopt_long(argc, argv, "+s:t:hV", lo, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+s:H:t:hV", lo, NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			c.sock = optarg;
+			break;
+		case 'H':
+			if (remote_parse_url(&c, optarg) == -1)
+				return usage_error(NULL, "-H wants "
+				    "https://HOST:PORT, not %s", optarg);
+			break;
+		case OPT_CLIENT_CERT:
+			c.client_cert = optarg;
+			break;
+		case OPT_CLIENT_KEY:
+			c.client_key = optarg;
+			break;
+		case OPT_CA:
+			c.ca = optarg;
 			break;
 		case 't':
 			if (parse_int(optarg, 1, 86400, &c.timeout) == -1)
@@ -869,6 +927,13 @@ main(int argc, char **argv)
 			    "value: %s", argv[optind - 1]);
 		}
 	}
+	if ((c.client_cert != NULL || c.client_key != NULL || c.ca != NULL) &&
+	    c.url == NULL)
+		return usage_error(NULL, "--client-cert, --client-key and --ca "
+		    "go with -H https://HOST:PORT");
+	if (c.url != NULL && (c.client_cert == NULL || c.client_key == NULL))
+		return usage_error(NULL, "-H needs --client-cert FILE and "
+		    "--client-key FILE: certd requires a client certificate");
 	if (optind >= argc) {
 		fprintf(stderr, "usage: certctl [-s SOCKET] [-t SECONDS] "
 		    "[--json] COMMAND [ARGS]\ncommands:\n");

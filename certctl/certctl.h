@@ -9,6 +9,7 @@
 #define CERTD_CERTCTL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <time.h>
@@ -28,6 +29,10 @@ struct ctl {
 	int		 json;
 	int		 timeout;
 	int		 timeout_set;	/* -t given */
+	/* -H https://HOST:PORT: the API over TLS (remote.c) */
+	const char	*url;
+	char		 host[256], port[8];
+	const char	*client_cert, *client_key, *ca;
 };
 
 /* What a command got: its positional arguments, the first one (a domain
@@ -51,6 +56,7 @@ struct args {
 	int		  days;			/* 0: the command's default */
 	int		  intermediate;
 	int		  all;			/* status --all */
+	int		  client;		/* gen-cert --client */
 };
 
 struct cmd {
@@ -75,6 +81,25 @@ struct http_reply {
 	size_t	 len;
 };
 
+/* A connection to certd: the Unix socket, or TLS (remote.c). */
+struct http_io {
+	int		 fd;		/* non-blocking */
+	struct ssl_st	*ssl;		/* NULL: plain */
+	const char	*what;		/* the socket, or "HOST port PORT" */
+	int		 timeout;	/* seconds (-t), for messages */
+	int		 refused;	/* TLS: certd sent an alert */
+};
+/*
+ * One request on io, then its answer, before deadline (now_ms()): as
+ * http_call.
+ */
+int	http_exchange(struct http_io *, const char *method, const char *uri,
+	    const char *body, size_t bodylen, int64_t deadline,
+	    struct http_reply *reply, char *err, size_t errlen);
+/* What OpenSSL's last error on io means, in err (io->refused set when
+ * certd refused the client): -1. */
+int	http_tls_error(struct http_io *, char *err, size_t errlen);
+
 /*
  * One request on the Unix socket at path, Connection: close.  body may be
  * NULL.  Returns 0 with reply filled (any HTTP status), or an exit code
@@ -94,6 +119,13 @@ int	http_parse_reply(const char *buf, size_t len, int eof,
 void	http_reply_free(struct http_reply *);
 /* Percent-encode s (all but RFC 3986 unreserved) into out; -1 if too long. */
 int	uri_escape(const char *s, char *out, size_t outlen);
+
+/* remote.c: -H URL into c->host and c->port; 0 or -1. */
+int	remote_parse_url(struct ctl *, const char *url);
+/* One request to certd over TLS: as http_call. */
+int	remote_call(struct ctl *, const char *method, const char *uri,
+	    const char *body, size_t bodylen, struct http_reply *,
+	    char *err, size_t errlen);
 
 /* print.c: human output of the API answers (docs/api.md). */
 void	print_status(FILE *, json_t *, int all);
@@ -118,10 +150,12 @@ long long	 jint(json_t *, const char *key, long long dflt);
 int	cmd_check(struct ctl *, const struct cmd *, struct args *);
 int	cmd_gen_ca(struct ctl *, const struct cmd *, struct args *);
 int	cmd_gen_cert(struct ctl *, const struct cmd *, struct args *);
+int	cmd_csr(struct ctl *, const struct cmd *, struct args *);
 int	show_file(struct ctl *, const char *path, const char *storepass);
 extern const char check_synopsis[], check_help[];
 extern const char gen_ca_synopsis[], gen_ca_help[];
 extern const char gen_cert_synopsis[], gen_cert_help[];
+extern const char csr_synopsis[], csr_help[];
 
 /* tls.c: one handshake, to see what a server sends. */
 struct tls_peer {
@@ -137,6 +171,10 @@ struct tls_peer {
  * handshake). */
 int	tls_fetch(const char *host, const char *port, const char *sni,
 	    int secs, struct tls_peer *, char *err, size_t errlen);
+/* A TCP connection to host:port within secs (the address used in addr),
+ * with secs as its read and write timeouts; -1 with a sentence in err. */
+int	tls_tcp_connect(const char *host, const char *port, int secs,
+	    char *addr, size_t addrlen, char *err, size_t errlen);
 void	tls_peer_free(struct tls_peer *);
 
 /* describe.c: one certificate, as keytool -list -v shows it, shorter. */

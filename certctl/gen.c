@@ -57,7 +57,8 @@ const char gen_ca_help[] =
 "	(P-256, the default), ec384, rsa (2048 bits), rsa3072 or rsa4096.\n";
 
 const char gen_cert_synopsis[] =
-"gen-cert --ca DIR --domain D [--name N]... [--ip A]... [--days N] --out DIR";
+"gen-cert --ca DIR --domain D [--name N]... [--ip A]... [--days N] [--client]"
+" --out DIR";
 
 const char gen_cert_help[] =
 "	Make a server certificate for the domain D, issued by the CA that\n"
@@ -71,10 +72,17 @@ const char gen_cert_help[] =
 "	as for gen-ca.  The same DIR for --ca and --out keeps the whole PKI\n"
 "	in one directory, and certctl prints the commands that upload it.\n"
 "\n"
+"	--client makes a client certificate instead, for a management\n"
+"	server that pushes to certd over TLS: DIR/client.pem and\n"
+"	DIR/client.key, extendedKeyUsage clientAuth, the same names; certctl\n"
+"	prints the client_allow line that lets it change things.\n"
+"\n"
 "	Examples:\n"
 "	certctl gen-ca --out pki --intermediate\n"
 "	certctl gen-cert --ca pki --domain example.com --name www.example.com --out pki\n"
-"	certctl gen-cert --ca pki --domain example.com --ip 192.0.2.10 --out by-ip\n";
+"	certctl gen-cert --ca pki --domain example.com --ip 192.0.2.10 --out by-ip\n"
+"	certctl gen-ca --out clients --cn \"Example management CA\"\n"
+"	certctl gen-cert --ca clients --domain mgmt.example.com --client --out mgmt\n";
 
 struct issuer {
 	X509		*cert;
@@ -86,17 +94,7 @@ struct issuer {
 static EVP_PKEY *
 new_key(const char *type)
 {
-	if (type == NULL || strcmp(type, "ec") == 0)
-		return EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-	if (strcmp(type, "ec384") == 0)
-		return EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
-	if (strcmp(type, "rsa") == 0)
-		return EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
-	if (strcmp(type, "rsa3072") == 0)
-		return EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)3072);
-	if (strcmp(type, "rsa4096") == 0)
-		return EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)4096);
-	return NULL;
+	return key_generate(type != NULL ? type : "ec");
 }
 
 static int
@@ -447,17 +445,36 @@ print_uploads(const struct args *a, const struct issuer *inter,
 	    root->path, a->for_domain);
 }
 
+/* What gen-cert --client made is for. */
+static void
+print_client(const struct args *a, const struct issuer *inter,
+    const struct issuer *root)
+{
+	printf("Let it change things on certd, in certd.conf's [certd]:\n"
+	    "    client_ca = %s%s%s\n"
+	    "    client_allow = DNS:%s\n"
+	    "and push with: certctl -H https://HOST:PORT --client-cert "
+	    "%s/client.pem --client-key %s/client.key --ca CERTD-CA COMMAND\n",
+	    inter->cert != NULL ? "a file holding " : "", root->path,
+	    inter->cert != NULL ? " and the intermediate" : "",
+	    a->for_domain, a->out, a->out);
+}
+
 int
 cmd_gen_cert(struct ctl *c, const struct cmd *cmd, struct args *a)
 {
-	static const char *const files[] = { "server.pem", "server.key",
-	    NULL };
+	static const char *const server_files[] = { "server.pem",
+	    "server.key", NULL };
+	static const char *const client_files[] = { "client.pem",
+	    "client.key", NULL };
+	const char *const *files = a->client ? client_files : server_files;
+	const char	*base = a->client ? "client" : "server";
 	struct issuer	 root = { 0 }, inter = { 0 }, *is;
 	char		 san[8192];
 	const char	*exts[] = {
 		"basicConstraints", "critical,CA:FALSE",
 		"keyUsage", "critical,digitalSignature",
-		"extendedKeyUsage", "serverAuth",
+		"extendedKeyUsage", a->client ? "clientAuth" : "serverAuth",
 		"subjectAltName", san,
 		"subjectKeyIdentifier", "hash",
 		"authorityKeyIdentifier", "keyid:always",
@@ -492,10 +509,14 @@ cmd_gen_cert(struct ctl *c, const struct cmd *cmd, struct args *a)
 		fprintf(stderr, "certctl: cannot make the certificate\n");
 		goto out;
 	}
-	if (write_pair(a->out, "server", x, key) == -1)
+	if (write_pair(a->out, base, x, key) == -1)
 		goto out;
-	print_made(a->out, "server", "server certificate", x, key);
-	print_uploads(a, &inter, &root);
+	print_made(a->out, base, a->client ? "client certificate" :
+	    "server certificate", x, key);
+	if (a->client)
+		print_client(a, &inter, &root);
+	else
+		print_uploads(a, &inter, &root);
 	rc = 0;
 out:
 	X509_free(x);

@@ -19,6 +19,9 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include "proto.h"
 #include "util.h"
 #include "certctl.h"
@@ -243,6 +246,50 @@ http_parse_reply(const char *buf, size_t len, int eof, struct http_reply *r,
 	return 1;
 }
 
+int
+http_tls_error(struct http_io *io, char *err, size_t errlen)
+{
+	unsigned long	 e = ERR_peek_last_error();
+	int		 reason = ERR_GET_REASON(e);
+	const char	*what;
+
+	if (e == 0)
+		return seterr(err, errlen, "%s closed the TLS connection%s%s",
+		    io->what, errno != 0 ? ": " : "", errno != 0 ?
+		    strerror(errno) : "");
+	switch (reason) {
+	case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
+	case SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE:
+		what = "it requires a client certificate (--client-cert, "
+		    "--client-key)";
+		break;
+	case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
+		what = "it does not trust the client certificate's CA (its "
+		    "client_ca)";
+		break;
+	case SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED:
+		what = "the client certificate has expired";
+		break;
+	case SSL_R_SSLV3_ALERT_CERTIFICATE_REVOKED:
+		what = "the client certificate is revoked (its client_crl)";
+		break;
+	case SSL_R_TLSV1_ALERT_PROTOCOL_VERSION:
+		what = "no TLS version in common";
+		break;
+	default:
+		what = NULL;
+		break;
+	}
+	/* An alert from the server: it refused us, we did not fail. */
+	io->refused = reason >= SSL_AD_REASON_OFFSET;
+	if (io->refused)
+		return seterr(err, errlen, "%s refused this client: %s", io->what,
+		    what != NULL ? what : ERR_reason_error_string(e));
+	return seterr(err, errlen, "TLS with %s failed: %s", io->what,
+	    ERR_reason_error_string(e) != NULL ? ERR_reason_error_string(e) :
+	    "unknown error");
+}
+
 /* Milliseconds left until deadline, at least 0. */
 static int
 remaining(int64_t deadline)
@@ -252,29 +299,90 @@ remaining(int64_t deadline)
 	return left < 0 ? 0 : (int)left;
 }
 
+/* Wait for fd to be ready for events: 1, 0 on timeout, -1 on error. */
 static int
-send_all(int fd, const char *p, size_t len, int64_t deadline, char *err,
-    size_t errlen)
+io_wait(int fd, short events, int64_t deadline, char *err, size_t errlen)
 {
-	struct pollfd	 pfd = { .fd = fd, .events = POLLOUT };
-	ssize_t		 n;
+	struct pollfd	 pfd = { .fd = fd, .events = events };
 	int		 rc;
 
-	while (len > 0) {
-		if ((rc = poll(&pfd, 1, remaining(deadline))) == -1) {
-			if (errno == EINTR)
-				continue;
+	while ((rc = poll(&pfd, 1, remaining(deadline))) == -1)
+		if (errno != EINTR)
 			return seterr(err, errlen, "poll: %s", strerror(errno));
-		}
-		if (rc == 0)
+	return rc;
+}
+
+/*
+ * One read or write on io, plain or TLS (non-blocking): the bytes moved,
+ * 0 at the end of the stream (reads), -1 with err, or -2 when it would
+ * block: *want then says for what (POLLIN, POLLOUT).
+ */
+static ssize_t
+io_step(struct http_io *io, int wr, void *p, size_t len, short *want,
+    char *err, size_t errlen)
+{
+	ssize_t	 n;
+	int	 r, e;
+
+	*want = wr ? POLLOUT : POLLIN;
+	if (io->ssl == NULL) {
+		n = wr ? send(io->fd, p, len, MSG_NOSIGNAL) : read(io->fd, p,
+		    len);
+		if (n >= 0)
+			return n;
+		if (errno == EINTR || errno == EAGAIN)
+			return -2;
+		return seterr(err, errlen, "%s: %s", wr ? "send" : "read",
+		    strerror(errno));
+	}
+	ERR_clear_error();
+	r = wr ? SSL_write(io->ssl, p, (int)len) : SSL_read(io->ssl, p,
+	    (int)len);
+	if (r > 0)
+		return r;
+	switch ((e = SSL_get_error(io->ssl, r))) {
+	case SSL_ERROR_WANT_READ:
+	case SSL_ERROR_WANT_WRITE:
+		*want = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
+		return -2;
+	case SSL_ERROR_ZERO_RETURN:
+		return 0;
+	default:
+		return http_tls_error(io, err, errlen);
+	}
+}
+
+/* Move len bytes (or, reading, what comes) before deadline: as io_step,
+ * and -3 on timeout. */
+static ssize_t
+io_move(struct http_io *io, int wr, void *p, size_t len, int64_t deadline,
+    char *err, size_t errlen)
+{
+	ssize_t	 n;
+	short	 want;
+	int	 rc;
+
+	for (;;) {
+		if ((n = io_step(io, wr, p, len, &want, err, errlen)) != -2)
+			return n;
+		if ((rc = io_wait(io->fd, want, deadline, err, errlen)) <= 0)
+			return rc == 0 ? -3 : -1;
+	}
+}
+
+static int
+send_all(struct http_io *io, const char *p, size_t len, int64_t deadline,
+    char *err, size_t errlen)
+{
+	ssize_t	 n;
+
+	while (len > 0) {
+		if ((n = io_move(io, 1, (void *)p, len, deadline, err,
+		    errlen)) == -3)
 			return seterr(err, errlen, "timed out sending the "
 			    "request");
-		n = send(fd, p, len, MSG_NOSIGNAL);
-		if (n == -1) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			return seterr(err, errlen, "send: %s", strerror(errno));
-		}
+		if (n <= 0)
+			return -1;
 		p += n;
 		len -= n;
 	}
@@ -282,51 +390,16 @@ send_all(int fd, const char *p, size_t len, int64_t deadline, char *err,
 }
 
 int
-http_call(const char *path, const char *method, const char *uri,
-    const char *body, size_t bodylen, int timeout, struct http_reply *reply,
-    char *err, size_t errlen)
+http_exchange(struct http_io *io, const char *method, const char *uri,
+    const char *body, size_t bodylen, int64_t deadline,
+    struct http_reply *reply, char *err, size_t errlen)
 {
-	struct sockaddr_un	 sun;
-	struct pollfd		 pfd;
-	char			 hdr[1024], *buf = NULL;
-	size_t			 len = 0, cap = 0;
-	ssize_t			 n;
-	int64_t			 deadline;
-	int			 fd = -1, rc, ret = EXIT_DAEMON, eof = 0;
-	int			 sent_err = 0, hn;
-	char			 senderr[256];
+	char		 hdr[1024], *buf = NULL, senderr[256];
+	size_t		 len = 0, cap = 0;
+	ssize_t		 n;
+	int		 ret = EXIT_DAEMON, eof = 0, sent_err = 0, hn;
 
 	memset(reply, 0, sizeof(*reply));
-	deadline = now_ms() + (int64_t)timeout * 1000;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
-	    sizeof(sun.sun_path)) {
-		seterr(err, errlen, "socket path too long: %s", path);
-		return EXIT_UNREACHABLE;
-	}
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
-		seterr(err, errlen, "socket: %s", strerror(errno));
-		return EXIT_UNREACHABLE;
-	}
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		if (errno == EACCES || errno == EPERM)
-			seterr(err, errlen, "cannot connect to %s: %s (you "
-			    "need write access to the socket)", path,
-			    strerror(errno));
-		else
-			seterr(err, errlen, "cannot connect to %s: %s (is "
-			    "certd running? -s SOCKET or $CERTD_SOCKET name "
-			    "another socket)", path, strerror(errno));
-		ret = EXIT_UNREACHABLE;
-		goto out;
-	}
-	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1) {
-		seterr(err, errlen, "fcntl: %s", strerror(errno));
-		goto out;
-	}
-
 	hn = snprintf(hdr, sizeof(hdr),
 	    "%s %s HTTP/1.1\r\n"
 	    "Host: certd\r\n"
@@ -340,19 +413,16 @@ http_call(const char *path, const char *method, const char *uri,
 	    body != NULL ? bodylen : 0);
 	if (hn < 0 || (size_t)hn >= sizeof(hdr)) {
 		seterr(err, errlen, "request line too long");
-		goto out;
+		return EXIT_DAEMON;
 	}
 	/*
 	 * The daemon may answer early (413) and close while we still send:
 	 * keep the send error and read whatever reply arrived.
 	 */
-	if (send_all(fd, hdr, hn, deadline, senderr, sizeof(senderr)) == -1 ||
-	    (body != NULL && send_all(fd, body, bodylen, deadline, senderr,
+	if (send_all(io, hdr, hn, deadline, senderr, sizeof(senderr)) == -1 ||
+	    (body != NULL && send_all(io, body, bodylen, deadline, senderr,
 	    sizeof(senderr)) == -1))
 		sent_err = 1;
-
-	pfd.fd = fd;
-	pfd.events = POLLIN;
 	for (;;) {
 		if (cap - len < 4096) {
 			if (cap >= CTL_REPLY_MAX) {
@@ -363,31 +433,21 @@ http_call(const char *path, const char *method, const char *uri,
 			cap = cap == 0 ? 16384 : cap * 2;
 			buf = xreallocarray(buf, cap, 1);
 		}
-		if ((rc = poll(&pfd, 1, remaining(deadline))) == -1) {
-			if (errno == EINTR)
-				continue;
-			seterr(err, errlen, "poll: %s", strerror(errno));
-			goto out;
-		}
-		if (rc == 0) {
+		n = io_move(io, 0, buf + len, cap - len - 1, deadline, err,
+		    errlen);
+		if (n == -3) {
 			seterr(err, errlen, "no complete answer from %s within "
-			    "%d s (-t SECONDS waits longer)", path, timeout);
+			    "%d s (-t SECONDS waits longer)", io->what,
+			    io->timeout);
 			goto out;
 		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n == -1) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			if (errno != ECONNRESET || len == 0) {
-				if (sent_err)
-					seterr(err, errlen, "%s", senderr);
-				else
-					seterr(err, errlen, "read: %s",
-					    strerror(errno));
-				goto out;
-			}
-			eof = 1;
-		} else if (n == 0)
+		if (n == -1 && (errno != ECONNRESET || len == 0)) {
+			if (sent_err && io->ssl == NULL)
+				seterr(err, errlen, "%s", senderr);
+			ret = io->refused ? EXIT_UNREACHABLE : EXIT_DAEMON;
+			goto out;
+		}
+		if (n <= 0)
 			eof = 1;
 		else
 			len += n;
@@ -403,7 +463,49 @@ http_call(const char *path, const char *method, const char *uri,
 	}
 out:
 	free(buf);
-	if (fd != -1)
-		close(fd);
+	return ret;
+}
+
+int
+http_call(const char *path, const char *method, const char *uri,
+    const char *body, size_t bodylen, int timeout, struct http_reply *reply,
+    char *err, size_t errlen)
+{
+	struct sockaddr_un	 sun;
+	struct http_io		 io = { -1, NULL, path, timeout, 0 };
+	int			 ret = EXIT_DAEMON;
+
+	memset(reply, 0, sizeof(*reply));
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path)) {
+		seterr(err, errlen, "socket path too long: %s", path);
+		return EXIT_UNREACHABLE;
+	}
+	if ((io.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		seterr(err, errlen, "socket: %s", strerror(errno));
+		return EXIT_UNREACHABLE;
+	}
+	if (connect(io.fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		if (errno == EACCES || errno == EPERM)
+			seterr(err, errlen, "cannot connect to %s: %s (you "
+			    "need write access to the socket)", path,
+			    strerror(errno));
+		else
+			seterr(err, errlen, "cannot connect to %s: %s (is "
+			    "certd running? -s SOCKET or $CERTD_SOCKET name "
+			    "another socket)", path, strerror(errno));
+		ret = EXIT_UNREACHABLE;
+		goto out;
+	}
+	if (fcntl(io.fd, F_SETFL, fcntl(io.fd, F_GETFL) | O_NONBLOCK) == -1) {
+		seterr(err, errlen, "fcntl: %s", strerror(errno));
+		goto out;
+	}
+	ret = http_exchange(&io, method, uri, body, bodylen, now_ms() +
+	    (int64_t)timeout * 1000, reply, err, errlen);
+out:
+	close(io.fd);
 	return ret;
 }

@@ -337,6 +337,25 @@ print_item(FILE *f, json_t *it)
 	    "*******************************************\n\n");
 }
 
+/* The keys certd made for CSRs and keeps for their certificates. */
+static void
+print_pending_keys(FILE *f, json_t *keys)
+{
+	json_t	*k;
+	size_t	 i;
+	char	 at[64];
+
+	if (json_array_size(keys) == 0)
+		return;
+	fprintf(f, "\nKeys waiting for their certificate (certctl csr):\n");
+	json_array_foreach(keys, i, k) {
+		fmt_time(jstr(k, "created", "-"), at, sizeof(at));
+		fprintf(f, "  %s  %s for %s, public key sha256 %s\n", at,
+		    jstr(k, "key_type", "?"), jstr(k, "names", ""),
+		    jstr(k, "spki_sha256", ""));
+	}
+}
+
 void
 print_show(FILE *f, json_t *a)
 {
@@ -396,9 +415,12 @@ print_show(FILE *f, json_t *a)
 				    jint(it, "generation", 0));
 			if (*jstr(it, "message", "") != '\0')
 				fprintf(f, ": %s", jstr(it, "message", ""));
+			if (*jstr(it, "actor", "") != '\0')
+				fprintf(f, " [%s]", jstr(it, "actor", ""));
 			fprintf(f, "\n");
 		}
 	}
+	print_pending_keys(f, json_object_get(a, "pending_keys"));
 }
 
 void

@@ -62,9 +62,9 @@ connect_within(int fd, const struct sockaddr *sa, socklen_t len, int ms)
 	return fcntl(fd, F_SETFL, flags);
 }
 
-static int
-tcp_connect(const char *host, const char *port, int secs,
-    struct tls_peer *p, char *err, size_t errlen)
+int
+tls_tcp_connect(const char *host, const char *port, int secs, char *addr,
+    size_t addrlen, char *err, size_t errlen)
 {
 	struct addrinfo	 hints, *res, *ai;
 	struct timeval	 tv = { secs, 0 };
@@ -83,7 +83,7 @@ tcp_connect(const char *host, const char *port, int secs,
 		if (getnameinfo(ai->ai_addr, ai->ai_addrlen, num, sizeof(num),
 		    NULL, 0, NI_NUMERICHOST) != 0)
 			strlcpy(num, "?", sizeof(num));
-		strlcpy(p->addr, num, sizeof(p->addr));
+		strlcpy(addr, num, addrlen);
 		if ((fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
 		    ai->ai_protocol)) == -1) {
 			e = errno;
@@ -99,7 +99,7 @@ tcp_connect(const char *host, const char *port, int secs,
 	freeaddrinfo(res);
 	if (fd == -1) {
 		snprintf(err, errlen, "cannot connect to %s port %s (%s): "
-		    "%s%s", host, port, p->addr, strerror(e), e ==
+		    "%s%s", host, port, addr, strerror(e), e ==
 		    ECONNREFUSED ? " (nothing listens there)" : e ==
 		    ETIMEDOUT ? " (a firewall that drops packets?)" : "");
 		return -1;
@@ -202,7 +202,8 @@ tls_fetch(const char *host, const char *port, const char *sni, int secs,
 	int	 fd, r, rc = -1;
 
 	memset(p, 0, sizeof(*p));
-	if ((fd = tcp_connect(host, port, secs, p, err, errlen)) == -1)
+	if ((fd = tls_tcp_connect(host, port, secs, p->addr, sizeof(p->addr),
+	    err, errlen)) == -1)
 		return -1;
 	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL ||
 	    !SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION))

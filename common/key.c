@@ -267,6 +267,46 @@ key_describe(EVP_PKEY *k, char *buf, size_t size)
 	ERR_clear_error();
 }
 
+EVP_PKEY *
+key_generate(const char *type)
+{
+	static const struct {
+		const char	*name, *group;
+		size_t		 bits;
+	} types[] = {
+		{ "ec", "P-256", 0 },
+		{ "ec384", "P-384", 0 },
+		{ "rsa", NULL, 2048 },
+		{ "rsa2048", NULL, 2048 },
+		{ "rsa3072", NULL, 3072 },
+		{ "rsa4096", NULL, 4096 },
+	};
+	size_t	 i;
+
+	for (i = 0; i < nitems(types); i++) {
+		if (strcmp(type, types[i].name) != 0)
+			continue;
+		if (types[i].group != NULL)
+			return EVP_PKEY_Q_keygen(NULL, NULL, "EC",
+			    types[i].group);
+		return EVP_PKEY_Q_keygen(NULL, NULL, "RSA", types[i].bits);
+	}
+	return NULL;
+}
+
+int
+key_spki_sha256(EVP_PKEY *k, char out[65])
+{
+	unsigned char	*der = NULL;
+	int		 len;
+
+	if (k == NULL || (len = i2d_PUBKEY(k, &der)) <= 0)
+		return -1;
+	sha256_hex(der, (size_t)len, out);
+	OPENSSL_free(der);
+	return 0;
+}
+
 /* --- sealing ------------------------------------------------------------- */
 
 struct key_sealer *

@@ -34,6 +34,14 @@ int	key_matches_cert(EVP_PKEY *key, X509 *x, const char *name, int seq,
 char	*key_pem(EVP_PKEY *, size_t *len);
 /* "RSA 2048", "EC P-256", "Ed25519", ... into buf. */
 void	key_describe(EVP_PKEY *, char *buf, size_t size);
+/*
+ * A new key: "ec" (P-256), "ec384", "rsa" or "rsa2048", "rsa3072",
+ * "rsa4096"; NULL if the type is unknown (or OpenSSL fails).
+ */
+EVP_PKEY	*key_generate(const char *type);
+/* SHA-256 of a public key's SubjectPublicKeyInfo (DER), hex: what a
+ * certificate and the private key it was made for have in common. */
+int	key_spki_sha256(EVP_PKEY *, char out[65]);
 
 /*
  * Sealing for the database, under a key derived from the certd.key

@@ -57,6 +57,7 @@ enum cert_warn {
 #define API_D_STAGED		"/staged"
 #define API_D_ROLLBACK		"/rollback"
 #define API_D_RENDER		"/render"
+#define API_D_CSR		"/csr"
 
 /* Limits. */
 #define DOMAIN_MAX		253		/* a DNS name */

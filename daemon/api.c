@@ -47,11 +47,13 @@ static void	h_render(struct control_req *, const struct control_call *,
 		    const char *);
 static void	h_reload(struct control_req *, const struct control_call *,
 		    const char *);
+static void	h_csr(struct control_req *, const struct control_call *,
+		    const char *);
 
 /*
  * With a suffix, the path is API_DOMAINS + a domain + the suffix.  Who:
- * ANYONE, ADMIN (uid 0 / admin_group), CHANGE (an admin, and certd is not
- * stopping).
+ * ANYONE, ADMIN (uid 0 / admin_group, or a TLS client client_allow
+ * lists), CHANGE (an admin, and certd is not stopping).
  */
 enum who { ANYONE, ADMIN, CHANGE };
 static const struct route {
@@ -70,6 +72,7 @@ static const struct route {
 	{ METHOD_DELETE, API_DOMAINS,	   API_D_STAGED,   CHANGE, h_discard },
 	{ METHOD_POST,	 API_DOMAINS,	   API_D_ROLLBACK, CHANGE, h_rollback },
 	{ METHOD_POST,	 API_DOMAINS,	   API_D_RENDER,   CHANGE, h_render },
+	{ METHOD_POST,	 API_DOMAINS,	   API_D_CSR,	   CHANGE, h_csr },
 };
 
 void
@@ -608,17 +611,109 @@ h_status(struct control_req *creq, const struct control_call *call,
 		control_reply_json(creq, 200, j);
 }
 
+/* A domain's pending CSR keys, newest first: never the key. */
+static json_t *
+j_pending_keys(const char *domain)
+{
+	struct ks_csr	*c = NULL;
+	json_t		*a = json_array();
+	size_t		 n = 0, i;
+
+	if (keystore_csr_list(ks, domain, &c, &n, NULL) == -1)
+		return a;
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:o, s:s}",
+		    "key_type", c[i].key_type, "names", c[i].names,
+		    "spki_sha256", c[i].spki, "created",
+		    status_time((time_t)c[i].created), "actor", c[i].actor));
+	ks_csrs_free(c, n);
+	return a;
+}
+
 static void
 h_domain(struct control_req *creq, const struct control_call *call,
     const char *domain)
 {
 	struct cert_error	 err;
-	json_t			*j;
+	json_t			*j, *pending;
 
-	if ((j = status_domain_json(ks, domain, &err)) == NULL)
+	pending = j_pending_keys(domain);
+	/* A domain that so far has only a CSR waiting is a domain too. */
+	if ((j = status_domain_json(ks, domain, &err)) == NULL &&
+	    err.code == E_NOT_FOUND && json_array_size(pending) > 0)
+		j = json_pack("{s:s, s:i, s:[], s:[], s:[], s:[]}", "domain",
+		    domain, "generation", 0, "items", "staged", "generations",
+		    "events");
+	if (j == NULL) {
+		json_decref(pending);
 		control_reply_error(creq, &err);
-	else
-		control_reply_json(creq, 200, j);
+		return;
+	}
+	json_object_set_new(j, "pending_keys", pending);
+	control_reply_json(creq, 200, j);
+}
+
+/* The names of a CSR request: an array of strings, at most
+ * KS_CSR_NAMES; they point into j.  Replies 400 otherwise. */
+static int
+csr_names(struct control_req *creq, json_t *j, struct csr_request *rq)
+{
+	json_t	*names = json_object_get(j, "names"), *v;
+	size_t	 i;
+
+	if (names == NULL)
+		return 0;
+	if (!json_is_array(names) || json_array_size(names) > KS_CSR_NAMES) {
+		reply_err(creq, E_BAD_REQUEST, "names must be an array of at "
+		    "most %d DNS names", KS_CSR_NAMES);
+		return -1;
+	}
+	json_array_foreach(names, i, v) {
+		if (!json_is_string(v)) {
+			reply_err(creq, E_BAD_REQUEST, "names must be strings");
+			return -1;
+		}
+		rq->names[rq->nnames++] = json_string_value(v);
+	}
+	return 0;
+}
+
+static void
+h_csr(struct control_req *creq, const struct control_call *call,
+    const char *domain)
+{
+	struct csr_request	 rq;
+	struct ks_csr		 info;
+	struct cert_error	 err;
+	json_t			*j, *v;
+	char			*pem;
+
+	if ((j = body_json(creq, call)) == NULL)
+		return;
+	memset(&rq, 0, sizeof(rq));
+	rq.domain = domain;
+	v = json_object_get(j, "key_type");
+	if (v != NULL && !json_is_string(v))
+		reply_err(creq, E_BAD_REQUEST, "key_type must be a string: ec, "
+		    "rsa2048 or rsa3072");
+	else if (csr_names(creq, j, &rq) == 0) {
+		rq.key_type = json_string_value(v);
+		if (keystore_csr(ks, &rq, time(NULL), &pem, &info, &err) == -1)
+			control_reply_error(creq, &err);
+		else {
+			log_fields(LOG_INFO, &(struct log_fields){ .domain =
+			    domain }, "%s: %s: made a new %s key and its CSR for "
+			    "%s; the key waits for its certificate", domain,
+			    call->actor, info.key_type, info.names);
+			control_reply_json(creq, 200, json_pack("{s:s, s:s, "
+			    "s:s, s:s, s:s}", "domain", domain, "csr", pem,
+			    "key_type", info.key_type, "names", info.names,
+			    "spki_sha256", info.spki));
+			free(pem);
+			ks_csr_clear(&info);
+		}
+	}
+	json_decref(j);
 }
 
 static void
@@ -678,6 +773,55 @@ api_route(enum control_method method, const char *path,
 	return path_known ? API_BAD_METHOD : API_NOT_FOUND;
 }
 
+static const char *
+method_name(enum control_method m)
+{
+	switch (m) {
+	case METHOD_GET:
+		return "GET";
+	case METHOD_POST:
+		return "POST";
+	case METHOD_DELETE:
+		return "DELETE";
+	default:
+		return "?";
+	}
+}
+
+static void
+forbidden(struct control_req *creq, const struct control_call *call)
+{
+	log_info("%s: %s %s refused: read-only", call->actor,
+	    method_name(call->method), call->path);
+	if (call->tls)
+		reply_err(creq, E_FORBIDDEN, "client \"%s\" may only read "
+		    "status (it is not in client_allow)", call->actor);
+	else
+		reply_err(creq, E_FORBIDDEN, "uid %d may only read status "
+		    "(needs uid 0 or group %s)", (int)call->uid,
+		    conf->admin_group);
+}
+
+/*
+ * Run r's handler for the peer: what it changes is logged and its events
+ * record the peer (a commit that waits in the queue takes the actor with
+ * it); then the actor of the work in flight, if any, is back.
+ */
+static void
+run_as(const struct route *r, struct control_req *creq,
+    const struct control_call *call, const char *domain)
+{
+	char	 prev[CONTROL_ACTOR_MAX];
+
+	if (r->who == CHANGE)
+		log_info("%s: %s %s", call->actor, method_name(call->method),
+		    call->path);
+	strlcpy(prev, keystore_actor(ks), sizeof(prev));
+	keystore_set_actor(ks, call->actor);
+	r->fn(creq, call, domain);
+	keystore_set_actor(ks, prev);
+}
+
 void
 api_handle(struct control_req *creq, const struct control_call *call,
     void *arg)
@@ -704,9 +848,7 @@ api_handle(struct control_req *creq, const struct control_call *call,
 	}
 	r = &routes[i];
 	if (r->who != ANYONE && !call->admin) {
-		reply_err(creq, E_FORBIDDEN, "uid %d may only read status "
-		    "(needs uid 0 or group %s)", (int)call->uid,
-		    conf->admin_group);
+		forbidden(creq, call);
 		return;
 	}
 	if (r->who == CHANGE && commit_stopping()) {
@@ -714,5 +856,5 @@ api_handle(struct control_req *creq, const struct control_call *call,
 		    "changed: try again when it is back");
 		return;
 	}
-	r->fn(creq, call, domain);
+	run_as(r, creq, call, domain);
 }

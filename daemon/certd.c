@@ -186,6 +186,52 @@ expiry_cb(evutil_socket_t fd, short ev, void *arg)
 	expiry_check();
 }
 
+/* The listen = addresses of a and b, in order: the same? */
+static int
+listen_same(const struct certd_conf *a, const struct certd_conf *b)
+{
+	size_t	 i;
+
+	if (a->nlisten != b->nlisten)
+		return 0;
+	for (i = 0; i < a->nlisten; i++)
+		if (strcmp(a->listen[i].host, b->listen[i].host) != 0 ||
+		    strcmp(a->listen[i].port, b->listen[i].port) != 0)
+			return 0;
+	return 1;
+}
+
+/* At start: the API over TLS too, if listen = says so. */
+static void
+listen_tls(void)
+{
+	struct certd_conf	*c = certd->conf;
+	struct cert_error	 err;
+	size_t			 i;
+
+	if (c->nlisten == 0)
+		return;
+	control_set_tls(certd->control, c->tls_ctx, c->client_allow);
+	for (i = 0; i < c->nlisten; i++)
+		if (control_listen_tls(certd->control, certd->base,
+		    c->listen[i].host, c->listen[i].port, &err) == -1)
+			fatalx("%s", err.message);
+}
+
+/* SIGHUP: new TLS connections get the new certificate, CA, CRL and
+ * client_allow; the addresses stay until the next start. */
+static void
+reload_tls(struct certd_conf *nc)
+{
+	if (!listen_same(certd->conf, nc))
+		log_warnx("listen changes take effect at the next start");
+	if (nc->tls_ctx != NULL)
+		control_set_tls(certd->control, nc->tls_ctx, nc->client_allow);
+	else if (certd->conf->nlisten > 0)
+		log_warnx("keeping the TLS certificate and clients of the "
+		    "running configuration until the next start");
+}
+
 static void
 do_reload(void)
 {
@@ -212,6 +258,7 @@ do_reload(void)
 		    sizeof(err));
 		conf_set(nc, "socket", certd->conf->socket, err, sizeof(err));
 	}
+	reload_tls(nc);
 	conf_free(certd->conf);
 	certd->conf = nc;
 	api_set_conf(nc);
@@ -452,6 +499,7 @@ main(int argc, char *argv[])
 	    certd->conf->socket_mode, certd->conf->admin_group, api_handle,
 	    NULL, &err)) == NULL)
 		fatalx("control socket: %s", err.message);
+	listen_tls();
 
 	ev_hup = evsignal_new(certd->base, SIGHUP, sig_cb, NULL);
 	ev_term = evsignal_new(certd->base, SIGTERM, sig_cb, NULL);

@@ -38,7 +38,7 @@
 #include "util.h"
 
 enum job_kind {
-	JOB_UPLOAD,	/* a server certificate with its key */
+	JOB_UPLOAD,	/* a server certificate with its key, or a CSR's */
 	JOB_BUNDLE,
 	JOB_ROLLBACK,
 	JOB_RENDER,
@@ -56,6 +56,7 @@ struct job {
 	size_t			 cert_len, key_len;
 	int64_t			 target;	/* rollback: 0 = previous */
 	char			 only[64];
+	char			 actor[256];	/* whose request it is */
 	struct event		*deadline;	/* waiting too long */
 	commit_done_fn		 done;
 	void			*arg;
@@ -220,6 +221,9 @@ next_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	inflight = j;
+	/* The events the job writes, now or from its callbacks, are its
+	 * requester's. */
+	keystore_set_actor(ks, j->actor);
 	job_start(j);
 	stack_scrub();		/* the job decoded a key */
 }
@@ -235,8 +239,10 @@ static void
 job_end(struct job *j, const struct cert_error *err)
 {
 	job_answer(j, err);
-	if (inflight == j)
+	if (inflight == j) {
 		inflight = NULL;
+		keystore_set_actor(ks, "");
+	}
 	job_free(j);
 	hooks.changed();
 	schedule();
@@ -264,6 +270,8 @@ job_new(enum job_kind kind, const char *domain, commit_done_fn done,
 	if (domain != NULL)
 		strlcpy(j->domain, domain, sizeof(j->domain));
 	strlcpy(j->res.domain, j->domain, sizeof(j->res.domain));
+	/* The request being handled now (api.c set it); "" at start. */
+	strlcpy(j->actor, keystore_actor(ks), sizeof(j->actor));
 	j->done = done;
 	j->arg = arg;
 	return j;
@@ -858,8 +866,10 @@ commit_upload(const struct upload *u, struct commit_result *res,
 
 	memset(res, 0, sizeof(*res));
 	strlcpy(res->domain, u->domain, sizeof(res->domain));
-	if (u->key == NULL || u->key_len == 0) {
-		/* A CA item only stages: nothing to wait for. */
+	if ((u->key == NULL || u->key_len == 0) &&
+	    !keystore_csr_wanted(ks, u->domain, u->cert, u->cert_len)) {
+		/* A CA item only stages: nothing to wait for.  A certificate
+		 * for a pending CSR key commits, and waits its turn. */
 		if (keystore_upload(ks, u, time(NULL), &res->up, err) == -1)
 			return -1;
 		keystore_walk(ks, u->domain, staged_count, &res->staged, NULL);
@@ -872,10 +882,12 @@ commit_upload(const struct upload *u, struct commit_result *res,
 	memcpy(j->cert, u->cert, u->cert_len);
 	j->cert[u->cert_len] = '\0';
 	j->cert_len = u->cert_len;
-	j->key = xmalloc(u->key_len + 1);
-	memcpy(j->key, u->key, u->key_len);
-	j->key[u->key_len] = '\0';
-	j->key_len = u->key_len;
+	if (u->key != NULL && u->key_len > 0) {
+		j->key = xmalloc(u->key_len + 1);
+		memcpy(j->key, u->key, u->key_len);
+		j->key[u->key_len] = '\0';
+		j->key_len = u->key_len;
+	}
 	return enqueue(j, err);
 }
 
@@ -974,6 +986,7 @@ grace_cb(evutil_socket_t fd, short what, void *arg)
 	    .code = "stopped" }, "%s: stopped during its dependents; the next "
 	    "start runs them again", j->domain[0] ? j->domain : "reload");
 	inflight = NULL;
+	keystore_set_actor(ks, "");
 	job_fail(j, E_STOPPING, "certd is stopping: the change is stored but "
 	    "its dependents did not finish; the next start runs them again "
 	    "and makes it live or rolls it back");

@@ -12,10 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+
 #include <ini.h>
+#include <openssl/ssl.h>
 
 #include "conf.h"
 #include "names.h"
+#include "tls.h"
 #include "util.h"
 
 /* Every built-in default lives here. */
@@ -149,6 +153,17 @@ conf_free(struct certd_conf *c)
 	free(c->key_group);
 	free(c->truststore_password);
 	free(c->keystore_password);
+	for (i = 0; i < (int)c->nlisten; i++) {
+		free(c->listen[i].host);
+		free(c->listen[i].port);
+	}
+	free(c->listen);
+	free(c->tls_cert);
+	free(c->tls_key);
+	free(c->client_ca);
+	free(c->client_crl);
+	conf_free_argv(c->client_allow);
+	SSL_CTX_free(c->tls_ctx);
 	free(c);
 }
 
@@ -468,15 +483,6 @@ conf_set(struct certd_conf *c, const char *key, const char *v, char *err,
 			    "duration such as 60 or 1500ms", v);
 			return -1;
 		}
-	} else if (!strcmp(key, "listen") || !strcmp(key, "tls_cert") ||
-	    !strcmp(key, "tls_key") || !strcmp(key, "client_ca") ||
-	    !strcmp(key, "client_allow")) {
-		/* Remote push is not built yet: refuse its keys loudly rather
-		 * than start without what the admin asked for. */
-		snprintf(err, errlen, "%s: remote push over TLS is not "
-		    "supported by this version of certd; use the control "
-		    "socket (certctl, curl --unix-socket)", key);
-		return -1;
 	} else {
 		snprintf(err, errlen, "unknown key \"%s\" in [certd]", key);
 		return -1;
@@ -630,12 +636,129 @@ dependent_key(struct parse_state *ps, struct dependent_conf *p,
 	return 1;
 }
 
+/* A file the TLS context reads: an absolute path; where it was named. */
+static int
+remote_file(struct parse_state *ps, char **dst, int *line, const char *key,
+    const char *v)
+{
+	if (v[0] != '/')
+		return fail(ps, "%s: \"%s\" must be an absolute path", key, v);
+	replace(dst, v);
+	*line = ps->line;
+	return 1;
+}
+
+/* listen = ADDR:PORT, numeric: certd resolves no name to listen on. */
+static int
+remote_listen(struct parse_state *ps, const char *v)
+{
+	struct certd_conf	*c = ps->conf;
+	struct listen_conf	 l = { NULL, NULL };
+	unsigned char		 a[16];
+
+	if (parse_hostport(v, &l.host, &l.port) == -1 ||
+	    (inet_pton(AF_INET, l.host, a) != 1 &&
+	    inet_pton(AF_INET6, l.host, a) != 1)) {
+		free(l.host);
+		free(l.port);
+		return fail(ps, "listen: \"%s\" is not ADDR:PORT with a "
+		    "numeric address (127.0.0.1:8443, [::1]:8443, "
+		    "0.0.0.0:8443)", v);
+	}
+	c->listen = xreallocarray(c->listen, c->nlisten + 1,
+	    sizeof(*c->listen));
+	c->listen[c->nlisten++] = l;
+	if (c->listen_line == 0)
+		c->listen_line = ps->line;
+	return 1;
+}
+
+static int
+remote_allow(struct parse_state *ps, const char *v)
+{
+	struct certd_conf	*c = ps->conf;
+	const char		*why;
+	size_t			 n = 0;
+
+	if ((why = tls_allow_entry_error(v)) != NULL)
+		return fail(ps, "client_allow: \"%s\": %s", v, why);
+	while (c->client_allow != NULL && c->client_allow[n] != NULL)
+		n++;
+	c->client_allow = xreallocarray(c->client_allow, n + 2,
+	    sizeof(char *));
+	c->client_allow[n] = xstrdup(v);
+	c->client_allow[n + 1] = NULL;
+	return 1;
+}
+
+/* The keys of the control API over TLS (one line each, listen and
+ * client_allow repeatable): 1 or 0 as the handler returns, or -1 when
+ * key is none of them. */
+static int
+remote_key(struct parse_state *ps, const char *key, const char *v)
+{
+	struct certd_conf	*c = ps->conf;
+
+	if (!strcmp(key, "listen"))
+		return remote_listen(ps, v);
+	if (!strcmp(key, "client_allow"))
+		return remote_allow(ps, v);
+	if (!strcmp(key, "tls_cert"))
+		return remote_file(ps, &c->tls_cert, &c->tls_cert_line, key, v);
+	if (!strcmp(key, "tls_key"))
+		return remote_file(ps, &c->tls_key, &c->tls_key_line, key, v);
+	if (!strcmp(key, "client_ca"))
+		return remote_file(ps, &c->client_ca, &c->client_ca_line, key,
+		    v);
+	if (!strcmp(key, "client_crl"))
+		return remote_file(ps, &c->client_crl, &c->client_crl_line, key,
+		    v);
+	return -1;
+}
+
+/*
+ * listen = needs certd's certificate, its key and the client CA; those
+ * mean nothing without it.  The context is made here, so certd -t loads
+ * every file a handshake will use.  0, or -1 with "LINE: message".
+ */
+static int
+remote_check(struct certd_conf *c, int *line, char *err, size_t errlen)
+{
+	struct tls_files	 f;
+
+	if (c->nlisten == 0) {
+		*line = c->tls_cert_line ? c->tls_cert_line : c->tls_key_line ?
+		    c->tls_key_line : c->client_ca_line ? c->client_ca_line :
+		    c->client_crl_line;
+		if (*line == 0 && c->client_allow == NULL)
+			return 0;
+		snprintf(err, errlen, "tls_cert, tls_key, client_ca, "
+		    "client_crl and client_allow are for listen =, which is "
+		    "not set");
+		return -1;
+	}
+	*line = c->listen_line;
+	if (c->tls_cert == NULL || c->tls_key == NULL || c->client_ca == NULL) {
+		snprintf(err, errlen, "listen needs tls_cert, tls_key and "
+		    "client_ca (certd's certificate and key, and the CA that "
+		    "issues the clients' certificates)");
+		return -1;
+	}
+	f = (struct tls_files){ c->tls_cert, c->tls_key, c->client_ca,
+	    c->client_crl, c->tls_cert_line, c->tls_key_line,
+	    c->client_ca_line, c->client_crl_line };
+	if ((c->tls_ctx = tls_server_ctx(&f, line, err, errlen)) == NULL)
+		return -1;
+	return 0;
+}
+
 static int
 handler(void *user, const char *section, const char *key, const char *v)
 {
 	struct parse_state	*ps = user;
 	char			 err[256], name[DOMAIN_MAX + 1];
 	const char		*arg;
+	int			 r;
 
 	/* inih reads "k =;v" as ";v" but "k = ;v" as a comment: such a
 	 * value means two things, and certd -t could not print it. */
@@ -643,6 +766,8 @@ handler(void *user, const char *section, const char *key, const char *v)
 		return fail(ps, "%s: a value may not start with ';' (after a "
 		    "space it starts a comment)", key);
 	if (!strcmp(section, "certd")) {
+		if ((r = remote_key(ps, key, v)) != -1)
+			return r;
 		if (conf_set(ps->conf, key, v, err, sizeof(err)) == -1)
 			return fail(ps, "%s", err);
 		return 1;
@@ -752,6 +877,10 @@ conf_read(FILE *f, const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", path, cerr);
 		goto fail;
 	}
+	if (remote_check(ps.conf, &line, cerr, sizeof(cerr)) == -1) {
+		snprintf(err, errlen, "%s:%d: %s", path, line, cerr);
+		goto fail;
+	}
 	ps.conf->path = xstrdup(path);
 	return ps.conf;
 fail:
@@ -784,6 +913,35 @@ print_list(FILE *f, const char *key, char **list, const char *sep)
 	fprintf(f, "\n");
 }
 
+/* key = HOST:PORT, an IPv6 address in brackets. */
+static void
+print_hostport(FILE *f, const char *key, const char *host, const char *port)
+{
+	if (strchr(host, ':') != NULL)
+		fprintf(f, "%s = [%s]:%s\n", key, host, port);
+	else
+		fprintf(f, "%s = %s:%s\n", key, host, port);
+}
+
+static void
+print_remote(const struct certd_conf *c, FILE *f)
+{
+	size_t	 i;
+
+	for (i = 0; i < c->nlisten; i++)
+		print_hostport(f, "listen", c->listen[i].host,
+		    c->listen[i].port);
+	if (c->nlisten == 0)
+		return;
+	fprintf(f, "tls_cert = %s\n", c->tls_cert);
+	fprintf(f, "tls_key = %s\n", c->tls_key);
+	fprintf(f, "client_ca = %s\n", c->client_ca);
+	if (c->client_crl != NULL)
+		fprintf(f, "client_crl = %s\n", c->client_crl);
+	for (i = 0; c->client_allow != NULL && c->client_allow[i] != NULL; i++)
+		fprintf(f, "client_allow = %s\n", c->client_allow[i]);
+}
+
 void
 conf_print(const struct certd_conf *c, FILE *f)
 {
@@ -809,6 +967,7 @@ conf_print(const struct certd_conf *c, FILE *f)
 		fprintf(f, "keystore_password = %s\n", c->keystore_password);
 	fprintf(f, "keep_generations = %d\n", c->keep_generations);
 	fprintf(f, "stop_timeout = %dms\n", c->stop_timeout_ms);
+	print_remote(c, f);
 
 	TAILQ_FOREACH(d, &c->domains, entry) {
 		fprintf(f, "\n[domain %s]\n", d->name);
@@ -834,12 +993,8 @@ conf_print(const struct certd_conf *c, FILE *f)
 		}
 		print_argv(f, "configtest", p->configtest);
 		if (p->verify_host != NULL) {
-			if (strchr(p->verify_host, ':') != NULL)
-				fprintf(f, "verify = [%s]:%s\n", p->verify_host,
-				    p->verify_port);
-			else
-				fprintf(f, "verify = %s:%s\n", p->verify_host,
-				    p->verify_port);
+			print_hostport(f, "verify", p->verify_host,
+			    p->verify_port);
 			if (p->verify_name != NULL)
 				fprintf(f, "verify_name = %s\n", p->verify_name);
 			fprintf(f, "verify_timeout = %dms\n",

@@ -49,6 +49,11 @@ struct dependent_conf {
 };
 TAILQ_HEAD(dependent_conf_list, dependent_conf);
 
+/* A listen = address: numeric, IPv4 or IPv6 (without brackets). */
+struct listen_conf {
+	char		*host, *port;
+};
+
 struct certd_conf {
 	int		 refs;		/* conf_ref / conf_free */
 	char		*path;		/* file read, NULL: built-in defaults */
@@ -64,6 +69,17 @@ struct certd_conf {
 	int		 stop_timeout_ms;	/* SIGTERM: a change in flight */
 	struct domain_conf_list		domains;
 	struct dependent_conf_list	dependents;
+	/* The control API over TLS (tls.c): the addresses, certd's own
+	 * certificate and key, the CA (and CRL) client certificates are
+	 * verified against, the clients that may change things, and the
+	 * context conf_load made from those files. */
+	struct listen_conf	*listen;
+	size_t			 nlisten;
+	char			*tls_cert, *tls_key, *client_ca, *client_crl;
+	int			 tls_cert_line, tls_key_line, client_ca_line;
+	int			 client_crl_line, listen_line;
+	char			**client_allow;	/* NULL-terminated, or NULL */
+	struct ssl_ctx_st	*tls_ctx;	/* NULL without listen = */
 };
 
 /* Built-in defaults; fresh allocation, free with conf_free(). */

@@ -1,7 +1,11 @@
 /*
  * control.c: the control socket: an AF_UNIX listener served by evhttp, peer
  * credentials (SO_PEERCRED) deciding who may change things, and the limits
- * that keep one slow or hostile client from stalling the others.
+ * that keep one slow or hostile client from stalling the others.  The TLS
+ * listeners (listen =) serve the same API through a second evhttp whose
+ * connections are OpenSSL bufferevents; their peers share the same limits,
+ * by address instead of uid, and a verified client certificate that
+ * client_allow lists (tls.c) makes an admin.
  */
 #include "config.h"
 
@@ -10,8 +14,12 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <grp.h>
+#include <netdb.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,16 +29,21 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
 #include <openssl/crypto.h>
+#include <openssl/ssl.h>
 
 #include "control.h"
 #include "log.h"
 #include "sysd.h"
+#include "tls.h"
 #include "util.h"
+
+#define PEER_MAX	(INET6_ADDRSTRLEN + 16)
 
 /*
  * One accepted connection.  libevent 2.1's evhttp has no callback at accept
@@ -47,9 +60,18 @@ struct conn {
 	struct event		*deadline;
 	struct event		*classify;	/* once evhttp has the fd */
 	struct control_req	*pending;	/* answer not yet sent */
+	int			 tls;		/* from a TLS listener */
 	int			 classified;	/* peer, admin, uid known */
+	int			 identified;	/* TLS: the client's certificate
+						   read (after the handshake) */
 	int			 admin;
-	uid_t			 uid;
+	uid_t			 uid;		/* Unix socket: the peer's */
+	char			 peer[PEER_MAX];	/* whose share of the limits:
+						   "uid N", an IPv4 address,
+						   an IPv6 /64 */
+	char			 addr[PEER_MAX];	/* TLS: address and port */
+	char			 actor[CONTROL_ACTOR_MAX]; /* "uid N", or the
+						   client's subject */
 	uint64_t		 last;		/* last request, for eviction */
 };
 
@@ -61,6 +83,11 @@ struct control_req {
 struct control {
 	struct evhttp			*http;
 	struct evhttp_bound_socket	*bound;
+	struct evhttp			*https;	/* TLS listeners, or NULL */
+	struct evhttp_bound_socket	**tls_bound;
+	size_t				 ntls;
+	SSL_CTX				*ssl_ctx; /* for new TLS connections */
+	char				**allow;	/* client_allow */
 	char				*path;	/* socket we created, to unlink */
 	gid_t				 admin_gid;	/* -1: no such group */
 	control_handler_fn		 handler;
@@ -76,23 +103,37 @@ struct control {
 
 static void	conn_free(struct conn *);
 static void	conn_classify_cb(evutil_socket_t, short, void *);
+static void	free_strings(char **);
+
+static void
+listeners_set(struct control *ctl, int on)
+{
+	struct evconnlistener	*lev;
+	size_t			 i;
+
+	for (i = 0; i <= ctl->ntls; i++) {
+		if (i == ctl->ntls && ctl->bound == NULL)
+			break;
+		lev = evhttp_bound_socket_get_listener(i < ctl->ntls ?
+		    ctl->tls_bound[i] : ctl->bound);
+		if (on)
+			evconnlistener_enable(lev);
+		else
+			evconnlistener_disable(lev);
+	}
+}
 
 static void
 listener_update(struct control *ctl)
 {
-	struct evconnlistener	*lev;
-
-	if (ctl->bound == NULL)
-		return;
-	lev = evhttp_bound_socket_get_listener(ctl->bound);
 	/* At the cap, new connections wait in the kernel backlog. */
 	if (!ctl->paused && ctl->nconns >= CONTROL_MAX_CONNS) {
 		log_warnx("control: %zu connections, not accepting more",
 		    ctl->nconns);
-		evconnlistener_disable(lev);
+		listeners_set(ctl, 0);
 		ctl->paused = 1;
 	} else if (ctl->paused && ctl->nconns < CONTROL_MAX_CONNS) {
-		evconnlistener_enable(lev);
+		listeners_set(ctl, 1);
 		ctl->paused = 0;
 	}
 }
@@ -126,16 +167,13 @@ conn_arm(struct conn *conn)
 }
 
 static struct bufferevent *
-conn_new(struct event_base *base, void *arg)
+conn_add(struct control *ctl, struct event_base *base, struct bufferevent *bev,
+    int tls)
 {
-	struct control		*ctl = arg;
 	struct conn		*conn;
-	struct bufferevent	*bev;
 
-	if ((bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE)) ==
-	    NULL)
-		return NULL;
 	conn = xcalloc(1, sizeof(*conn));
+	conn->tls = tls;
 	if ((conn->deadline = evtimer_new(base, conn_deadline, conn)) == NULL ||
 	    (conn->classify = event_new(base, -1, 0, conn_classify_cb,
 	    conn)) == NULL)
@@ -151,6 +189,38 @@ conn_new(struct event_base *base, void *arg)
 	event_active(conn->classify, EV_TIMEOUT, 0);
 	listener_update(ctl);
 	return bev;
+}
+
+static struct bufferevent *
+conn_new(struct event_base *base, void *arg)
+{
+	struct bufferevent	*bev;
+
+	if ((bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE)) ==
+	    NULL)
+		return NULL;
+	return conn_add(arg, base, bev, 0);
+}
+
+/*
+ * A TLS listener's connection: the handshake runs before evhttp reads a
+ * byte, and its deadline is the request's (conn_arm, from accept).
+ */
+static struct bufferevent *
+conn_new_tls(struct event_base *base, void *arg)
+{
+	struct control		*ctl = arg;
+	struct bufferevent	*bev;
+	SSL			*ssl;
+
+	/* Never NULL: evhttp would serve the connection in the clear. */
+	if ((ssl = SSL_new(ctl->ssl_ctx)) == NULL ||
+	    (bev = bufferevent_openssl_socket_new(base, -1, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE)) == NULL)
+		fatalx("cannot make a TLS connection");
+	/* A client may close without close_notify once it has its answer. */
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	return conn_add(ctl, base, bev, 1);
 }
 
 static void
@@ -271,16 +341,17 @@ conn_drop(struct conn *conn)
 	}
 }
 
-/* The non-admin connection (of uid, or any if uid is -1) that has been
- * quiet longest, other than but; NULL if all are answering. */
+/* The non-admin connection (of peer, or any if peer is NULL) that has
+ * been quiet longest, other than but; NULL if all are answering. */
 static struct conn *
-conn_idlest(struct control *ctl, uid_t uid, const struct conn *but)
+conn_idlest(struct control *ctl, const char *peer, const struct conn *but)
 {
 	struct conn	*c, *best = NULL;
 
 	TAILQ_FOREACH(c, &ctl->conns, entry) {
 		if (c == but || !c->classified || c->admin ||
-		    c->pending != NULL || (uid != (uid_t)-1 && c->uid != uid))
+		    c->pending != NULL ||
+		    (peer != NULL && strcmp(c->peer, peer) != 0))
 			continue;
 		if (best == NULL || c->last < best->last)
 			best = c;
@@ -289,15 +360,48 @@ conn_idlest(struct control *ctl, uid_t uid, const struct conn *but)
 }
 
 static size_t
-conns_of(struct control *ctl, uid_t uid)
+conns_of(struct control *ctl, const char *peer)
 {
 	struct conn	*c;
 	size_t		 n = 0;
 
 	TAILQ_FOREACH(c, &ctl->conns, entry)
-		if (c->classified && !c->admin && c->uid == uid)
+		if (c->classified && !c->admin && strcmp(c->peer, peer) == 0)
 			n++;
 	return n;
+}
+
+/*
+ * A TLS peer's share of the limits is its address; an IPv6 peer's, its
+ * /64, which one host usually has whole.  addr gets address and port.
+ */
+static void
+peer_address(int fd, char *peer, size_t plen, char *addr, size_t alen)
+{
+	struct sockaddr_storage	 ss;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
+	socklen_t		 len = sizeof(ss);
+	char			 host[INET6_ADDRSTRLEN] = "?";
+
+	memset(&ss, 0, sizeof(ss));
+	if (fd == -1 || getpeername(fd, (struct sockaddr *)&ss, &len) == -1)
+		ss.ss_family = AF_UNSPEC;
+	if (ss.ss_family == AF_INET) {
+		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
+		snprintf(peer, plen, "%s", host);
+		snprintf(addr, alen, "%s port %u", host, ntohs(sin->sin_port));
+	} else if (ss.ss_family == AF_INET6) {
+		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
+		snprintf(addr, alen, "%s port %u", host,
+		    ntohs(sin6->sin6_port));
+		memset(sin6->sin6_addr.s6_addr + 8, 0, 8);
+		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
+		snprintf(peer, plen, "%s/64", host);
+	} else {
+		snprintf(peer, plen, "?");
+		snprintf(addr, alen, "?");
+	}
 }
 
 /*
@@ -312,6 +416,7 @@ conn_identify(struct conn *conn)
 {
 	struct control	*ctl = conn->ctl;
 	void		*cbarg = NULL;
+	int		 one = 1;
 
 	if (conn->classified)
 		return;
@@ -327,10 +432,43 @@ conn_identify(struct conn *conn)
 			    conn);
 		}
 	}
-	conn->admin = peer_admin(ctl, bufferevent_getfd(conn->bev),
-	    &conn->uid);
+	if (conn->tls) {
+		/* Not an admin before its certificate is read. */
+		conn->uid = (uid_t)-1;
+		peer_address(bufferevent_getfd(conn->bev), conn->peer,
+		    sizeof(conn->peer), conn->addr, sizeof(conn->addr));
+		/* An answer leaves in several TLS records: Nagle would hold
+		 * the last one for the client's delayed ACK (40 ms). */
+		setsockopt(bufferevent_getfd(conn->bev), IPPROTO_TCP,
+		    TCP_NODELAY, &one, sizeof(one));
+	} else {
+		conn->admin = peer_admin(ctl, bufferevent_getfd(conn->bev),
+		    &conn->uid);
+		snprintf(conn->peer, sizeof(conn->peer), "uid %d",
+		    (int)conn->uid);
+		strlcpy(conn->actor, conn->peer, sizeof(conn->actor));
+	}
 	if (!conn->admin)
 		ctl->nusers++;
+}
+
+/* A TLS connection's first request: the handshake verified its client;
+ * who is it, and may it change things? */
+static void
+conn_tls_identify(struct conn *conn)
+{
+	struct control	*ctl = conn->ctl;
+	SSL		*ssl;
+
+	if (conn->identified)
+		return;
+	conn->identified = 1;
+	if ((ssl = bufferevent_openssl_get_ssl(conn->bev)) == NULL ||
+	    !tls_client(ssl, ctl->allow, conn->actor, sizeof(conn->actor)))
+		return;
+	if (!conn->admin && conn->classified)
+		ctl->nusers--;
+	conn->admin = 1;
 }
 
 static void
@@ -338,16 +476,14 @@ conn_classify_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn	*conn = arg, *victim;
 	struct control	*ctl = conn->ctl;
-	uid_t		 uid;
 
 	conn_identify(conn);
 	if (conn->admin)
 		return;
-	uid = conn->uid;
-	if (conns_of(ctl, uid) > CONTROL_UID_MAX)
-		victim = conn_idlest(ctl, uid, conn);
+	if (conns_of(ctl, conn->peer) > CONTROL_UID_MAX)
+		victim = conn_idlest(ctl, conn->peer, conn);
 	else if (ctl->nusers > CONTROL_MAX_CONNS - CONTROL_ADMIN_RESERVE)
-		victim = conn_idlest(ctl, (uid_t)-1, conn);
+		victim = conn_idlest(ctl, NULL, conn);
 	else
 		return;
 	if (victim == NULL)
@@ -355,19 +491,45 @@ conn_classify_cb(evutil_socket_t fd, short what, void *arg)
 	ctl->refused++;
 	if (ctl->warned != time(NULL) / 60) {
 		ctl->warned = time(NULL) / 60;
-		log_warnx("control: connection limit for uid %d (at most %d "
+		log_warnx("control: connection limit for %s (at most %d "
 		    "each, %d for all non-admins): closed %zu idle or new "
-		    "connections", (int)uid, CONTROL_UID_MAX,
+		    "connections", conn->peer, CONTROL_UID_MAX,
 		    CONTROL_MAX_CONNS - CONTROL_ADMIN_RESERVE, ctl->refused);
 		ctl->refused = 0;
 	}
 	conn_drop(victim);
 }
 
+/* Who the request is from: the connection's peer, known since accept
+ * (a TLS client's certificate: since its first request). */
 static void
-request_cb(struct evhttp_request *req, void *arg)
+call_peer(struct control *ctl, struct conn *conn, struct bufferevent *bev,
+    int tls, struct control_call *call, char *actor, size_t size)
 {
-	struct control		*ctl = arg;
+	if (conn != NULL) {
+		conn_identify(conn);
+		if (conn->tls)
+			conn_tls_identify(conn);
+		call->admin = conn->admin;
+		call->uid = conn->uid;
+		call->tls = conn->tls;
+		strlcpy(actor, conn->actor, size);
+	} else if (tls) {
+		/* Never seen at accept: anonymous, read-only. */
+		call->uid = (uid_t)-1;
+		call->tls = 1;
+		strlcpy(actor, "(unknown client)", size);
+	} else {
+		call->admin = peer_admin(ctl, bufferevent_getfd(bev),
+		    &call->uid);
+		snprintf(actor, size, "uid %d", (int)call->uid);
+	}
+	call->actor = actor;
+}
+
+static void
+request_handle(struct control *ctl, struct evhttp_request *req, int tls)
+{
 	struct evhttp_connection *evcon;
 	struct bufferevent	*bev;
 	struct conn		*conn;
@@ -376,7 +538,7 @@ request_cb(struct evhttp_request *req, void *arg)
 	const struct evhttp_uri	*uri;
 	struct evbuffer		*in;
 	unsigned char		*p;
-	char			*body = NULL;
+	char			*body = NULL, actor[CONTROL_ACTOR_MAX];
 	size_t			 len;
 
 	evcon = evhttp_request_get_connection(req);
@@ -416,12 +578,7 @@ request_cb(struct evhttp_request *req, void *arg)
 	call.query = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
 	call.content_type = evhttp_find_header(
 	    evhttp_request_get_input_headers(req), "Content-Type");
-	if (conn != NULL) {
-		conn_identify(conn);
-		call.admin = conn->admin;
-		call.uid = conn->uid;
-	} else
-		call.admin = peer_admin(ctl, bufferevent_getfd(bev), &call.uid);
+	call_peer(ctl, conn, bev, tls, &call, actor, sizeof(actor));
 	call.conns = ctl->nconns;
 
 	/* Own copy of the body, and clear libevent's: it may hold a key. */
@@ -443,7 +600,9 @@ request_cb(struct evhttp_request *req, void *arg)
 	creq->conn = conn;
 	if (conn != NULL)
 		conn->pending = creq;
-	log_debug("control: uid %d %s %s", (int)call.uid,
+	log_debug("control: %s%s%s %s %s", call.actor,
+	    conn != NULL && conn->tls ? " at " : "",
+	    conn != NULL && conn->tls ? conn->addr : "",
 	    evhttp_request_get_command(req) == EVHTTP_REQ_GET ? "GET" :
 	    evhttp_request_get_command(req) == EVHTTP_REQ_POST ? "POST" :
 	    evhttp_request_get_command(req) == EVHTTP_REQ_DELETE ? "DELETE" :
@@ -452,6 +611,18 @@ request_cb(struct evhttp_request *req, void *arg)
 	freezero(body, len + 1);
 	if (len > 0)
 		stack_scrub();	/* what parsed the body left pieces there */
+}
+
+static void
+request_cb(struct evhttp_request *req, void *arg)
+{
+	request_handle(arg, req, 0);
+}
+
+static void
+request_tls_cb(struct evhttp_request *req, void *arg)
+{
+	request_handle(arg, req, 1);
 }
 
 static const char *
@@ -602,6 +773,28 @@ listen_path(const char *path, mode_t mode, struct cert_error *err)
 	return s;
 }
 
+/* An evhttp with the limits every listener has. */
+static struct evhttp *
+http_new(struct event_base *base, struct control *ctl,
+    struct bufferevent *(*bevcb)(struct event_base *, void *),
+    void (*gencb)(struct evhttp_request *, void *))
+{
+	struct evhttp	*http;
+
+	if ((http = evhttp_new(base)) == NULL)
+		fatalx("evhttp_new failed");
+	evhttp_set_max_headers_size(http, API_MAX_HEADERS);
+	evhttp_set_max_body_size(http, API_MAX_BODY);
+	evhttp_set_timeout(http, API_REQUEST_TIMEOUT);
+	/* Every method reaches our router, which answers 405 in JSON. */
+	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET |
+	    EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
+	    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+	evhttp_set_bevcb(http, bevcb, ctl);
+	evhttp_set_gencb(http, gencb, ctl);
+	return http;
+}
+
 struct control *
 control_start(struct event_base *base, const char *path, mode_t mode,
     const char *admin_group, control_handler_fn handler, void *arg,
@@ -615,17 +808,7 @@ control_start(struct event_base *base, const char *path, mode_t mode,
 	ctl->arg = arg;
 	ctl->admin_gid = group_gid(admin_group);
 	TAILQ_INIT(&ctl->conns);
-	if ((ctl->http = evhttp_new(base)) == NULL)
-		fatalx("evhttp_new failed");
-	evhttp_set_max_headers_size(ctl->http, API_MAX_HEADERS);
-	evhttp_set_max_body_size(ctl->http, API_MAX_BODY);
-	evhttp_set_timeout(ctl->http, API_REQUEST_TIMEOUT);
-	/* Every method reaches our router, which answers 405 in JSON. */
-	evhttp_set_allowed_methods(ctl->http, EVHTTP_REQ_GET |
-	    EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
-	    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
-	evhttp_set_bevcb(ctl->http, conn_new, ctl);
-	evhttp_set_gencb(ctl->http, request_cb, ctl);
+	ctl->http = http_new(base, ctl, conn_new, request_cb);
 
 	if ((fd = sysd_listen_fd()) != -1) {
 		activated = 1;
@@ -665,7 +848,12 @@ control_set_admin_group(struct control *ctl, const char *group)
 void
 control_stop_accepting(struct control *ctl)
 {
-	if (ctl == NULL || ctl->bound == NULL)
+	if (ctl == NULL)
+		return;
+	while (ctl->ntls > 0)
+		evhttp_del_accept_socket(ctl->https,
+		    ctl->tls_bound[--ctl->ntls]);
+	if (ctl->bound == NULL)
 		return;
 	evhttp_del_accept_socket(ctl->http, ctl->bound);
 	ctl->bound = NULL;
@@ -683,10 +871,113 @@ control_free(struct control *ctl)
 	control_stop_accepting(ctl);
 	/* Frees evhttp's connections; their close callbacks free ours. */
 	evhttp_free(ctl->http);
+	if (ctl->https != NULL)
+		evhttp_free(ctl->https);
 	while ((conn = TAILQ_FIRST(&ctl->conns)) != NULL) {
 		ctl->bound = NULL;
 		conn_free(conn);
 	}
+	free(ctl->tls_bound);
+	SSL_CTX_free(ctl->ssl_ctx);
+	free_strings(ctl->allow);
 	free(ctl->path);
 	free(ctl);
+}
+
+/* --- TLS listeners ------------------------------------------------------- */
+
+static void
+free_strings(char **v)
+{
+	size_t	 i;
+
+	for (i = 0; v != NULL && v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
+static char **
+copy_strings(char *const *v)
+{
+	char	**out;
+	size_t	 i, n = 0;
+
+	while (v != NULL && v[n] != NULL)
+		n++;
+	out = xcalloc(n + 1, sizeof(*out));
+	for (i = 0; i < n; i++)
+		out[i] = xstrdup(v[i]);
+	return out;
+}
+
+void
+control_set_tls(struct control *ctl, SSL_CTX *ctx, char *const *allow)
+{
+	/* Connections made before keep the context they began with: an SSL
+	 * holds a reference on its SSL_CTX. */
+	if (ctx != NULL)
+		SSL_CTX_up_ref(ctx);
+	SSL_CTX_free(ctl->ssl_ctx);
+	ctl->ssl_ctx = ctx;
+	free_strings(ctl->allow);
+	ctl->allow = copy_strings(allow);
+}
+
+/* A listening TCP socket on host:port (numeric); -1 with err. */
+static int
+listen_tcp(const char *host, const char *port, struct cert_error *err)
+{
+	struct addrinfo	 hints, *ai = NULL;
+	int		 s = -1, one = 1, r;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
+	if ((r = getaddrinfo(host, port, &hints, &ai)) != 0) {
+		cert_error_set(err, E_INTERNAL, NULL, 0, "listen %s port %s: "
+		    "%s", host, port, gai_strerror(r));
+		return -1;
+	}
+	if ((s = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1 ||
+	    setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
+	    /* [::] and 0.0.0.0 are two listeners, never one for both. */
+	    (ai->ai_family == AF_INET6 && setsockopt(s, IPPROTO_IPV6,
+	    IPV6_V6ONLY, &one, sizeof(one)) == -1) ||
+	    bind(s, ai->ai_addr, ai->ai_addrlen) == -1 || listen(s, 512) == -1) {
+		cert_error_set(err, E_INTERNAL, NULL, 0, "listen %s port %s: "
+		    "%s", host, port, strerror(errno));
+		if (s != -1)
+			close(s);
+		s = -1;
+	}
+	freeaddrinfo(ai);
+	return s;
+}
+
+int
+control_listen_tls(struct control *ctl, struct event_base *base,
+    const char *host, const char *port, struct cert_error *err)
+{
+	struct evhttp_bound_socket	*b;
+	int				 fd;
+
+	if (ctl->ssl_ctx == NULL)
+		return cert_error_set(err, E_INTERNAL, NULL, 0, "no TLS "
+		    "context to listen on %s port %s with", host, port);
+	if (ctl->https == NULL)
+		ctl->https = http_new(base, ctl, conn_new_tls, request_tls_cb);
+	if ((fd = listen_tcp(host, port, err)) == -1)
+		return -1;
+	if ((b = evhttp_accept_socket_with_handle(ctl->https, fd)) == NULL) {
+		close(fd);
+		return cert_error_set(err, E_INTERNAL, NULL, 0, "cannot listen "
+		    "on %s port %s", host, port);
+	}
+	ctl->tls_bound = xreallocarray(ctl->tls_bound, ctl->ntls + 1,
+	    sizeof(*ctl->tls_bound));
+	ctl->tls_bound[ctl->ntls++] = b;
+	log_info("listening on %s port %s (TLS, client certificates "
+	    "required)", host, port);
+	return 0;
 }

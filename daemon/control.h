@@ -20,6 +20,7 @@
 #define CONTROL_ADMIN_RESERVE	64	/* of those, kept for root and admins */
 #define CONTROL_UID_MAX		32	/* per non-admin uid */
 #define CONTROL_ANSWER_TIMEOUT	3600	/* s a request may wait for its answer */
+#define CONTROL_ACTOR_MAX	256	/* "uid N", a client's subject */
 
 struct control;
 struct control_req;		/* one request waiting for its answer */
@@ -35,7 +36,10 @@ struct control_call {
 	const char		*body;		/* NUL-terminated copy */
 	size_t			 body_len;
 	int			 admin;		/* peer may change things */
-	uid_t			 uid;
+	uid_t			 uid;		/* a socket peer's; -1 over TLS */
+	int			 tls;		/* from a TLS listener */
+	const char		*actor;		/* who: "uid N", or the verified
+						   client certificate's subject */
 	size_t			 conns;		/* open connections now */
 };
 
@@ -53,6 +57,19 @@ struct control	*control_start(struct event_base *, const char *path,
 		    void *arg, struct cert_error *);
 /* On SIGHUP. */
 void		 control_set_admin_group(struct control *, const char *);
+
+/*
+ * The API over TLS (listen =): control_set_tls gives the context (a
+ * reference is taken) and client_allow (copied), at start and on SIGHUP:
+ * new connections use them, established ones keep what they began with.
+ * tls.h says what a handshake accepts and who is an admin.  Then
+ * control_listen_tls serves host:port (numeric) too: 0, or -1 with err.
+ */
+struct ssl_ctx_st;
+void	control_set_tls(struct control *, struct ssl_ctx_st *ctx,
+	    char *const *allow);
+int	control_listen_tls(struct control *, struct event_base *,
+	    const char *host, const char *port, struct cert_error *);
 /* Close the listener (SIGTERM); answers in flight are still sent. */
 void		 control_stop_accepting(struct control *);
 void		 control_free(struct control *);

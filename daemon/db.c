@@ -1,6 +1,7 @@
 /*
- * db.c: the SQLite store (the only file that uses SQLite).  Opens with
- * checks and migrations, and offers row-level operations to keystore.c.
+ * db.c: the SQLite store (with db_csr.c, the only files that use SQLite).
+ * Opens with checks and migrations, and offers row-level operations to
+ * keystore.c.
  */
 #include "config.h"
 
@@ -18,6 +19,7 @@
 
 #include "chain.h"
 #include "db.h"
+#include "db_private.h"
 #include "key.h"
 #include "log.h"
 #include "util.h"
@@ -27,20 +29,14 @@ extern const size_t sql_migrations_count;
 
 #define DB_BUSY_TIMEOUT	5000	/* ms: a second process (sqlite3 CLI) may read */
 
-struct db {
-	sqlite3	*h;
-	int64_t	 events_keep;
-	char	 path[4096];
-};
-
-static int
+int
 db_error(struct db *db, struct cert_error *err, const char *what)
 {
 	return cert_error_set(err, E_INTERNAL, NULL, 0, "database %s: %s: %s",
 	    db->path, what, sqlite3_errmsg(db->h));
 }
 
-static int
+int
 db_exec(struct db *db, const char *sql, struct cert_error *err)
 {
 	char	*msg = NULL;
@@ -54,7 +50,7 @@ db_exec(struct db *db, const char *sql, struct cert_error *err)
 	return 0;
 }
 
-static sqlite3_stmt *
+sqlite3_stmt *
 db_prepare(struct db *db, const char *sql, struct cert_error *err)
 {
 	sqlite3_stmt	*st = NULL;
@@ -97,8 +93,7 @@ db_vrun(struct db *db, struct cert_error *err, const char *what,
 	return r == SQLITE_DONE ? 0 : db_error(db, err, what);
 }
 
-/* A statement that returns no rows: the number of rows changed, or -1. */
-static int
+int
 db_run(struct db *db, struct cert_error *err, const char *what,
     const char *sql, const char *types, ...)
 {
@@ -111,8 +106,7 @@ db_run(struct db *db, struct cert_error *err, const char *what,
 	return r == -1 ? -1 : sqlite3_changes(db->h);
 }
 
-/* A query for one integer into *OUT (left as it was if no row): 0 or -1. */
-static int
+int
 db_int(struct db *db, struct cert_error *err, int64_t *out, const char *sql,
     const char *types, ...)
 {
@@ -125,7 +119,7 @@ db_int(struct db *db, struct cert_error *err, int64_t *out, const char *sql,
 	return r;
 }
 
-static int
+int
 db_begin(struct db *db, struct cert_error *err)
 {
 	/* IMMEDIATE: take the write lock now, not at the first write, so a
@@ -133,7 +127,7 @@ db_begin(struct db *db, struct cert_error *err)
 	return db_exec(db, "BEGIN IMMEDIATE", err);
 }
 
-static int
+int
 db_end(struct db *db, int rc, struct cert_error *err)
 {
 	if (rc == 0 && db_exec(db, "COMMIT", err) == 0)
@@ -142,7 +136,7 @@ db_end(struct db *db, int rc, struct cert_error *err)
 	return -1;
 }
 
-static char *
+char *
 col_strdup(sqlite3_stmt *st, int i)
 {
 	const unsigned char	*s = sqlite3_column_text(st, i);
@@ -150,7 +144,7 @@ col_strdup(sqlite3_stmt *st, int i)
 	return xstrdup(s != NULL ? (const char *)s : "");
 }
 
-static void
+void
 col_strlcpy(sqlite3_stmt *st, int i, char *dst, size_t size)
 {
 	const unsigned char	*s = sqlite3_column_text(st, i);
@@ -576,10 +570,11 @@ add_event(struct db *db, const struct ks_event *ev, struct cert_error *err)
 
 	at = ev->at != 0 ? (int64_t)ev->at : (int64_t)time(NULL);
 	if (db_run(db, err, "record event", "INSERT INTO events (at, domain, "
-	    "generation, type, result, step, dependent, duration_ms, message) "
-	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", "itittttit", at, ev->domain,
-	    ev->generation, ev->type, ev->result, ev->step, ev->dependent,
-	    ev->duration_ms, ev->message != NULL ? ev->message : "") == -1)
+	    "generation, type, result, step, dependent, duration_ms, message, "
+	    "actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "itittttitt", at,
+	    ev->domain, ev->generation, ev->type, ev->result, ev->step,
+	    ev->dependent, ev->duration_ms, ev->message != NULL ? ev->message :
+	    "", db->actor) == -1)
 		return -1;
 	id = sqlite3_last_insert_rowid(db->h);
 	if (db_run(db, err, "count event", "INSERT INTO event_counts (type, "
@@ -605,6 +600,18 @@ void
 db_set_events_keep(struct db *db, int64_t keep)
 {
 	db->events_keep = keep > 0 ? keep : 1;
+}
+
+void
+db_set_actor(struct db *db, const char *actor)
+{
+	strlcpy(db->actor, actor != NULL ? actor : "", sizeof(db->actor));
+}
+
+const char *
+db_actor(struct db *db)
+{
+	return db->actor;
 }
 
 static void
@@ -666,6 +673,10 @@ db_commit_generation(struct db *db, const char *domain,
 		/* From the first sealed key on, keys are never stored plain. */
 		if (items[i].key != NULL && key_is_sealed(items[i].key) &&
 		    db_set_meta(db, "sealed", 1, err) == -1)
+			goto out;
+		/* A key made for a CSR moves into this row. */
+		if (items[i].csr_id != 0 &&
+		    db_csr_take(db, domain, items[i].csr_id, err) == -1)
 			goto out;
 	}
 	sqlite3_finalize(st);
@@ -1171,7 +1182,7 @@ db_events(struct db *db, const char *domain, const char *type, size_t max,
 	*out = NULL;
 	*n = 0;
 	st = db_prepare(db, "SELECT id, at, domain, generation, type, result, "
-	    "step, dependent, duration_ms, message FROM events "
+	    "step, dependent, duration_ms, message, actor FROM events "
 	    "WHERE (?1 IS NULL OR domain = ?1) AND (?2 IS NULL OR type = ?2) "
 	    "ORDER BY id DESC LIMIT ?3", err);
 	if (st == NULL)
@@ -1195,6 +1206,7 @@ db_events(struct db *db, const char *domain, const char *type, size_t max,
 		col_strlcpy(st, 7, ev->dependent, sizeof(ev->dependent));
 		ev->duration_ms = sqlite3_column_int64(st, 8);
 		ev->message = col_strdup(st, 9);
+		col_strlcpy(st, 10, ev->actor, sizeof(ev->actor));
 		len++;
 	}
 	sqlite3_finalize(st);

@@ -120,6 +120,9 @@ int	db_prune(struct db *, const char *domain, int keep, int64_t **kept,
 #define DB_EVENTS_KEEP	10000
 int	db_event_add(struct db *, const struct ks_event *, struct cert_error *);
 void	db_set_events_keep(struct db *, int64_t keep);
+/* Who the events written from now on are for ("" for certd itself). */
+void		 db_set_actor(struct db *, const char *actor);
+const char	*db_actor(struct db *);
 int	db_events(struct db *, const char *domain, const char *type,
 	    size_t max, struct ks_event **, size_t *n, struct cert_error *);
 /* Totals of every event ever recorded, trimmed or not.  group_by:
@@ -127,5 +130,22 @@ int	db_events(struct db *, const char *domain, const char *type,
  * "dependent\tresult"). */
 int	db_count(struct db *, const char *type, const char *group_by,
 	    struct ks_count **, size_t *n, struct cert_error *);
+
+/*
+ * Pending CSR keys (db_csr.c).  db_csr_add stores one (its actor is the
+ * current one) and keeps the newest keep of the domain, in one
+ * transaction; *id is the new row's.  db_csr_find: the row of domain
+ * whose spki matches, with its key (stored form); E_NOT_FOUND if none.
+ * db_csr_list: domain's rows, newest first, without keys.  db_csr_count:
+ * how many domain has.
+ */
+int	db_csr_add(struct db *, const struct ks_csr *, int keep, int64_t *id,
+	    struct cert_error *);
+int	db_csr_find(struct db *, const char *domain, const char *spki,
+	    struct ks_csr *, struct cert_error *);
+int	db_csr_list(struct db *, const char *domain, struct ks_csr **,
+	    size_t *n, struct cert_error *);
+int	db_csr_count(struct db *, const char *domain, int64_t *n,
+	    struct cert_error *);
 
 #endif

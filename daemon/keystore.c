@@ -21,22 +21,12 @@
 #include "db.h"
 #include "key.h"
 #include "keystore.h"
+#include "ks_private.h"
 #include "log.h"
 #include "names.h"
 #include "pem.h"
 #include "util.h"
 #include "validate.h"
-
-struct keystore {
-	struct db		*db;
-	struct key_sealer	*sealer;	/* NULL: keys stored plain */
-	int64_t			 sealed;	/* a key was stored sealed */
-	/* The chain the last commit stored, validated and decoded: the
-	 * render that follows takes it instead of decoding the rows. */
-	struct chain		*last;
-	char			 last_domain[DOMAIN_MAX + 1];
-	int64_t			 last_gen;
-};
 
 /*
  * The staged chain of a domain: its current CA items overlaid with the
@@ -107,6 +97,31 @@ keystore_sealed(struct keystore *ks)
 	return ks->sealed != 0;
 }
 
+int
+ks_may_store_key(struct keystore *ks, const char *name, int seq,
+    struct cert_error *err)
+{
+	if (ks->sealer != NULL || !ks->sealed)
+		return 0;
+	return cert_error_set(err, E_CREDENTIAL, name, seq, "the keys in this "
+	    "keystore are sealed with the certd.key credential, which certd "
+	    "was started without; refusing to store a key unsealed (start "
+	    "certd with its credential: LoadCredentialEncrypted=certd.key)");
+}
+
+void
+keystore_set_actor(struct keystore *ks, const char *actor)
+{
+	if (ks != NULL)
+		db_set_actor(ks->db, actor);
+}
+
+const char *
+keystore_actor(struct keystore *ks)
+{
+	return ks != NULL ? db_actor(ks->db) : "";
+}
+
 /* A request's domain and item name must follow names.h's rules. */
 static int
 check_domain(const char *d, struct cert_error *err)
@@ -155,14 +170,9 @@ item_from_cert(struct keystore *ks, const char *domain, struct ks_item *it,
 	}
 	if (key != NULL) {
 		it->has_key = 1;
-		if (ks->sealer == NULL && ks->sealed) {
+		if (ks_may_store_key(ks, name, seq, err) == -1) {
 			ks_item_clear(it);
-			return cert_error_set(err, E_CREDENTIAL, name, seq,
-			    "the keys in this keystore are sealed with the "
-			    "certd.key credential, which certd was started "
-			    "without; refusing to store a key unsealed (start "
-			    "certd with its credential: LoadCredentialEncrypted="
-			    "certd.key)");
+			return -1;
 		}
 		if ((it->key = key_seal(ks->sealer, key, domain,
 		    it->fingerprint, err)) == NULL) {
@@ -382,7 +392,8 @@ result_init(struct upload_result *res)
 /* Commit a validated chain: rows from the chain, CA rows keep created. */
 static int
 commit_chain(struct keystore *ks, const char *domain, const struct chain *c,
-    struct overlay *o, time_t now, int64_t *gen, struct cert_error *err)
+    struct overlay *o, int64_t csr_id, time_t now, int64_t *gen,
+    struct cert_error *err)
 {
 	struct ks_item	 items[CHAIN_MAX];
 	char		 msg[160];
@@ -402,9 +413,12 @@ commit_chain(struct keystore *ks, const char *domain, const struct chain *c,
 		    err) == -1)
 			goto out;
 		items[i].created = now;
+		if (c->items[i].kind == KIND_SERVER)
+			items[i].csr_id = csr_id;
 	}
-	snprintf(msg, sizeof(msg), "%zu items, server sha256 %.64s", c->n,
-	    c->n > 0 ? items[c->n - 1].fingerprint : "");
+	snprintf(msg, sizeof(msg), "%zu items, server sha256 %.64s%s", c->n,
+	    c->n > 0 ? items[c->n - 1].fingerprint : "", csr_id != 0 ?
+	    ", its key made by certd for a CSR" : "");
 	rc = db_commit_generation(ks->db, domain, items, n, now, msg, gen,
 	    err);
 	if (rc == 0 && ks->sealer != NULL)
@@ -427,17 +441,18 @@ stage_ca(struct keystore *ks, const struct upload *up, X509 *cert,
 	int			 i, k, rc = -1;
 
 	memset(&it, 0, sizeof(it));
-	if (up->seq < 1)
-		return cert_error_set(err, E_ORDER, up->name, up->seq,
-		    "a CA certificate needs its seq (id): 1 for the root, "
-		    "2.. for intermediates");
 	/* A leaf for this domain sent without its key is a server
 	 * certificate whose key was forgotten, not a bad intermediate. */
 	if (X509_check_ca(cert) == 0 &&
 	    X509_check_host(cert, up->domain, 0, 0, NULL) == 1)
 		return cert_error_set(err, E_ORDER, up->name, up->seq,
 		    "this is a server certificate for %s but no private key "
-		    "was given: upload it together with its key", up->domain);
+		    "was given, and certd keeps no key of a CSR for it: upload "
+		    "it together with its key", up->domain);
+	if (up->seq < 1)
+		return cert_error_set(err, E_ORDER, up->name, up->seq,
+		    "a CA certificate needs its seq (id): 1 for the root, "
+		    "2.. for intermediates");
 	if (overlay_load(ks, up->domain, &o, err) == -1)
 		return -1;
 	if (item_from_cert(ks, up->domain, &it, up->name, up->seq,
@@ -520,7 +535,7 @@ out:
 /* The server certificate and key: validate the staged chain and commit. */
 static int
 commit_server(struct keystore *ks, const struct upload *up, X509 *cert,
-    EVP_PKEY *key, time_t now, struct upload_result *res,
+    EVP_PKEY *key, int64_t csr_id, time_t now, struct upload_result *res,
     struct cert_error *err)
 {
 	struct overlay	 o;
@@ -567,7 +582,7 @@ commit_server(struct keystore *ks, const struct upload *up, X509 *cert,
 			err->seq = up->seq;
 		goto out;
 	}
-	if (commit_chain(ks, up->domain, c, &o, now, &gen, err) == -1)
+	if (commit_chain(ks, up->domain, c, &o, csr_id, now, &gen, err) == -1)
 		goto out;
 	if (res != NULL) {
 		res->committed = 1;
@@ -587,6 +602,7 @@ keystore_upload(struct keystore *ks, const struct upload *up, time_t now,
 {
 	X509		*cert = NULL;
 	EVP_PKEY	*key = NULL;
+	int64_t		 csr_id = 0;
 	int		 has_key, rc = -1;
 	struct cert_error e;
 
@@ -613,8 +629,11 @@ keystore_upload(struct keystore *ks, const struct upload *up, time_t now,
 		if (key_decode(up->key, up->key_len, up->name, up->seq,
 		    &key, &e) == -1)
 			goto out;
-		rc = commit_server(ks, up, cert, key, now, res, &e);
-	} else
+		rc = commit_server(ks, up, cert, key, 0, now, res, &e);
+	} else if ((rc = csr_key_for(ks, up->domain, up->name, up->seq, cert,
+	    &key, &csr_id, &e)) == 1)
+		rc = commit_server(ks, up, cert, key, csr_id, now, res, &e);
+	else if (rc == 0)
 		rc = stage_ca(ks, up, cert, now, res, &e);
 out:
 	if (rc == -1) {
@@ -665,7 +684,7 @@ keystore_bundle(struct keystore *ks, const char *domain, const char *certs,
 	if (chain_validate(c, domain, now, res ? &res->warnings : NULL,
 	    &e) == -1)
 		goto out;
-	if (commit_chain(ks, domain, c, NULL, now, &gen, &e) == -1)
+	if (commit_chain(ks, domain, c, NULL, 0, now, &gen, &e) == -1)
 		goto out;
 	if (res != NULL) {
 		res->committed = 1;

@@ -129,6 +129,7 @@ struct ks_item {
 	char		*certificate;	/* PEM */
 	char		*key;		/* stored form (key.h), only when asked */
 	int		 has_key;
+	int64_t		 csr_id;	/* the pending CSR key it takes, or 0 */
 };
 void	ks_item_clear(struct ks_item *);
 void	ks_items_free(struct ks_item *, size_t);
@@ -204,6 +205,54 @@ void	keystore_domain_free(struct ks_domain *);
 int	keystore_prune(struct keystore *, const char *domain, int keep,
 	    int64_t **kept, size_t *nkept, struct cert_error *);
 
+/*
+ * Pending keys of the CSR flow (csr.c): a key made on the host for a
+ * certificate signing request, kept in the store (sealed when certd has
+ * its credential) until a certificate for its public key is uploaded
+ * without a key.  Then that upload commits with it, through the same
+ * validation; the commit moves the key into its generation.  A pending
+ * key is never returned: it leaves certd only in the files of a
+ * generation.
+ */
+#define KS_CSR_KEEP	8	/* pending keys per domain: older ones go */
+#define KS_CSR_NAMES	32	/* names of one request, besides the domain */
+struct ks_csr {
+	int64_t		 id;
+	char		 domain[DOMAIN_MAX + 1];
+	char		 spki[65];	/* SHA-256 of the public key, hex */
+	char		 key_type[32];	/* "EC P-256" */
+	char		*names;		/* "DNS:example.com, DNS:www..." */
+	int64_t		 created;
+	char		 actor[256];
+	char		*key;		/* stored form, inside the store only */
+};
+void	ks_csr_clear(struct ks_csr *);
+void	ks_csrs_free(struct ks_csr *, size_t);
+
+struct csr_request {
+	const char	*domain;
+	const char	*names[KS_CSR_NAMES];	/* DNS names (or *.D) */
+	size_t		 nnames;
+	const char	*key_type;	/* "ec" (P-256, NULL), "rsa2048",
+					   "rsa3072" ("rsa": 2048) */
+};
+/*
+ * Make a key and a CSR for it: subject CN=domain, subjectAltName the
+ * domain and each name, SHA-256.  The key is stored pending (the
+ * domain's oldest goes beyond KS_CSR_KEEP); *pem (malloc'd) is the CSR,
+ * info its row without the key.  E_BAD_REQUEST for a bad name or key
+ * type, E_CREDENTIAL as for an upload with a key.
+ */
+int	keystore_csr(struct keystore *, const struct csr_request *,
+	    time_t now, char **pem, struct ks_csr *info, struct cert_error *);
+/* domain's pending keys, newest first, without the keys. */
+int	keystore_csr_list(struct keystore *, const char *domain,
+	    struct ks_csr **, size_t *n, struct cert_error *);
+/* Would an upload of this certificate without a key commit, with a
+ * pending key?  Yes if it is not a CA and domain has pending keys. */
+int	keystore_csr_wanted(struct keystore *, const char *domain,
+	    const char *cert, size_t len);
+
 /* Event log: commits, rejections, reloads, rollbacks. */
 struct ks_event {
 	int64_t		 id;
@@ -216,8 +265,18 @@ struct ks_event {
 	char		 dependent[64];
 	int64_t		 duration_ms;
 	char		*message;
+	char		 actor[256];	/* who asked: "uid 0", a client's
+					   subject, "" certd itself */
 };
 int	keystore_event(struct keystore *, const struct ks_event *);
+/*
+ * Whose request the work now running is ("uid 0", a TLS client's subject;
+ * "" for certd itself): every event and pending key written from now on
+ * records it, until it is set again.  The transport sets it around each
+ * request, commit.c around each queued job.
+ */
+void		 keystore_set_actor(struct keystore *, const char *actor);
+const char	*keystore_actor(struct keystore *);
 /* Newest first, at most max, for domain (NULL: all) and type (NULL: all). */
 int	keystore_events(struct keystore *, const char *domain, const char *type,
 	    size_t max, struct ks_event **, size_t *n);

@@ -226,6 +226,9 @@ status_domain_json(struct keystore *ks, const char *domain,
 			    "result", ev[i].result, "generation",
 			    (json_int_t)ev[i].generation, "message",
 			    ev[i].message);
+			if (ev[i].actor[0] != '\0')
+				json_object_set_new(o, "actor",
+				    json_string(ev[i].actor));
 			if (ev[i].dependent[0] != '\0') {
 				json_object_set_new(o, "dependent",
 				    json_string(ev[i].dependent));

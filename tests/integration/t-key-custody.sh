@@ -2,23 +2,32 @@
 # t-key-custody: where a key passes, nothing keeps it.  A certd that
 # aborts (SIGABRT, which a sanitizer leaves alone) under `ulimit -c
 # unlimited` leaves no core (a control process under the same limit does);
-# and after uploads of keys (certctl's JSON bundle and a CloudStack form),
-# with keys sealed at rest, no line of either key's base64 is anywhere in
-# certd's memory (its heap, stack and anonymous mappings, read from
-# /proc/PID/mem).
+# and after uploads of keys (certctl's JSON bundle and a CloudStack form
+# on the socket, an upload over TLS), with keys sealed at rest, no line of
+# any key's base64 is anywhere in certd's memory (its heap, stack and
+# anonymous mappings, read from /proc/PID/mem).
 . "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/remotelib.sh"
 need python3 curl
 need_built "$CERTD" "$CERTCTL" "$TESTPKI"
 [ "$(id -u)" = 0 ] || skip "needs root to read another process's memory"
 D=custody.test
 pki chain "$T/pki" --domain $D --inter 1 --key ec >/dev/null || fail "testpki"
 pki_leaf "$T/pki" "$T/leaf2" $D
+pki_leaf "$T/pki" "$T/leaf3" $D
+remote_pki
+PORT=$(free_port)
 mkdir -m 700 "$T/cred" "$T/cwd"
 head -c 32 /dev/urandom > "$T/cred/certd.key"
 {
 	echo "[certd]"
 	echo "state_dir = $CERTD_STATE"
 	echo "socket = $CERTD_SOCK"
+	echo "listen = 127.0.0.1:$PORT"
+	echo "tls_cert = $T/srv/server.pem"
+	echo "tls_key = $T/srv/server.key"
+	echo "client_ca = $T/cca/root.pem"
+	echo "client_allow = DNS:mgmt.example.com"
 } > "$T/certd.conf"
 start() {
 	(cd "$T/cwd" && ulimit -c unlimited &&
@@ -34,8 +43,9 @@ on_exit "stop_certd"
 run 0 ctl upload $D --bundle "$T/pki/bundle.pem" --key "$T/pki/server.key"
 form_upload $D server 3 "$T/leaf2.pem" "$T/leaf2.key" >/dev/null ||
     fail "form upload: $(cat "$T/api.body")"
-# Every base64 line of both keys, whole: 64 characters nothing else shares.
-grep -hv -- '-----' "$T/pki/server.key" "$T/leaf2.key" > "$T/needles"
+run 0 rctl upload $D --server "$T/leaf3.pem" --key "$T/leaf3.key"
+# Every base64 line of the keys, whole: 64 characters nothing else shares.
+grep -hv -- '-----' "$T/pki/server.key" "$T/leaf2.key" "$T/leaf3.key" > "$T/needles"
 python3 - "$CERTD_PID" "$T/needles" <<'PY' || fail "a key is still in certd's memory"
 import sys
 pid, needles = int(sys.argv[1]), open(sys.argv[2]).read().split()
@@ -84,4 +94,4 @@ else
 	echo "control: no core even from sleep here (core_pattern $(cat /proc/sys/kernel/core_pattern)); certd's limit was 0"
 fi
 rm -f "$T"/cwd/core*
-echo "no key in memory after two uploads; no core dump"
+echo "no key in memory after three uploads; no core dump"

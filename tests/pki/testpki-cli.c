@@ -24,6 +24,7 @@ static const char usage_text[] =
 "usage: testpki chain DIR --domain NAME [options]\n"
 "       testpki cert OUT.pem [options]\n"
 "       testpki key OUT.key [--key TYPE] [--key-format FMT]\n"
+"       testpki crl OUT.pem --issuer CERT --issuer-key KEY [--revoke CERT]...\n"
 "\n"
 "chain: writes DIR/root.pem root.key, DIR/inter1.pem inter1.key .. (inter1\n"
 "  issued by the root), DIR/server.pem server.key, DIR/chain.pem (the\n"
@@ -52,7 +53,10 @@ static const char usage_text[] =
 "  --sign-key KEY       sign with this key instead (a wrong signature)\n"
 "  --key TYPE | --key-in KEY        subject key: new (default rsa) or given\n"
 "  --key-out FILE  --key-format FMT  --days-from N  --days-to M  --md MD\n"
-"  --serial N\n";
+"  --serial N\n"
+"\n"
+"crl: a CRL from --issuer revoking each --revoke CERT (repeat); thisUpdate\n"
+"  now - 1h (or --days-from N), nextUpdate now + 30d (or --days-to M).\n";
 
 static void
 usage(void)
@@ -213,11 +217,41 @@ load_key(const char *path)
 	return k;
 }
 
+static int
+make_crl(const char *out, const char *issuer_path, const char *key_path,
+    const char *const *revoke, size_t n, time_t from, time_t to)
+{
+	X509		*issuer, *revoked[MAXNAMES];
+	EVP_PKEY	*key;
+	X509_CRL	*crl;
+	char		*pem;
+	size_t		 i;
+
+	if (issuer_path == NULL || key_path == NULL) {
+		fprintf(stderr, "testpki: crl needs --issuer and --issuer-key\n");
+		return 2;
+	}
+	issuer = load_cert(issuer_path);
+	key = load_key(key_path);
+	for (i = 0; i < n; i++)
+		revoked[i] = load_cert(revoke[i]);
+	crl = tpki_crl(issuer, key, revoked, n, from, to);
+	pem = tpki_crl_pem(crl);
+	put(NULL, out, pem);
+	free(pem);
+	X509_CRL_free(crl);
+	for (i = 0; i < n; i++)
+		X509_free(revoked[i]);
+	X509_free(issuer);
+	EVP_PKEY_free(key);
+	return 0;
+}
+
 enum {
 	O_DOMAIN = 256, O_INTER, O_KEY, O_CAKEY, O_DFROM, O_DTO, O_PREFIX,
 	O_DNS, O_IP, O_MD, O_KEYFMT, O_CN, O_ORG, O_CA, O_PATHLEN, O_NOKCS,
 	O_NOBC, O_NOKU, O_NOAKI, O_EKU, O_ISSUER, O_ISSUERKEY, O_SIGNKEY,
-	O_KEYIN, O_KEYOUT, O_SERIAL, O_HELP
+	O_KEYIN, O_KEYOUT, O_SERIAL, O_REVOKE, O_HELP
 };
 
 static const struct option longopts[] = {
@@ -247,6 +281,7 @@ static const struct option longopts[] = {
 	{ "key-in", required_argument, NULL, O_KEYIN },
 	{ "key-out", required_argument, NULL, O_KEYOUT },
 	{ "serial", required_argument, NULL, O_SERIAL },
+	{ "revoke", required_argument, NULL, O_REVOKE },
 	{ "help", no_argument, NULL, O_HELP },
 	{ NULL, 0, NULL, 0 }
 };
@@ -261,6 +296,8 @@ main(int argc, char **argv)
 	const char		*cmd, *out, *issuer_path = NULL;
 	const char		*issuer_key_path = NULL, *sign_key_path = NULL;
 	const char		*key_in = NULL, *key_out = NULL;
+	const char		*revoke[MAXNAMES];
+	size_t			 nrevoke = 0;
 	char			 file[64], *pem, *bundle = NULL, *chainpem = NULL;
 	size_t			 ndns = 0, nips = 0, blen = 0, clen = 0;
 	time_t			 now = time(NULL);
@@ -323,6 +360,11 @@ main(int argc, char **argv)
 		case O_KEYIN: key_in = optarg; break;
 		case O_KEYOUT: key_out = optarg; break;
 		case O_SERIAL: o.serial = num(optarg); break;
+		case O_REVOKE:
+			if (nrevoke == MAXNAMES)
+				usage();
+			revoke[nrevoke++] = optarg;
+			break;
 		case O_HELP:
 			fputs(usage_text, stdout);
 			return 0;
@@ -397,6 +439,9 @@ main(int argc, char **argv)
 		return 0;
 	}
 
+	if (strcmp(cmd, "crl") == 0)
+		return make_crl(out, issuer_path, issuer_key_path, revoke,
+		    nrevoke, o.not_before, o.not_after);
 	if (strcmp(cmd, "cert") != 0)
 		usage();
 	if ((issuer_path == NULL) != (issuer_key_path == NULL)) {

@@ -359,6 +359,51 @@ tpki_bio_text(BIO *b, size_t *lenp)
 	return out;
 }
 
+X509_CRL *
+tpki_crl(X509 *issuer, EVP_PKEY *issuer_key, X509 *const *revoked, size_t n,
+    time_t last_update, time_t next_update)
+{
+	X509_CRL	*crl;
+	X509_REVOKED	*r;
+	ASN1_TIME	*t;
+	time_t		 now = time(NULL);
+	size_t		 i;
+
+	if ((crl = X509_CRL_new()) == NULL || !X509_CRL_set_version(crl, 1) ||
+	    !X509_CRL_set_issuer_name(crl, X509_get_subject_name(issuer)))
+		tpki_die("X509_CRL_new");
+	if ((t = ASN1_TIME_set(NULL, last_update ? last_update : now - 3600)) ==
+	    NULL || !X509_CRL_set1_lastUpdate(crl, t) ||
+	    ASN1_TIME_set(t, next_update ? next_update : now + 30 * 86400) ==
+	    NULL || !X509_CRL_set1_nextUpdate(crl, t))
+		tpki_die("CRL dates");
+	for (i = 0; i < n; i++) {
+		if ((r = X509_REVOKED_new()) == NULL ||
+		    !X509_REVOKED_set_serialNumber(r,
+		    X509_get_serialNumber(revoked[i])) ||
+		    ASN1_TIME_set(t, now - 60) == NULL ||
+		    !X509_REVOKED_set_revocationDate(r, t) ||
+		    !X509_CRL_add0_revoked(crl, r))
+			tpki_die("X509_CRL_add0_revoked");
+	}
+	ASN1_TIME_free(t);
+	if (!X509_CRL_sort(crl) || !X509_CRL_sign(crl, issuer_key,
+	    EVP_sha256()))
+		tpki_die("X509_CRL_sign");
+	return crl;
+}
+
+char *
+tpki_crl_pem(X509_CRL *crl)
+{
+	BIO	*b;
+
+	if ((b = BIO_new(BIO_s_mem())) == NULL || !PEM_write_bio_X509_CRL(b,
+	    crl))
+		tpki_die("PEM_write_bio_X509_CRL");
+	return tpki_bio_text(b, NULL);
+}
+
 char *
 tpki_cert_pem(X509 *x)
 {

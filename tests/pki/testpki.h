@@ -137,6 +137,15 @@ char		*tpki_key_pem(EVP_PKEY *, int fmt);
 /* DER of the PKCS#8 (fmt PKCS8) or traditional (fmt TRAD) form. */
 unsigned char	*tpki_key_der(EVP_PKEY *, int fmt, size_t *len);
 
+/*
+ * A CRL issued by issuer (signed with issuer_key, SHA-256) revoking the
+ * n certificates of revoked, valid from last_update to next_update (0:
+ * now - 1h and now + 30 days).  tpki_crl_pem: its PEM, malloc'd.
+ */
+X509_CRL	*tpki_crl(X509 *issuer, EVP_PKEY *issuer_key, X509 *const *revoked,
+		    size_t n, time_t last_update, time_t next_update);
+char		*tpki_crl_pem(X509_CRL *);
+
 /* Write text (NUL-terminated) or len bytes to path, mode 0600.  0 or -1. */
 int	tpki_write(const char *path, const char *text);
 int	tpki_write_buf(const char *path, const void *, size_t len);

@@ -69,6 +69,7 @@ char *status_metrics(struct keystore *k, time_t t, size_t c, size_t *len)
     { *len = 1; return xstrdup("#"); }
 json_t *status_reload_json(const struct reload_report *r, int a)
     { return json_object(); }
+json_t *status_time(time_t t) { return json_null(); }
 
 int
 commit_upload(const struct upload *u, struct commit_result *res,

@@ -11,6 +11,7 @@
 
 #include "conf.h"
 #include "names.h"
+#include "testpki.h"
 
 static char	tmpl[] = "/tmp/certd-test-conf.XXXXXX";
 
@@ -233,18 +234,24 @@ test_errors_name_file_and_line(void **state)
 	    "from 1 to 100"));
 	e = load_err("[domain bad..name]\npublish_cert = /x\n");
 	assert_non_null(strstr(e, "not a valid domain name"));
-	/* Remote push is not built: its keys are refused, not ignored. */
+	/* The TLS keys mean nothing without listen =, and it needs them. */
 	e = load_err("[certd]\nlisten = 0.0.0.0:8443\n");
-	assert_non_null(strstr(e, ":2: listen: remote push over TLS is not "
-	    "supported by this version"));
-	e = load_err("[certd]\ntls_cert = /etc/certd/tls.pem\n");
-	assert_non_null(strstr(e, ":2: tls_cert: remote push"));
-	e = load_err("[certd]\n\ntls_key = /etc/certd/tls.key\n");
-	assert_non_null(strstr(e, ":3: tls_key: remote push"));
-	e = load_err("[certd]\nclient_ca = /etc/certd/ca.pem\n");
-	assert_non_null(strstr(e, ":2: client_ca: remote push"));
+	assert_non_null(strstr(e, ":2: listen needs tls_cert, tls_key and "
+	    "client_ca"));
+	e = load_err("[certd]\n\ntls_cert = /etc/certd/tls.pem\n");
+	assert_non_null(strstr(e, ":3: tls_cert, tls_key, client_ca, "
+	    "client_crl and client_allow are for listen =, which is not set"));
 	e = load_err("[certd]\nclient_allow = CN=mgmt\n");
-	assert_non_null(strstr(e, ":2: client_allow: remote push"));
+	assert_non_null(strstr(e, "are for listen =, which is not set"));
+	e = load_err("[certd]\nlisten = localhost:8443\n");
+	assert_non_null(strstr(e, ":2: listen: \"localhost:8443\" is not "
+	    "ADDR:PORT with a numeric address"));
+	e = load_err("[certd]\ntls_key = tls.key\n");
+	assert_non_null(strstr(e, ":2: tls_key: \"tls.key\" must be an "
+	    "absolute path"));
+	e = load_err("[certd]\nclient_allow = mgmt\n");
+	assert_non_null(strstr(e, ":2: client_allow: \"mgmt\": neither a "
+	    "subject"));
 	e = load_err("[dependent web]\nexec = /bin/true\ndomains = a.example "
 	    "b..example\n");
 	assert_non_null(strstr(e, ":3: domains: \"b..example\" is not a "
@@ -281,6 +288,123 @@ test_errors_name_file_and_line(void **state)
 	assert_non_null(strstr(e, ":1: \"x\" outside a section"));
 	e = load_err("[certd\n");
 	assert_non_null(strstr(e, ":1:"));
+}
+
+/* The files of listen =, made by tests/pki in dir. */
+struct tls_fx {
+	char	 dir[64], cert[96], key[96], other_key[96], ca[96], crl[96];
+	char	 other_crl[96];
+};
+
+static void
+put_pem(char *path, size_t size, const char *dir, const char *name,
+    char *pem)
+{
+	snprintf(path, size, "%s/%s", dir, name);
+	assert_int_equal(tpki_write(path, pem), 0);
+	free(pem);
+}
+
+static void
+tls_fx_make(struct tls_fx *fx)
+{
+	struct tpki_chain	 c, other;
+	X509_CRL		*crl;
+
+	strcpy(fx->dir, "/tmp/certd-test-tls.XXXXXX");
+	assert_non_null(mkdtemp(fx->dir));
+	assert_int_equal(tpki_chain_make(&c, "certd.example", 0, TPKI_EC256),
+	    0);
+	assert_int_equal(tpki_chain_make(&other, "other.example", 0,
+	    TPKI_EC256), 0);
+	put_pem(fx->cert, sizeof(fx->cert), fx->dir, "tls.pem",
+	    tpki_cert_pem(c.leaf));
+	put_pem(fx->key, sizeof(fx->key), fx->dir, "tls.key",
+	    tpki_key_pem(c.leaf_key, TPKI_KEY_PKCS8));
+	put_pem(fx->other_key, sizeof(fx->other_key), fx->dir, "other.key",
+	    tpki_key_pem(other.leaf_key, TPKI_KEY_PKCS8));
+	put_pem(fx->ca, sizeof(fx->ca), fx->dir, "ca.pem",
+	    tpki_cert_pem(c.root));
+	crl = tpki_crl(c.root, c.root_key, &c.leaf, 1, 0, 0);
+	put_pem(fx->crl, sizeof(fx->crl), fx->dir, "ca.crl", tpki_crl_pem(crl));
+	X509_CRL_free(crl);
+	crl = tpki_crl(other.root, other.root_key, NULL, 0, 0, 0);
+	put_pem(fx->other_crl, sizeof(fx->other_crl), fx->dir, "other.crl",
+	    tpki_crl_pem(crl));
+	X509_CRL_free(crl);
+	tpki_chain_free(&c);
+	tpki_chain_free(&other);
+}
+
+static void
+tls_fx_free(struct tls_fx *fx)
+{
+	unlink(fx->cert);
+	unlink(fx->key);
+	unlink(fx->other_key);
+	unlink(fx->ca);
+	unlink(fx->crl);
+	unlink(fx->other_crl);
+	rmdir(fx->dir);
+}
+
+static const char *
+tls_conf(const struct tls_fx *fx, const char *cert, const char *key,
+    const char *ca, const char *crl)
+{
+	static char	 text[1024];
+
+	snprintf(text, sizeof(text), "[certd]\nlisten = 127.0.0.1:8443\n"
+	    "listen = [::1]:8443\ntls_cert = %s\ntls_key = %s\n"
+	    "client_ca = %s\nclient_crl = %s\n"
+	    "client_allow = CN=mgmt,O=Example\nclient_allow = DNS:mgmt.example\n",
+	    cert, key, ca, crl);
+	return text;
+}
+
+/* listen = with its files: they are loaded as a handshake loads them, and
+ * each fault is named with the file and line of the key at fault. */
+static void
+test_remote_files(void **state)
+{
+	struct tls_fx		 fx;
+	struct certd_conf	*c;
+	const char		*e;
+	char			*buf = NULL;
+	size_t			 len = 0;
+	FILE			*f;
+
+	tls_fx_make(&fx);
+	c = load_ok(tls_conf(&fx, fx.cert, fx.key, fx.ca, fx.crl));
+	assert_int_equal(c->nlisten, 2);
+	assert_string_equal(c->listen[1].host, "::1");
+	assert_non_null(c->tls_ctx);
+	assert_string_equal(c->client_allow[1], "DNS:mgmt.example");
+	assert_null(c->client_allow[2]);
+	assert_non_null(f = open_memstream(&buf, &len));
+	conf_print(c, f);
+	fclose(f);
+	assert_non_null(strstr(buf, "listen = [::1]:8443\n"));
+	assert_non_null(strstr(buf, "client_allow = CN=mgmt,O=Example\n"));
+	free(buf);
+	conf_free(c);
+
+	e = load_err(tls_conf(&fx, fx.cert, fx.other_key, fx.ca, fx.crl));
+	assert_non_null(strstr(e, ":5: tls_key: "));
+	assert_non_null(strstr(e, "is not the key of tls_cert"));
+	e = load_err(tls_conf(&fx, "/nonexistent/tls.pem", fx.key, fx.ca,
+	    fx.crl));
+	assert_non_null(strstr(e, ":4: tls_cert: /nonexistent/tls.pem: "));
+	e = load_err(tls_conf(&fx, fx.cert, fx.key, fx.key, fx.crl));
+	assert_non_null(strstr(e, ":6: client_ca: "));
+	assert_non_null(strstr(e, "no CA certificate read"));
+	e = load_err(tls_conf(&fx, fx.cert, fx.key, fx.ca, fx.other_crl));
+	assert_non_null(strstr(e, ":7: client_crl: "));
+	assert_non_null(strstr(e, "not signed by any certificate of "
+	    "client_ca"));
+	e = load_err(tls_conf(&fx, fx.cert, fx.key, fx.ca, fx.ca));
+	assert_non_null(strstr(e, ":7: client_crl: "));
+	tls_fx_free(&fx);
 }
 
 static void
@@ -495,6 +619,7 @@ main(void)
 		cmocka_unit_test(test_print_quotes_every_space),
 		cmocka_unit_test(test_indented_lines_are_keys),
 		cmocka_unit_test(test_example_config_parses),
+		cmocka_unit_test(test_remote_files),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

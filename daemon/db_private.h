@@ -1,0 +1,50 @@
+/*
+ * db_private.h: what db.c shares with db_csr.c, the other file that
+ * speaks SQL: the handle and the statement helpers.  Nobody else includes
+ * it; callers see db.h.
+ */
+#ifndef CERTD_DB_PRIVATE_H
+#define CERTD_DB_PRIVATE_H
+
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "error.h"
+
+#define DB_ACTOR_MAX	256
+
+struct db {
+	sqlite3	*h;
+	int64_t	 events_keep;
+	char	 actor[DB_ACTOR_MAX];	/* of the events written now */
+	char	 path[4096];
+};
+
+/* E_INTERNAL naming the file, what failed and SQLite's message: -1. */
+int		 db_error(struct db *, struct cert_error *, const char *what);
+int		 db_exec(struct db *, const char *sql, struct cert_error *);
+sqlite3_stmt	*db_prepare(struct db *, const char *sql, struct cert_error *);
+/*
+ * Bind the parameters in order as types says ('t' a string, 'i' an
+ * int64_t) and step once.  db_run: a statement that returns no rows; the
+ * number of rows changed, or -1.  db_int: a query for one integer into
+ * *out (left as it was if no row); 0 or -1.
+ */
+int		 db_run(struct db *, struct cert_error *, const char *what,
+		    const char *sql, const char *types, ...);
+int		 db_int(struct db *, struct cert_error *, int64_t *out,
+		    const char *sql, const char *types, ...);
+/* BEGIN IMMEDIATE; db_end commits if rc is 0, else rolls back: 0 or -1. */
+int		 db_begin(struct db *, struct cert_error *);
+int		 db_end(struct db *, int rc, struct cert_error *);
+/* Column i as text ("" for NULL): a malloc'd copy, or into dst. */
+char		*col_strdup(sqlite3_stmt *, int i);
+void		 col_strlcpy(sqlite3_stmt *, int i, char *dst, size_t size);
+
+/* Inside db_commit_generation's transaction: the pending key id of
+ * domain is being stored; its row goes (E_NOT_FOUND if it went). */
+int		 db_csr_take(struct db *, const char *domain, int64_t id,
+		    struct cert_error *);
+
+#endif
