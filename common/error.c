@@ -83,18 +83,26 @@ cert_warn_name(enum cert_warn w)
 }
 
 int
-cert_error_set(struct cert_error *err, enum cert_code code, const char *name,
-    int seq, const char *fmt, ...)
+cert_error_vset(struct cert_error *err, enum cert_code code, const char *name,
+    int seq, const char *fmt, va_list ap)
 {
-	va_list	 ap;
-
 	if (err == NULL)
 		return -1;
 	err->code = code;
 	strlcpy(err->name, name != NULL ? name : "", sizeof(err->name));
 	err->seq = seq;
-	va_start(ap, fmt);
 	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	return -1;
+}
+
+int
+cert_error_set(struct cert_error *err, enum cert_code code, const char *name,
+    int seq, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	cert_error_vset(err, code, name, seq, fmt, ap);
 	va_end(ap);
 	return -1;
 }

@@ -6,6 +6,7 @@
 #ifndef CERTD_ERROR_H
 #define CERTD_ERROR_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 #include "proto.h"
@@ -37,6 +38,9 @@ const char	*cert_warn_name(enum cert_warn);	/* "W_EXPIRES_SOON" */
 int	cert_error_set(struct cert_error *, enum cert_code, const char *name,
 	    int seq, const char *fmt, ...)
 	    __attribute__((format(printf, 5, 6)));
+int	cert_error_vset(struct cert_error *, enum cert_code, const char *name,
+	    int seq, const char *fmt, va_list)
+	    __attribute__((format(printf, 5, 0)));
 void	cert_error_clear(struct cert_error *);
 void	cert_warn_add(struct cert_warnings *, enum cert_warn, const char *name,
 	    int seq, const char *fmt, ...)

@@ -99,10 +99,8 @@ reply_err(struct control_req *creq, enum cert_code code, const char *fmt, ...)
 	struct cert_error	 err;
 	va_list			 ap;
 
-	memset(&err, 0, sizeof(err));
-	err.code = code;
 	va_start(ap, fmt);
-	vsnprintf(err.message, sizeof(err.message), fmt, ap);
+	cert_error_vset(&err, code, NULL, 0, fmt, ap);
 	va_end(ap);
 	control_reply_error(creq, &err);
 }
