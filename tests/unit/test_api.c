@@ -123,6 +123,7 @@ call(enum control_method m, const char *path, const char *ctype,
 	c.body_len = strlen(c.body);
 	c.admin = admin;
 	c.uid = admin ? 0 : 65534;
+	c.actor = admin ? "uid 0" : "uid 65534";
 	last_status = 0;
 	/* api_handle only passes the request back to the stubs above. */
 	api_handle((struct control_req *)&c, &c, NULL);
