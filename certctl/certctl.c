@@ -876,7 +876,15 @@ main(int argc, char **argv)
 	const struct cmd	*cmd;
 	int			 ch, rc;
 
-	/* jansson's blocks hold the request body, so the key: clear them. */
+	/*
+	 * A key passes through certctl too (upload --key, gen-ca, gen-cert):
+	 * no core dump, and jansson's blocks (the request body) cleared.
+	 */
+	if (no_core_dumps() == -1) {
+		fprintf(stderr, "certctl: cannot disable core dumps: %s\n",
+		    strerror(errno));
+		return EXIT_USAGE;
+	}
 	json_set_alloc_funcs(secure_malloc, secure_free);
 	/* OpenSSL writes with write(2): certd refusing a TLS client may
 	 * close before the request is sent; its alert tells why. */

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <jansson.h>
@@ -130,6 +132,17 @@ union secure_hdr {
 	size_t		 n;
 	max_align_t	 align;
 };
+
+int
+no_core_dumps(void)
+{
+	struct rlimit	 rl = { 0, 0 };
+
+	if (setrlimit(RLIMIT_CORE, &rl) == -1 ||
+	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		return -1;
+	return 0;
+}
 
 void *
 secure_malloc(size_t n)

@@ -38,6 +38,9 @@ void	 freezero(void *, size_t);
  * event_set_mem_functions(secure_malloc, secure_realloc, secure_free).
  */
 void	*secure_malloc(size_t);
+/* No core dump of this process, whatever the ulimit: keys pass through
+ * it.  0, or -1 with errno. */
+int	 no_core_dumps(void);
 void	*secure_realloc(void *, size_t);
 void	 secure_free(void *);
 /* Is path a directory owned by us and writable by nobody else?  0, or -1

@@ -396,9 +396,7 @@ main(int argc, char *argv[])
 	 * what jansson and libevent allocate (request bodies) is cleared
 	 * when freed.  First, before anything allocates.
 	 */
-	rl.rlim_cur = rl.rlim_max = 0;
-	if (setrlimit(RLIMIT_CORE, &rl) == -1 ||
-	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+	if (no_core_dumps() == -1)
 		fatal("cannot disable core dumps");
 	json_set_alloc_funcs(secure_malloc, secure_free);
 	event_set_mem_functions(secure_malloc, secure_realloc, secure_free);

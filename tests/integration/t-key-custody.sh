@@ -94,4 +94,23 @@ else
 	echo "control: no core even from sleep here (core_pattern $(cat /proc/sys/kernel/core_pattern)); certd's limit was 0"
 fi
 rm -f "$T"/cwd/core*
-echo "no key in memory after three uploads; no core dump"
+
+say "certctl, holding a key, leaves no core dump either"
+# A socket that takes the upload and never answers: certctl waits with
+# the key read, as it would on a busy certd.
+python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1)
+c, _ = s.accept(); time.sleep(30)' "$T/mute.sock" &
+mute=$!
+wait_for 5 test -S "$T/mute.sock" || fail "no mute socket"
+(cd "$T/cwd" && ulimit -c unlimited &&
+    exec "$CERTCTL" -s "$T/mute.sock" upload $D --server "$T/leaf2.pem" --key "$T/leaf2.key") &
+cpid=$!
+wait_for 5 grep -q "^Max core file size *0 *0 " /proc/$cpid/limits ||
+    fail "certctl's core limit: $(grep core /proc/$cpid/limits)"
+kill -ABRT $cpid
+wait $cpid
+assert_eq "$?" 134 "certctl's status after SIGABRT"
+kill $mute 2>/dev/null; wait $mute 2>/dev/null
+ls "$T/cwd" | grep -q core && fail "certctl left a core: $(ls -la "$T/cwd")"
+echo "no key in memory after three uploads; no core dump from certd or certctl"
