@@ -136,7 +136,8 @@ up server 3 "$T/b.pem" "$T/b.key" >/dev/null || fail "upload b: $(cat "$T/api.bo
 wait_for 15 serving $PORT "$T/b.pem" || fail "Apache still serves $(served $PORT)"
 echo "new leaf served $(( ($(date +%s%N) - t0) / 1000000 )) ms after the upload request"
 wait_for 5 serving $PORT_CS "$T/b.pem" || fail "CloudStack vhost still serves the old leaf"
-wait_for 10 test "$(readlink "$CUR")" = gen-2 || fail "current is $(readlink "$CUR")"
+current_is_2() { [ "$(readlink "$CUR")" = gen-2 ]; }
+wait_for 10 current_is_2 || fail "current is $(readlink "$CUR")"
 curl -sS --cacert "$T/a/root.pem" --resolve $D:$PORT:127.0.0.1 "https://$D:$PORT/" >/dev/null ||
 	fail "curl after renewal"
 st=$(api GET /v1/status)
