@@ -18,6 +18,7 @@ enum publish_kind {
 
 /* The rendered file each publish_* key points at (PUB_TRUSTSTORE: .jks). */
 const char	*conf_publish_file(enum publish_kind);
+const char	*conf_publish_key(enum publish_kind);	/* "publish_cert" */
 
 struct domain_conf {
 	TAILQ_ENTRY(domain_conf) entry;
@@ -28,6 +29,7 @@ struct domain_conf {
 TAILQ_HEAD(domain_conf_list, domain_conf);
 
 enum dep_action { DEP_RELOAD, DEP_RESTART, DEP_RELOAD_OR_RESTART };
+const char	*conf_action_name(enum dep_action);	/* "reload" */
 
 struct dependent_conf {
 	TAILQ_ENTRY(dependent_conf) entry;
