@@ -9,7 +9,6 @@
 
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +31,7 @@
 #include "control.h"
 #include "proto.h"
 #include "util.h"
+#include "../tools/toolutil.h"
 
 #define USER_UID	20000	/* uids without an account: never admins */
 #define BATCH		32	/* connections a child makes at once */
@@ -93,24 +93,6 @@ keep_fd(int fd)
 		fail_msg("fcntl: %s", strerror(errno));
 }
 
-static int
-dial(void)
-{
-	struct sockaddr_un	 sun;
-	int			 s;
-
-	if ((s = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
-		return -1;
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	strlcpy(sun.sun_path, sock, sizeof(sun.sun_path));
-	if (connect(s, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		close(s);
-		return -1;
-	}
-	return s;
-}
-
 /* The child: become uid/gid with exactly these groups, connect n times,
  * and pass the sockets back.  SO_PEERCRED and SO_PEERGROUPS are taken at
  * connect(), so the parent can hold them afterwards. */
@@ -133,7 +115,7 @@ child_dial(int sp, uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups,
 	    setresuid(uid, uid, uid) == -1)
 		_exit(1);
 	for (i = 0; i < n; i++)
-		if ((s[i] = dial()) == -1)
+		if ((s[i] = tool_connect(sock)) == -1)
 			_exit(2);
 	memset(&msg, 0, sizeof(msg));
 	iov.iov_base = &c;
@@ -505,7 +487,7 @@ test_admin_reserve(void **state)
 			    "refused", i);
 
 	/* CONTROL_MAX_CONNS in all: the next waits in the backlog. */
-	assert_int_not_equal(late = dial(), -1);
+	assert_int_not_equal(late = tool_connect(sock), -1);
 	keep_fd(late);
 	assert_int_equal(exchange(late, "GET / HTTP/1.1\r\n\r\n", 18, 200), 0);
 	close(fd[2]);
