@@ -265,3 +265,15 @@ PY
 	on_exit "kill $! 2>/dev/null"
 	wait_for 5 grep -q listening "$2" || fail "notify listener did not start"
 }
+
+# renewals D: a chain for D in $T/a (one intermediate, EC) and three more
+# server certificates from its CA in $T/b, $T/c, $T/d, each one renewal;
+# then `up NAME SEQ CERT [KEY]` uploads to D and `current` prints where
+# D's current generation link points.
+renewals() {
+	D=$1
+	pki chain "$T/a" --domain "$D" --inter 1 --key ec >/dev/null || fail "testpki"
+	for _l in b c d; do pki_leaf "$T/a" "$T/$_l" "$D"; done
+}
+up() { form_upload "$D" "$@"; }
+current() { readlink "$CERTD_STATE/domains/$D/current"; }
