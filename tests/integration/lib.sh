@@ -246,3 +246,34 @@ tls_decoy() {
 	_decoy_up() { [ -n "$(served_fp "$1" decoy)" ]; }
 	wait_for 10 _decoy_up "$1" || fail "openssl s_server on $1 does not answer"
 }
+
+# notify_listen PATH LOG: a NOTIFY_SOCKET at PATH, as systemd would be,
+# writing each line certd sends to LOG after the listener's CLOCK_MONOTONIC
+# in µs ("123 READY=1"); stopped on exit.
+notify_listen() {
+	python3 - "$1" > "$2" 2>&1 <<'PY' &
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+print("listening", flush=True)
+while True:
+    data = s.recv(4096).decode(errors="replace")
+    now = time.clock_gettime(time.CLOCK_MONOTONIC)
+    for line in data.split("\n"):
+        print("%d %s" % (now * 1e6, line), flush=True)
+PY
+	on_exit "kill $! 2>/dev/null"
+	wait_for 5 grep -q listening "$2" || fail "notify listener did not start"
+}
+
+# renewals D: a chain for D in $T/a (one intermediate, EC) and three more
+# server certificates from its CA in $T/b, $T/c, $T/d, each one renewal;
+# then `up NAME SEQ CERT [KEY]` uploads to D and `current` prints where
+# D's current generation link points.
+renewals() {
+	D=$1
+	pki chain "$T/a" --domain "$D" --inter 1 --key ec >/dev/null || fail "testpki"
+	for _l in b c d; do pki_leaf "$T/a" "$T/$_l" "$D"; done
+}
+up() { form_upload "$D" "$@"; }
+current() { readlink "$CERTD_STATE/domains/$D/current"; }

@@ -15,20 +15,7 @@ state_dir = $T/state
 socket = $T/unused.sock
 CONF
 
-# Our own notify listener: it records every datagram certd sends.
-python3 - "$NOTIFY" > "$T/notify.log" 2>&1 <<'PY' &
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-print("listening", flush=True)
-while True:
-    data = s.recv(4096).decode(errors="replace")
-    for line in data.split("\n"):
-        print(line, flush=True)
-PY
-npid=$!
-on_exit "kill $npid 2>/dev/null"
-wait_for 5 grep -q listening "$T/notify.log" || fail "notify listener did not start"
+notify_listen "$NOTIFY" "$T/notify.log"
 
 systemd-socket-activate -l "$SOCK" -E NOTIFY_SOCKET="$NOTIFY" \
     "$CERTD" -d -f "$T/certd.conf" >> "$T/certd.log" 2>&1 &
@@ -43,13 +30,13 @@ assert_contains "$out" '"version"'
 assert_contains "$(cat "$T/certd.log")" "socket systemd passed"
 
 say "READY=1 and STATUS= reached our NOTIFY_SOCKET"
-wait_for 5 grep -qx "READY=1" "$T/notify.log" || fail "no READY=1: $(cat "$T/notify.log")"
+wait_for 5 grep -q ' READY=1$' "$T/notify.log" || fail "no READY=1: $(cat "$T/notify.log")"
 assert_contains "$(cat "$T/notify.log")" "STATUS=0 domains"
 
 say "SIGTERM: STOPPING=1, exit 0, the passed socket is not unlinked"
 kill -TERM $apid
 wait $apid
 assert_eq "$?" 0 "exit status"
-wait_for 5 grep -qx "STOPPING=1" "$T/notify.log" || fail "no STOPPING=1"
+wait_for 5 grep -q ' STOPPING=1$' "$T/notify.log" || fail "no STOPPING=1"
 test -S "$SOCK" || fail "certd unlinked the socket systemd owns"
 echo "socket activation: ok"

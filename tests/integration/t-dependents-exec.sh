@@ -9,12 +9,7 @@
 need curl pgrep
 need_built "$CERTD"
 
-D=example.test
-pki chain "$T/a" --domain $D --inter 1 --key ec >/dev/null || fail "testpki"
-leaf() { pki_leaf "$T/a" "$T/$1" $D; }
-leaf b; leaf c; leaf d
-up() { form_upload $D "$@"; }	# up NAME SEQ CERT [KEY]
-current() { readlink "$CERTD_STATE/domains/$D/current"; }
+renewals example.test
 # The marker dependent appends the generation it was run for (where
 # current points while it runs): one line per run, in order.
 runs() { tr '\n' ' ' < "$T/marker" 2>/dev/null | sed 's/ $//'; }

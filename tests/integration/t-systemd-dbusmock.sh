@@ -24,13 +24,7 @@ ReloadUnit hang.service replace"
 say "certd with unit dependents"
 need_built "$CERTD"
 : > "$MOCK_CALLS"
-D=example.test
-pki chain "$T/a" --domain $D --inter 1 --key ec >/dev/null || fail "testpki"
-# Another server certificate from the same CA: one upload renews.
-leaf() { pki_leaf "$T/a" "$T/$1" $D; }
-leaf b; leaf c; leaf d
-up() { form_upload $D "$@"; }	# up NAME SEQ CERT [KEY]
-current() { readlink "$CERTD_STATE/domains/$D/current"; }
+renewals example.test
 # answer FILE: "GENERATION RESULT GENERATION-AFTER" of an upload's answer
 answer() { json_get '"%s %s %s" % (j["generation"], j["reload"]["result"], j["reload"]["generation"])' < "$1"; }
 # The mock logs a call before it answers, and certd answers an upload only

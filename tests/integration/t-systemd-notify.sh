@@ -9,21 +9,7 @@ need python3 curl
 need_built "$CERTD"
 
 NOTIFY=$T/notify.sock
-# Each datagram's lines, with the listener's CLOCK_MONOTONIC in µs.
-python3 - "$NOTIFY" > "$T/notify.log" 2>&1 <<'PY' &
-import socket, sys, time
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-print("listening", flush=True)
-while True:
-    data = s.recv(4096).decode(errors="replace")
-    now = time.clock_gettime(time.CLOCK_MONOTONIC)
-    for line in data.split("\n"):
-        print("%d %s" % (now * 1e6, line), flush=True)
-PY
-npid=$!
-on_exit "kill $npid 2>/dev/null"
-wait_for 5 grep -q listening "$T/notify.log" || fail "notify listener did not start"
+notify_listen "$NOTIFY" "$T/notify.log"
 cat > "$T/c.conf" <<EOC
 [certd]
 state_dir = $T/state

@@ -2,11 +2,14 @@
  * testpki.c: the test PKI (see testpki.h).  Certificates with chosen dates
  * and extensions, built with the OpenSSL C API at test time.
  */
+#include "config.h"
+
 #include <sys/types.h>
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -512,4 +515,25 @@ int
 tpki_write(const char *path, const char *text)
 {
 	return tpki_write_buf(path, text, strlen(text));
+}
+
+void
+tpki_tmpdir(char *dir, size_t size, const char *tag)
+{
+	if ((size_t)snprintf(dir, size, "/tmp/certd-test-%s.XXXXXX", tag) >=
+	    size || mkdtemp(dir) == NULL)
+		tpki_die("mkdtemp");
+}
+
+static int
+rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+void
+tpki_rmtree(const char *dir)
+{
+	if (nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS) == -1)
+		tpki_die("removing a scratch directory");
 }

@@ -150,4 +150,9 @@ char		*tpki_crl_pem(X509_CRL *);
 int	tpki_write(const char *path, const char *text);
 int	tpki_write_buf(const char *path, const void *, size_t len);
 
+/* Scratch space: a new directory /tmp/certd-test-TAG.XXXXXX in dir, and
+ * its removal with all below it (a database's -wal and -shm included). */
+void	tpki_tmpdir(char *dir, size_t size, const char *tag);
+void	tpki_rmtree(const char *dir);
+
 #endif

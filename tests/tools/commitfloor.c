@@ -24,8 +24,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "toolutil.h"
 
 #define FILES_MAX	32
 #define KEEP		5
@@ -43,15 +44,6 @@ die(const char *what)
 {
 	fprintf(stderr, "commitfloor: %s: %s\n", what, strerror(errno));
 	exit(2);
-}
-
-static int64_t
-now_ns(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 static void
@@ -148,19 +140,12 @@ one(int dfd, long gen)
 		prune(dfd, gen - KEEP);
 }
 
-static int
-cmp_u32(const void *a, const void *b)
-{
-	uint32_t	 x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 int
 main(int argc, char *argv[])
 {
 	FILE		*out = NULL;
 	uint32_t	*lat;
+	struct latency	 l;
 	long		 count, i;
 	int		 dfd;
 	int64_t		 t0;
@@ -182,17 +167,16 @@ main(int argc, char *argv[])
 	if ((lat = calloc((size_t)count, sizeof(*lat))) == NULL)
 		die("calloc");
 	for (i = 0; i < count; i++) {
-		t0 = now_ns();
+		t0 = tool_now_ns();
 		one(dfd, i + 1);
-		lat[i] = (uint32_t)((now_ns() - t0) / 1000);
+		lat[i] = (uint32_t)((tool_now_ns() - t0) / 1000);
 		if (out != NULL)
 			fprintf(out, "%u\n", lat[i]);
 	}
 	if (out != NULL)
 		fclose(out);
-	qsort(lat, (size_t)count, sizeof(*lat), cmp_u32);
-	printf("floor %ld p50 %.2f p99 %.2f max %.2f\n", count,
-	    lat[count / 2] / 1000.0, lat[(count * 99) / 100] / 1000.0,
-	    lat[count - 1] / 1000.0);
+	l = tool_latency(lat, (size_t)count);
+	printf("floor %ld p50 %.2f p99 %.2f max %.2f\n", count, l.p50, l.p99,
+	    l.max);
 	return 0;
 }

@@ -13,14 +13,11 @@
  */
 #include "config.h"
 
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -30,6 +27,8 @@
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+
+#include "toolutil.h"
 
 static const char	*sockpath;
 static EVP_PKEY		*ca_key, *leaf_key;
@@ -42,15 +41,6 @@ die(const char *what)
 {
 	fprintf(stderr, "commitload: %s\n", what);
 	exit(2);
-}
-
-static int64_t
-now_ns(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 static char *
@@ -164,15 +154,9 @@ make_leaf(const char *domain)
 static int
 connect_sock(void)
 {
-	struct sockaddr_un	 sun;
-	int			 s;
+	int	 s;
 
-	if ((s = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
-		die("socket");
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", sockpath);
-	if (connect(s, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+	if ((s = tool_connect(sockpath)) == -1)
 		die(sockpath);
 	return s;
 }
@@ -181,42 +165,18 @@ connect_sock(void)
 static int
 exchange(int s, const char *req, size_t len, char *buf, size_t size)
 {
-	size_t	 have = 0, need = 0, off = 0;
+	size_t	 off = 0;
 	ssize_t	 n;
-	char	*eoh, *cl;
+	int	 status;
 
 	while (off < len) {
 		if ((n = write(s, req + off, len - off)) == -1)
 			die("write");
 		off += (size_t)n;
 	}
-	for (;;) {
-		if (have == size - 1)
-			die("answer too large");
-		if ((n = read(s, buf + have, size - 1 - have)) <= 0)
-			die("connection closed");
-		have += (size_t)n;
-		buf[have] = '\0';
-		if ((eoh = strstr(buf, "\r\n\r\n")) == NULL)
-			continue;
-		if (need == 0) {
-			if ((cl = strcasestr(buf, "Content-Length:")) == NULL)
-				die("no Content-Length");
-			need = (size_t)(eoh + 4 - buf) +
-			    strtoul(cl + 15, NULL, 10);
-		}
-		if (have >= need)
-			break;
-	}
-	return atoi(buf + 9);
-}
-
-static int
-cmp_u32(const void *a, const void *b)
-{
-	uint32_t	 x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
+	if ((status = tool_read_answer(s, buf, size)) == -1)
+		die("connection closed or answer too large");
+	return status;
 }
 
 int
@@ -226,6 +186,7 @@ main(int argc, char *argv[])
 	BIO		*b;
 	FILE		*out = NULL;
 	uint32_t	*lat;
+	struct latency	 l;
 	static char	 ans[1 << 20];
 	char		 domain[256], *leaf, *body, *req;
 	json_t		*j;
@@ -286,9 +247,9 @@ usage:
 		    "Content-Length: %zu\r\n\r\n%s", domain, strlen(body),
 		    body) == -1)
 			die("out of memory");
-		t0 = now_ns();
+		t0 = tool_now_ns();
 		status = exchange(s, req, strlen(req), ans, sizeof(ans));
-		lat[i] = (uint32_t)((now_ns() - t0) / 1000);
+		lat[i] = (uint32_t)((tool_now_ns() - t0) / 1000);
 		if (status != 200) {
 			if (bad++ < 3)
 				fprintf(stderr, "commitload: %s: HTTP %d: %.300s"
@@ -305,10 +266,9 @@ usage:
 	close(s);
 	if (out != NULL)
 		fclose(out);
-	qsort(lat, (size_t)commits, sizeof(*lat), cmp_u32);
-	printf("commits %ld p50 %.2f p99 %.2f max %.2f\n", commits,
-	    lat[commits / 2] / 1000.0, lat[(commits * 99) / 100] / 1000.0,
-	    lat[commits - 1] / 1000.0);
+	l = tool_latency(lat, (size_t)commits);
+	printf("commits %ld p50 %.2f p99 %.2f max %.2f\n", commits, l.p50,
+	    l.p99, l.max);
 	if (bad) {
 		fprintf(stderr, "commitload: %ld of %ld commits failed\n", bad,
 		    commits);

@@ -6,16 +6,15 @@
  */
 #include "config.h"
 
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "toolutil.h"
 
 #define LAT_MAX	(1 << 21)
 
@@ -26,59 +25,6 @@ static uint32_t		*lat_us;		/* all latencies, microseconds */
 static size_t		 nlat;
 static long		 errors;
 static pthread_mutex_t	 mu = PTHREAD_MUTEX_INITIALIZER;
-
-static int64_t
-now_ns(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static int
-connect_sock(void)
-{
-	struct sockaddr_un	 sun;
-	int			 s;
-
-	if ((s = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
-		return -1;
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", sockpath);
-	if (connect(s, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		close(s);
-		return -1;
-	}
-	return s;
-}
-
-/* Read one response (headers + Content-Length body); 0 ok, -1 error. */
-static int
-read_response(int s, char *buf, size_t size)
-{
-	size_t	 have = 0;
-	char	*end, *cl;
-	long	 want;
-	ssize_t	 n;
-
-	for (;;) {
-		if (have == size - 1)
-			return -1;
-		if ((n = read(s, buf + have, size - 1 - have)) <= 0)
-			return -1;
-		have += n;
-		buf[have] = '\0';
-		if ((end = strstr(buf, "\r\n\r\n")) == NULL)
-			continue;
-		if ((cl = strcasestr(buf, "\r\nContent-Length:")) == NULL)
-			return -1;
-		want = strtol(cl + 17, NULL, 10);
-		if ((size_t)(end + 4 - buf) + (size_t)want <= have)
-			return strncmp(buf, "HTTP/1.1 200", 12) == 0 ? 0 : -1;
-	}
-}
 
 static void *
 client(void *arg)
@@ -93,22 +39,22 @@ client(void *arg)
 	mine = malloc(cap * sizeof(*mine));
 	len = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: certd\r\n"
 	    "\r\n", path);
-	while (now_ns() < deadline_ns) {
-		if (s == -1 && (s = connect_sock()) == -1) {
+	while (tool_now_ns() < deadline_ns) {
+		if (s == -1 && (s = tool_connect(sockpath)) == -1) {
 			errs++;
 			usleep(1000);
 			continue;
 		}
-		t0 = now_ns();
+		t0 = tool_now_ns();
 		if (write(s, req, len) != len ||
-		    read_response(s, buf, sizeof(buf)) == -1) {
+		    tool_read_answer(s, buf, sizeof(buf)) != 200) {
 			errs++;
 			close(s);
 			s = -1;
 			continue;
 		}
 		if (n < cap)
-			mine[n++] = (uint32_t)((now_ns() - t0) / 1000);
+			mine[n++] = (uint32_t)((tool_now_ns() - t0) / 1000);
 	}
 	if (s != -1)
 		close(s);
@@ -123,18 +69,11 @@ client(void *arg)
 	return NULL;
 }
 
-static int
-cmp_u32(const void *a, const void *b)
-{
-	uint32_t	 x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 int
 main(int argc, char *argv[])
 {
 	pthread_t	*t;
+	struct latency	 l;
 	int		 clients = 64, i, ch;
 
 	if (argc < 2) {
@@ -165,7 +104,7 @@ main(int argc, char *argv[])
 	t = calloc(clients, sizeof(*t));
 	if (lat_us == NULL || t == NULL)
 		return 1;
-	deadline_ns = now_ns() + (int64_t)seconds * 1000000000;
+	deadline_ns = tool_now_ns() + (int64_t)seconds * 1000000000;
 	for (i = 0; i < clients; i++)
 		pthread_create(&t[i], NULL, client, NULL);
 	for (i = 0; i < clients; i++)
@@ -175,11 +114,10 @@ main(int argc, char *argv[])
 		    errors);
 		return 1;
 	}
-	qsort(lat_us, nlat, sizeof(*lat_us), cmp_u32);
+	l = tool_latency(lat_us, nlat);
 	printf("clients=%d seconds=%d requests=%zu errors=%ld rps=%.0f "
 	    "p50_ms=%.2f p99_ms=%.2f max_ms=%.2f\n", clients, seconds, nlat,
-	    errors, (double)nlat / seconds, lat_us[nlat / 2] / 1000.0,
-	    lat_us[(size_t)(nlat * 0.99)] / 1000.0, lat_us[nlat - 1] / 1000.0);
+	    errors, (double)nlat / seconds, l.p50, l.p99, l.max);
 	free(lat_us);
 	free(t);
 	return errors > 0 ? 1 : 0;

@@ -49,8 +49,7 @@ setup(void **state)
 {
 	struct fx	*fx = calloc(1, sizeof(*fx));
 
-	strcpy(fx->dir, "/tmp/certd-test-csr.XXXXXX");
-	assert_non_null(mkdtemp(fx->dir));
+	tpki_tmpdir(fx->dir, sizeof(fx->dir), "csr");
 	snprintf(fx->path, sizeof(fx->path), "%s/certd.db", fx->dir);
 	fx->ks = open_ks(fx, 1);
 	assert_int_equal(tpki_chain_make(&fx->c, DOMAIN, 1, TPKI_EC256), 0);
@@ -62,12 +61,10 @@ static int
 teardown(void **state)
 {
 	struct fx	*fx = *state;
-	char		 p[160];
 
 	keystore_close(fx->ks);
 	tpki_chain_free(&fx->c);
-	snprintf(p, sizeof(p), "rm -rf %s", fx->dir);
-	assert_int_equal(system(p), 0);
+	tpki_rmtree(fx->dir);
 	free(fx);
 	return 0;
 }

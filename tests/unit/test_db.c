@@ -16,6 +16,7 @@
 #include "chain.h"
 #include "db.h"
 #include "util.h"
+#include "testpki.h"
 
 extern const char *const sql_migrations[];
 extern const size_t sql_migrations_count;
@@ -30,8 +31,7 @@ setup(void **state)
 {
 	struct fx	*fx = calloc(1, sizeof(*fx));
 
-	strcpy(fx->dir, "/tmp/certd-test-db.XXXXXX");
-	assert_non_null(mkdtemp(fx->dir));
+	tpki_tmpdir(fx->dir, sizeof(fx->dir), "db");
 	snprintf(fx->path, sizeof(fx->path), "%s/certd.db", fx->dir);
 	*state = fx;
 	return 0;
@@ -41,14 +41,8 @@ static int
 teardown(void **state)
 {
 	struct fx	*fx = *state;
-	char		 p[160];
 
-	unlink(fx->path);
-	snprintf(p, sizeof(p), "%s-wal", fx->path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", fx->path);
-	unlink(p);
-	rmdir(fx->dir);
+	tpki_rmtree(fx->dir);
 	free(fx);
 	return 0;
 }

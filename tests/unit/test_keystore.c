@@ -43,8 +43,7 @@ setup(void **state)
 	struct cert_error	 err;
 	struct tpki_opts	 o = { .cn = "Second Intermediate", .ca = 1 };
 
-	strcpy(fx->dir, "/tmp/certd-test-ks.XXXXXX");
-	assert_non_null(mkdtemp(fx->dir));
+	tpki_tmpdir(fx->dir, sizeof(fx->dir), "ks");
 	snprintf(fx->path, sizeof(fx->path), "%s/certd.db", fx->dir);
 	if ((fx->ks = keystore_open(fx->path, &err)) == NULL)
 		fail_msg("open: %s", err.message);
@@ -61,18 +60,12 @@ static int
 teardown(void **state)
 {
 	struct fx	*fx = *state;
-	char		 p[160];
 
 	keystore_close(fx->ks);
 	tpki_chain_free(&fx->c);
 	X509_free(fx->inter2);
 	EVP_PKEY_free(fx->inter2_key);
-	unlink(fx->path);
-	snprintf(p, sizeof(p), "%s-wal", fx->path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", fx->path);
-	unlink(p);
-	rmdir(fx->dir);
+	tpki_rmtree(fx->dir);
 	free(fx);
 	return 0;
 }
