@@ -249,9 +249,11 @@ tls_decoy() {
 
 # notify_listen PATH LOG: a NOTIFY_SOCKET at PATH, as systemd would be,
 # writing each line certd sends to LOG after the listener's CLOCK_MONOTONIC
-# in µs ("123 READY=1"); stopped on exit.
+# in µs ("123 READY=1"); stopped on exit.  LOG is opened for appending, so
+# a test may empty it (: > LOG) while the listener runs.
 notify_listen() {
-	python3 - "$1" > "$2" 2>&1 <<'PY' &
+	: > "$2"
+	python3 - "$1" >> "$2" 2>&1 <<'PY' &
 import socket, sys, time
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind(sys.argv[1])
