@@ -414,8 +414,9 @@ read_line(char *buf, int size, void *arg)
 	}
 	/* inih takes an indented line for the continuation of the value
 	 * before it: "  key_group = x" under "admin_group = y" made
-	 * admin_group "key_group = x".  Indentation means nothing here. */
-	indent = strspn(line, " \t");
+	 * admin_group "key_group = x".  Indentation means nothing here;
+	 * it is whatever inih's isspace() skips, CR, VT and FF too. */
+	indent = strspn(line, " \t\r\v\f");
 	memcpy(buf, line + indent, (size_t)n - indent + 1);
 	free(line);
 	return buf;
