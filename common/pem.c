@@ -441,6 +441,19 @@ der_cert(const unsigned char *der, size_t len, int aux)
 	return x;
 }
 
+/* Append x to sk (which takes it), or free it: at most CHAIN_MAX. */
+static int
+push_cert(STACK_OF(X509) *sk, X509 *x, const char *name, int seq,
+    struct cert_error *err)
+{
+	if (sk_X509_num(sk) >= CHAIN_MAX || !sk_X509_push(sk, x)) {
+		X509_free(x);
+		return cert_error_set(err, E_TOO_LARGE, name, seq,
+		    "more than %d certificates", CHAIN_MAX);
+	}
+	return 0;
+}
+
 int
 pem_decode_certs(const char *buf, size_t len, const char *name, int seq,
     STACK_OF(X509) **out, struct cert_error *err)
@@ -477,13 +490,8 @@ pem_decode_certs(const char *buf, size_t len, const char *name, int seq,
 				    "%d", sk_X509_num(sk));
 				goto out;
 			}
-			if (sk_X509_num(sk) >= CHAIN_MAX || !sk_X509_push(sk,
-			    x)) {
-				X509_free(x);
-				cert_error_set(err, E_TOO_LARGE, name, seq,
-				    "more than %d certificates", CHAIN_MAX);
+			if (push_cert(sk, x, name, seq, err) == -1)
 				goto out;
-			}
 		}
 	} else {
 		for (i = 0; i < in.nblocks; i++) {
@@ -513,13 +521,8 @@ pem_decode_certs(const char *buf, size_t len, const char *name, int seq,
 				    in.blocks[i].line);
 				goto out;
 			}
-			if (sk_X509_num(sk) >= CHAIN_MAX || !sk_X509_push(sk,
-			    x)) {
-				X509_free(x);
-				cert_error_set(err, E_TOO_LARGE, name, seq,
-				    "more than %d certificates", CHAIN_MAX);
+			if (push_cert(sk, x, name, seq, err) == -1)
 				goto out;
-			}
 		}
 	}
 	*out = sk;
