@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -301,18 +302,21 @@ status_domain_json(struct keystore *ks, const char *domain,
 
 /* --- metrics ------------------------------------------------------------- */
 
-/* Prometheus label values: backslash, quote and newline escaped. */
+/* Prometheus label values: backslash, quote and newline escaped.  Runs
+ * of plain bytes go out whole: 10,000 domains are 40,000 labels. */
 static void
 prom_label(FILE *f, const char *s)
 {
-	for (; *s != '\0'; s++) {
-		if (*s == '\\' || *s == '"')
-			fputc('\\', f);
-		if (*s == '\n') {
-			fputs("\\n", f);
-			continue;
-		}
-		fputc(*s, f);
+	size_t	 n;
+
+	for (;;) {
+		n = strcspn(s, "\\\"\n");
+		fwrite(s, 1, n, f);
+		s += n;
+		if (*s == '\0')
+			break;
+		fputs(*s == '\n' ? "\\n" : *s == '"' ? "\\\"" : "\\\\", f);
+		s++;
 	}
 }
 
@@ -386,6 +390,8 @@ status_metrics(struct keystore *ks, time_t started, size_t conns, size_t *len)
 
 	if ((w.f = open_memstream(&buf, len)) == NULL)
 		fatalx("out of memory");
+	/* Ours alone: 100,000 writes need not each take its lock. */
+	__fsetlocking(w.f, FSETLOCKING_BYCALLER);
 	w.now = time(NULL);
 	fprintf(w.f, "# HELP certd_build_info certd version.\n"
 	    "# TYPE certd_build_info gauge\n"
