@@ -444,6 +444,11 @@ main(int argc, char *argv[])
 
 	if ((certd->base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
+	/* Events get the middle one of three priorities; background work
+	 * (commit.c's file check) takes the lowest, so it never runs while
+	 * a request or a reply is waiting. */
+	if (event_base_priority_init(certd->base, 3) == -1)
+		fatalx("event_base_priority_init failed");
 	commit_init(certd->base, certd->ks, certd->conf, &hooks);
 	api_init(certd->ks, certd->conf, time(NULL));
 	commit_publish_all();
