@@ -218,7 +218,15 @@ db_check(struct db *db, int64_t *version, struct cert_error *err)
 		    "this certd knows; refusing to open it (downgrade?)",
 		    db->path, (long long)*version, sql_migrations_count);
 
-	if ((st = db_prepare(db, "PRAGMA integrity_check(5)", err)) == NULL)
+	/*
+	 * quick_check reads every page and checks every b-tree, record and
+	 * constraint, which is what a torn or overwritten page breaks; what
+	 * it leaves out (that each index agrees with its table) is what
+	 * makes integrity_check take longer, 75 ms against 45 ms at 10,000
+	 * domains, and an index that disagrees loses no data (REINDEX).
+	 * certd must answer within 100 ms of a start.
+	 */
+	if ((st = db_prepare(db, "PRAGMA quick_check(5)", err)) == NULL)
 		return -1;
 	r = sqlite3_step(st);
 	if (r != SQLITE_ROW) {
@@ -230,7 +238,7 @@ db_check(struct db *db, int64_t *version, struct cert_error *err)
 	res = (const char *)sqlite3_column_text(st, 0);
 	if (res == NULL || strcmp(res, "ok") != 0) {
 		cert_error_set(err, E_INTERNAL, NULL, 0, "database %s is "
-		    "corrupt (integrity check: %s); refusing to start: restore "
+		    "corrupt (quick check: %s); refusing to start: restore "
 		    "it from a backup", db->path, res != NULL ? res : "?");
 		goto out;
 	}
@@ -316,8 +324,12 @@ db_open(const char *path, struct cert_error *err)
 	    db_exec(db, "PRAGMA secure_delete = ON", err) == -1)
 		goto fail;
 	/* Migrations rebuild tables: with foreign keys on, dropping one
-	 * would cascade.  They are checked once all have run. */
-	if (db_migrate(db, version, err) == -1 || db_check_keys(db, err) == -1 ||
+	 * would cascade.  They are checked once all have run; without a
+	 * migration, every write since the file was made was checked as it
+	 * was made, and the check (a scan of each table) is not repeated. */
+	if (db_migrate(db, version, err) == -1 ||
+	    (version < (int64_t)sql_migrations_count &&
+	    db_check_keys(db, err) == -1) ||
 	    db_exec(db, "PRAGMA foreign_keys = ON", err) == -1)
 		goto fail;
 	return db;
