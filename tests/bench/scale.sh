@@ -104,8 +104,16 @@ for n in $BENCH_SCALE; do
 	mt=$1
 	r=$(rss "$pid")
 	kill "$pid"; while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
-	set -- $(python3 "$T/timing.py" start "$S" "$CERTD" "$D")
-	ready=$1 ans=$2 pid=$3
+	# Three restarts, the median: the first after the load also waits on
+	# the disk catching up with it.
+	: > "$T/starts"
+	for i in 1 2 3; do
+		[ "$i" -eq 1 ] || { kill "$pid"; while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done; }
+		python3 "$T/timing.py" start "$S" "$CERTD" "$D" >> "$T/starts"
+		pid=$(tail -n 1 "$T/starts" | cut -d' ' -f3)
+	done
+	ready=$(cut -d' ' -f1 "$T/starts" | sort -n | sed -n 2p)
+	ans=$(cut -d' ' -f2 "$T/starts" | sort -n | sed -n 2p)
 	# Idle: once the background file check is done.
 	until curl -s --unix-socket "$S" "http://certd/v1/status?attention=1" |
 	    grep -q '"unchecked":0}'; do
