@@ -595,18 +595,20 @@ h_status(struct control_req *creq, const struct control_call *call,
     const char *unused)
 {
 	struct cert_error	 err;
-	json_t			*j;
-
+	char			*buf;
+	size_t			 len;
 	int			 attention;
 
 	/* ?attention=1: the summary and the domains that need attention,
 	 * what certctl status shows first on a host with 10,000. */
 	attention = call->query != NULL &&
 	    strstr(call->query, "attention=1") != NULL;
-	if ((j = status_json(ks, conf, started, attention, &err)) == NULL)
+	if ((buf = status_json(ks, conf, started, attention, &len,
+	    &err)) == NULL)
 		control_reply_error(creq, &err);
 	else
-		control_reply_json(creq, 200, j);
+		control_reply_text(creq, 200, "application/json", buf, len);
+	free(buf);
 }
 
 /* A domain's pending CSR keys, newest first: never the key. */

@@ -1022,11 +1022,13 @@ commit_stop(int grace_ms)
 
 /*
  * The files of 10,000 domains take seconds to re-hash, so certd answers
- * first and checks them in the background: CHECK_SLICE_MS of work per
- * turn of the event loop, requests served in between.  Until a domain is
- * checked, status calls it unchecked.
+ * first and checks them in the background: one domain (about half a
+ * millisecond) per turn of the event loop, at the lowest priority, so
+ * only when no request or reply is waiting.  Finer than a time slice: a
+ * large reply that fills the socket buffer waits for the current check
+ * each time it does, and a 3 MB status fills it a dozen times.  Until a
+ * domain is checked, status calls it unchecked.
  */
-#define CHECK_SLICE_MS	10
 
 static struct {
 	char		**v;		/* settled domains at start, sorted */
@@ -1149,12 +1151,11 @@ static void
 check_slice(evutil_socket_t fd, short what, void *arg)
 {
 	struct timeval	 now = { 0, 0 };
-	int64_t		 t0 = now_ms();
 
-	while (checker.next < checker.n && !stopping &&
-	    now_ms() - t0 < CHECK_SLICE_MS)
+	if (checker.next < checker.n && !stopping) {
 		check_domain(checker.v[checker.next++]);
-	stack_scrub();		/* a render decoded a key */
+		stack_scrub();		/* a render decoded a key */
+	}
 	if (checker.next < checker.n && !stopping) {
 		evtimer_add(checker.ev, &now);
 		return;
@@ -1180,6 +1181,7 @@ commit_check_start(void)
 	qsort(checker.v, checker.n, sizeof(*checker.v), cmp_name2);
 	if ((checker.ev = evtimer_new(base, check_slice, NULL)) == NULL)
 		fatalx("cannot create an event");
+	event_priority_set(checker.ev, event_base_get_npriorities(base) - 1);
 	evtimer_add(checker.ev, &now);
 }
 

@@ -16,8 +16,8 @@ struct db;
 /*
  * Open (create if missing, mode 0600) and migrate path.  Refuses with
  * E_INTERNAL and a clear message a file that is not SQLite, fails the
- * integrity check, or has a schema newer than this build knows; such a file
- * is never written to.
+ * quick check (every page read and checked), or has a schema newer than
+ * this build knows; such a file is never written to.
  */
 struct db	*db_open(const char *path, struct cert_error *);
 void		 db_close(struct db *);

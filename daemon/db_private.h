@@ -16,6 +16,9 @@
 
 struct db {
 	sqlite3	*h;
+	/* db_walk's statement, kept: GET /v1/status under load spent more
+	 * time parsing its SQL than running it. */
+	sqlite3_stmt *walk;
 	int64_t	 events_keep;
 	char	 actor[DB_ACTOR_MAX];	/* of the events written now */
 	char	 path[4096];

@@ -60,9 +60,9 @@ control_reply_error(struct control_req *creq, const struct cert_error *err)
 }
 
 int commit_stopping(void) { return 0; }
-json_t *status_json(struct keystore *k, const struct certd_conf *c, time_t t,
-    int a,
-    struct cert_error *e) { return json_object(); }
+char *status_json(struct keystore *k, const struct certd_conf *c, time_t t,
+    int a, size_t *len, struct cert_error *e)
+    { *len = 3; return xstrdup("{}\n"); }
 json_t *status_domain_json(struct keystore *k, const char *d,
     struct cert_error *e) { return json_pack("{s:s}", "domain", d); }
 char *status_metrics(struct keystore *k, time_t t, size_t c, size_t *len)

@@ -450,7 +450,7 @@ test_corrupt_database_refuses(void **state)
 	}
 	db_close(db);
 	/* Fold the WAL into the file, then smash pages 2-3 (the header on
-	 * page 1 stays valid, so only the integrity check can tell). */
+	 * page 1 stays valid, so only a check of every page can tell). */
 	assert_int_equal(sqlite3_open(fx->path, &h), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(h, "PRAGMA wal_checkpoint(TRUNCATE);"
 	    "PRAGMA journal_mode = DELETE", NULL, NULL, NULL), SQLITE_OK);
