@@ -28,6 +28,7 @@
 
 #include "api.h"
 #include "commit.h"
+#include "filecheck.h"
 #include "conf.h"
 #include "control.h"
 #include "keystore.h"
@@ -264,6 +265,7 @@ do_reload(void)
 	certd->conf = nc;
 	api_set_conf(nc);
 	commit_set_conf(nc);
+	filecheck_set_conf(nc);
 	control_set_admin_group(certd->control, nc->admin_group);
 	commit_publish_all();
 	log_info("configuration reloaded");
@@ -526,7 +528,7 @@ main(int argc, char *argv[])
 	expiry_check();
 	sysd_ready();
 	sysd_watchdog_start(certd->base);
-	commit_check_start();
+	filecheck_start(certd->base, certd->ks, certd->conf, update_status);
 
 	event_base_dispatch(certd->base);
 

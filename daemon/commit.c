@@ -30,6 +30,7 @@
 #include "cert.h"
 #include "commit.h"
 #include "dependents.h"
+#include "filecheck.h"
 #include "gendir.h"
 #include "keystore.h"
 #include "log.h"
@@ -82,59 +83,15 @@ static size_t			 nrequests;
 static struct job		*inflight;
 static struct event		*ev_next, *ev_grace;
 
-static void	checker_done(void);
 static int			 stopping;
 
 /* Each dependent's last result since start, for status and metrics; a
  * domain's last outcome is in the store (keystore_set_outcome). */
-static struct dep_last		*deplast;
-static size_t			 ndeplast;
 
 static void	job_start(struct job *);
 static void	dep_done(void *, int, const struct dep_result *, size_t);
 
 /* --- the record of results ------------------------------------------------ */
-
-const struct dep_last *
-commit_dependent_last(const char *name)
-{
-	size_t	 i;
-
-	for (i = 0; i < ndeplast; i++)
-		if (strcmp(deplast[i].name, name) == 0)
-			return &deplast[i];
-	return NULL;
-}
-
-const struct dep_last *
-commit_dependent_at(size_t i)
-{
-	return i < ndeplast ? &deplast[i] : NULL;
-}
-
-static void
-remember_step(const struct dep_result *s, time_t at)
-{
-	size_t	 i;
-
-	for (i = 0; i < ndeplast; i++)
-		if (strcmp(deplast[i].name, s->dependent) == 0)
-			break;
-	if (i == ndeplast) {
-		deplast = xreallocarray(deplast, ndeplast + 1,
-		    sizeof(*deplast));
-		memset(&deplast[i], 0, sizeof(deplast[i]));
-		strlcpy(deplast[i].name, s->dependent, sizeof(deplast[i].name));
-		ndeplast++;
-	}
-	deplast[i].at = at;
-	deplast[i].r = *s;
-	/* Count a dependent's run once: by its last step. */
-	if (!s->ok)
-		deplast[i].failed++;
-	else if (strcmp(s->step, "configtest") != 0)
-		deplast[i].ok++;
-}
 
 static void
 add_steps(struct job *j, const struct dep_result *r, size_t n)
@@ -145,7 +102,7 @@ add_steps(struct job *j, const struct dep_result *r, size_t n)
 
 	for (i = 0; i < n; i++) {
 		if (i + 1 == n || strcmp(r[i].dependent, r[i + 1].dependent))
-			remember_step(&r[i], now);
+			dependents_remember(&r[i], now);
 		if (rep->nsteps < COMMIT_STEPS_MAX)
 			rep->steps[rep->nsteps++] = r[i];
 	}
@@ -808,7 +765,7 @@ commit_init(struct event_base *b, struct keystore *k, struct certd_conf *c,
 void
 commit_free(void)
 {
-	checker_done();
+	filecheck_free();
 	if (ev_next != NULL)
 		event_free(ev_next);
 	if (ev_grace != NULL)
@@ -1016,173 +973,6 @@ commit_stop(int grace_ms)
 	if ((ev_grace = evtimer_new(base, grace_cb, NULL)) == NULL)
 		fatalx("cannot create an event");
 	evtimer_add(ev_grace, &tv);
-}
-
-/* --- the files of every domain, checked after start ---------------------- */
-
-/*
- * The files of 10,000 domains take seconds to re-hash, so certd answers
- * first and checks them in the background: one domain (about half a
- * millisecond) per turn of the event loop, at the lowest priority, so
- * only when no request or reply is waiting.  Finer than a time slice: a
- * large reply that fills the socket buffer waits for the current check
- * each time it does, and a 3 MB status fills it a dozen times.  Until a
- * domain is checked, status calls it unchecked.
- */
-
-static struct {
-	char		**v;		/* settled domains at start, sorted */
-	size_t		  n, next;
-	struct event	 *ev;
-} checker;
-
-static int
-collect(const char *domain, void *arg)
-{
-	checker.v = xreallocarray(checker.v, checker.n + 1,
-	    sizeof(*checker.v));
-	checker.v[checker.n++] = xstrdup(domain);
-	return 0;
-}
-
-static int
-cmp_name(const void *key, const void *elem)
-{
-	return strcmp(key, *(char *const *)elem);
-}
-
-static int
-cmp_name2(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-int
-commit_unchecked(const char *domain)
-{
-	return checker.next < checker.n && bsearch(domain,
-	    checker.v + checker.next, checker.n - checker.next,
-	    sizeof(*checker.v), cmp_name) != NULL;
-}
-
-size_t
-commit_unchecked_count(void)
-{
-	return checker.n - checker.next;
-}
-
-static void
-checker_done(void)
-{
-	size_t	 i;
-
-	for (i = 0; i < checker.n; i++)
-		free(checker.v[i]);
-	free(checker.v);
-	checker.v = NULL;
-	checker.n = checker.next = 0;
-	if (checker.ev != NULL)
-		event_free(checker.ev);
-	checker.ev = NULL;
-}
-
-/* Does gen's manifest say it was rendered from what the store and the
- * config hold now?  1 yes, 0 no, -1 cannot tell. */
-static int
-inputs_match(const char *domain, int64_t gen)
-{
-	struct ks_item		*items = NULL;
-	struct cert_error	 err;
-	char			 inputs[65];
-	size_t			 n = 0;
-	int			 dfd, rc = -1;
-
-	if (keystore_items(ks, domain, gen, &items, &n, &err) == 0 &&
-	    render_inputs(conf, domain, gen, items, n, inputs, &err) == 0 &&
-	    (dfd = gendir_open(conf, domain, 0)) != -1) {
-		rc = gendir_check_at(dfd, domain, gen, inputs);
-		close(dfd);
-	}
-	ks_items_free(items, n);
-	return rc;
-}
-
-/* Is domain's `current` the store's current generation, whole, and
- * rendered under the config certd runs with? */
-/* Is domain's `current` the store's current generation, whole, and
- * rendered under the config certd runs with?  If not, render it again. */
-static void
-check_domain(const char *domain)
-{
-	struct log_fields	 f = { .domain = domain };
-	struct ks_state		 st;
-	struct cert_error	 err;
-	int64_t			 cur;
-	const char		*why;
-
-	if (keystore_state(ks, domain, &st, &err) == -1 || st.current <= 0 ||
-	    st.pending != 0 || st.unsettled)
-		return;		/* a commit or a recovery has it now */
-	gendir_clean(conf, domain);
-	cur = gendir_current(conf, domain);
-	if (cur == 0)
-		why = "missing";
-	else if (cur < 0)
-		why = "damaged";
-	else if (cur != st.current)
-		why = "name another generation";
-	else if (inputs_match(domain, st.current) == 1)
-		return;
-	else if (!gendir_check(conf, domain, st.current))
-		why = "incomplete";
-	else
-		why = "rendered under another configuration";
-	f.generation = st.current;
-	log_fields(LOG_NOTICE, &f, "%s: current files %s; rendering "
-	    "generation %lld from the store", domain, why,
-	    (long long)st.current);
-	if (render_from_db(domain, st.current, &err) == -1) {
-		f.code = "render-failed";
-		log_fields(LOG_ERR, &f, "%s: %s", domain, err.message);
-	}
-}
-
-static void
-check_slice(evutil_socket_t fd, short what, void *arg)
-{
-	struct timeval	 now = { 0, 0 };
-
-	if (checker.next < checker.n && !stopping) {
-		check_domain(checker.v[checker.next++]);
-		stack_scrub();		/* a render decoded a key */
-	}
-	if (checker.next < checker.n && !stopping) {
-		evtimer_add(checker.ev, &now);
-		return;
-	}
-	if (!stopping)
-		log_info("the files of %zu domains checked", checker.n);
-	checker_done();
-	hooks.changed();
-}
-
-void
-commit_check_start(void)
-{
-	struct cert_error	 err;
-	struct timeval		 now = { 0, 0 };
-
-	if (keystore_settled(ks, collect, NULL, &err) == -1) {
-		log_warnx("cannot list domains to check: %s", err.message);
-		return;
-	}
-	if (checker.n == 0)
-		return;
-	qsort(checker.v, checker.n, sizeof(*checker.v), cmp_name2);
-	if ((checker.ev = evtimer_new(base, check_slice, NULL)) == NULL)
-		fatalx("cannot create an event");
-	event_priority_set(checker.ev, event_base_get_npriorities(base) - 1);
-	evtimer_add(checker.ev, &now);
 }
 
 void

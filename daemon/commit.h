@@ -92,15 +92,6 @@ int	commit_reload(const char *only, struct commit_result *,
  */
 void	commit_recover(void);
 /*
- * After start, in the background: bring every settled domain's files in
- * line with the store (temporary and incomplete generations removed, a
- * missing, damaged or differently configured `current` rendered again).
- * commit_unchecked tells whether a domain still waits for it.
- */
-void	commit_check_start(void);
-int	commit_unchecked(const char *domain);
-size_t	commit_unchecked_count(void);
-/*
  * SIGTERM: refuse new work (E_STOPPING), answer the queued with
  * E_STOPPING, give the job in flight grace_ms to finish, then stop it: its
  * generation stays pending, to be resolved at the next start.  hooks.idle
@@ -117,15 +108,5 @@ int	commit_recovering(const char *domain);
 /* Refresh every configured domain's publish links. */
 void	commit_publish_all(void);
 
-/* Last results, for status and metrics; NULL if none since start. */
-struct dep_last {
-	char			 name[64];
-	time_t			 at;
-	struct dep_result	 r;
-	int64_t			 ok, failed;	/* counters since start */
-};
-const struct dep_last	*commit_dependent_last(const char *name);
-/* Every dependent with results since start, for metrics. */
-const struct dep_last	*commit_dependent_at(size_t i);
 
 #endif

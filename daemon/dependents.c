@@ -381,3 +381,49 @@ dependents_run(struct event_base *base, struct certd_conf *conf,
 	event_active(run->ev_next, EV_TIMEOUT, 0);
 	return run;
 }
+
+/* --- the last result of each dependent, since start ----------------------- */
+
+static struct dep_last	*deplast;
+static size_t		 ndeplast;
+
+const struct dep_last *
+dependents_last(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < ndeplast; i++)
+		if (strcmp(deplast[i].name, name) == 0)
+			return &deplast[i];
+	return NULL;
+}
+
+const struct dep_last *
+dependents_last_at(size_t i)
+{
+	return i < ndeplast ? &deplast[i] : NULL;
+}
+
+void
+dependents_remember(const struct dep_result *s, time_t at)
+{
+	size_t	 i;
+
+	for (i = 0; i < ndeplast; i++)
+		if (strcmp(deplast[i].name, s->dependent) == 0)
+			break;
+	if (i == ndeplast) {
+		deplast = xreallocarray(deplast, ndeplast + 1,
+		    sizeof(*deplast));
+		memset(&deplast[i], 0, sizeof(deplast[i]));
+		strlcpy(deplast[i].name, s->dependent, sizeof(deplast[i].name));
+		ndeplast++;
+	}
+	deplast[i].at = at;
+	deplast[i].r = *s;
+	/* Count a dependent's run once: by its last step. */
+	if (!s->ok)
+		deplast[i].failed++;
+	else if (strcmp(s->step, "configtest") != 0)
+		deplast[i].ok++;
+}

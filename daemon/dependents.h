@@ -9,6 +9,7 @@
 #define CERTD_DEPENDENTS_H
 
 #include <stdint.h>
+#include <time.h>
 #include <event2/event.h>
 
 #include "conf.h"
@@ -51,5 +52,19 @@ struct dep_run	*dependents_run(struct event_base *, struct certd_conf *,
 void		 dependents_abort(struct dep_run *);
 /* Is a run in flight? */
 int		 dependents_busy(void);
+
+/* Last results, for status and metrics; NULL if none since start. */
+struct dep_last {
+	char			 name[64];
+	time_t			 at;
+	struct dep_result	 r;
+	int64_t			 ok, failed;	/* counters since start */
+};
+const struct dep_last	*dependents_last(const char *name);
+/* Every dependent with results since start, for metrics. */
+const struct dep_last	*dependents_last_at(size_t i);
+/* Record a dependent's step as its last result (a run counts once, by
+ * its last step). */
+void			 dependents_remember(const struct dep_result *, time_t);
 
 #endif

@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "commit.h"
+#include "dependents.h"
+#include "filecheck.h"
 #include "jsonw.h"
 #include "log.h"
 #include "status.h"
@@ -93,7 +95,7 @@ status_domain_state(const struct ks_summary *d, time_t now)
 	if (days_left(d->not_after, now) < EXPIRING_DAYS)
 		return "expiring";
 	/* Its files not yet checked since the start. */
-	if (commit_unchecked(d->name))
+	if (filecheck_pending(d->name))
 		return "unchecked";
 	return d->nstaged > 0 ? "staged" : "ok";
 }
@@ -185,7 +187,7 @@ w_summary(struct jsonw *j, const struct status_walk *w)
 		jsonw_close(j);
 	} else
 		jsonw_null(j, "next_expiry");
-	jsonw_int(j, "unchecked", commit_unchecked_count());
+	jsonw_int(j, "unchecked", filecheck_count());
 	jsonw_close(j);
 }
 
@@ -199,7 +201,7 @@ w_dependents(struct jsonw *j, const struct certd_conf *conf)
 	TAILQ_FOREACH(pc, &conf->dependents, entry) {
 		jsonw_object(j, NULL);
 		jsonw_string(j, "name", pc->name);
-		if ((dl = commit_dependent_last(pc->name)) == NULL)
+		if ((dl = dependents_last(pc->name)) == NULL)
 			jsonw_null(j, "last");
 		else {
 			jsonw_object(j, "last");
@@ -422,7 +424,7 @@ status_metrics(struct keystore *ks, time_t started, size_t conns, size_t *len)
 	    "code");
 	fprintf(w.f, "# HELP certd_reloads_total Dependent runs since start, "
 	    "by result.\n# TYPE certd_reloads_total counter\n");
-	for (i = 0; (dl = commit_dependent_at(i)) != NULL; i++) {
+	for (i = 0; (dl = dependents_last_at(i)) != NULL; i++) {
 		prom_line(w.f, "certd_reloads_total", "dependent", dl->name,
 		    "result", "ok", dl->ok);
 		prom_line(w.f, "certd_reloads_total", "dependent", dl->name,
