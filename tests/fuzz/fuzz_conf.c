@@ -63,8 +63,11 @@ rules(const struct certd_conf *c)
 			    d->publish[k][0] == '/', "a relative publish path");
 	}
 	TAILQ_FOREACH(p, &c->dependents, entry) {
-		FUZZ_CHECK((p->unit == NULL) != (p->exec == NULL),
-		    "unit and exec");
+		/* One way to reload: a unit, a command or HAProxy's API. */
+		FUZZ_CHECK((p->unit != NULL) + (p->exec != NULL) +
+		    (p->haproxy_socket != NULL) == 1, "unit, exec, haproxy");
+		FUZZ_CHECK((p->haproxy_socket == NULL) ==
+		    (p->haproxy_crt == NULL), "haproxy_socket without crt");
 		FUZZ_CHECK(p->exec == NULL || p->exec[0][0] == '/',
 		    "a relative command");
 		FUZZ_CHECK(p->configtest == NULL || p->configtest[0][0] == '/',
