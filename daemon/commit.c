@@ -277,10 +277,8 @@ record(const char *domain, int64_t gen, const char *type, const char *result,
 		log_warnx("%s: cannot record a %s event", domain, type);
 }
 
-/* Write gen's files from the store (if they are not whole already) and
- * make them current. */
-static int
-render_from_db(const char *domain, int64_t gen, struct cert_error *err)
+int
+commit_render_generation(const char *domain, int64_t gen, struct cert_error *err)
 {
 	struct chain	*chain = NULL;
 	int		 rv = -1;
@@ -300,7 +298,7 @@ files_to(const char *domain, int64_t gen, struct cert_error *err)
 		return gendir_unlink_current(conf, domain, err);
 	if (gendir_swap(conf, domain, gen, NULL) == 0)
 		return 0;
-	return render_from_db(domain, gen, err);
+	return commit_render_generation(domain, gen, err);
 }
 
 static void
@@ -562,7 +560,7 @@ run_commit(struct job *j)
 	j->prev = st.current;
 	j->is_new = 1;
 	j->res.reload.generation = j->res.up.generation;
-	if (render_from_db(j->domain, j->res.up.generation, &err) == -1) {
+	if (commit_render_generation(j->domain, j->res.up.generation, &err) == -1) {
 		log_fields(LOG_ERR, &(struct log_fields){ .domain = j->domain,
 		    .generation = j->res.up.generation, .code =
 		    "render-failed" }, "%s: render of generation %lld failed: "
@@ -624,7 +622,7 @@ run_rollback(struct job *j)
 	}
 	j->res.up.generation = gen;
 	j->res.reload.generation = gen;
-	if (render_from_db(j->domain, gen, &err) == -1) {
+	if (commit_render_generation(j->domain, gen, &err) == -1) {
 		abandon(j, &err);
 		return;
 	}
@@ -714,7 +712,7 @@ run_render(struct job *j)
 		job_end(j, &err);
 		return;
 	}
-	if (render_from_db(j->domain, st.current, &err) == -1) {
+	if (commit_render_generation(j->domain, st.current, &err) == -1) {
 		job_end(j, &err);
 		return;
 	}

@@ -105,6 +105,11 @@ int	commit_stopping(void);
 /* Is domain's recovery queued or running? */
 int	commit_recovering(const char *domain);
 
+/* Write gen's files from the store (if they are not whole already) and
+ * make them current: no dependents run. */
+int	commit_render_generation(const char *domain, int64_t gen,
+	    struct cert_error *);
+
 /* Refresh every configured domain's publish links. */
 void	commit_publish_all(void);
 

@@ -92,20 +92,6 @@ filecheck_free(void)
 	checker.ev = NULL;
 }
 
-/* Write gen's files from the store and make them current. */
-static int
-render_from_db(const char *domain, int64_t gen, struct cert_error *err)
-{
-	struct chain	*chain = NULL;
-	int		 rv = -1;
-
-	if (keystore_generation(ks, domain, gen, &chain, err) == 0 &&
-	    render_generation(conf, domain, gen, chain, err) == 0)
-		rv = 0;
-	chain_free(chain);
-	return rv;
-}
-
 /* Does gen's manifest say it was rendered from what the store and the
  * config hold now?  1 yes, 0 no, -1 cannot tell. */
 static int
@@ -159,7 +145,7 @@ check_domain(const char *domain)
 	log_fields(LOG_NOTICE, &f, "%s: current files %s; rendering "
 	    "generation %lld from the store", domain, why,
 	    (long long)st.current);
-	if (render_from_db(domain, st.current, &err) == -1) {
+	if (commit_render_generation(domain, st.current, &err) == -1) {
 		f.code = "render-failed";
 		log_fields(LOG_ERR, &f, "%s: %s", domain, err.message);
 	}
