@@ -11,6 +11,8 @@
 #                        unless it exits RC; sets $problems to its problem
 #                        codes, "code!" when fatal (the answer stays in
 #                        $T/check.json)
+#   expect_problems RC PORT PROBLEMS [CHECK OPTIONS]
+#                        codes, and fails unless $problems is PROBLEMS
 #   cause CODE           that problem's cause and fix from $T/check.json,
 #                        unwrapped
 
@@ -35,6 +37,12 @@ codes() {
 		fail "check 127.0.0.1:$_p $*: exit $_got, expected $_rc: $(cat "$T/check.json")"
 	problems=$(json_get '" ".join(p["code"] + ("!" if p["fatal"] else "") for p in j["problems"])' \
 	    < "$T/check.json") || fail "check --json does not parse: $(cat "$T/check.json")"
+}
+
+expect_problems() {
+	_erc=$1 _ep=$2 _want=$3; shift 3
+	codes "$_erc" "$_ep" "$@"
+	assert_eq "$problems" "$_want" "problems of check 127.0.0.1:$_ep $*"
 }
 
 cause() {

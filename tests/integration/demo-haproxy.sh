@@ -23,11 +23,7 @@ DOM=$T/state/domains/$D
 C=$DOM/current/bundle.pem	# the crt path exactly as the config says
 PROBE=$top_srcdir/tests/integration/tlsprobe.py
 
-pki chain "$T/a" --domain $D --inter 1 --key ec >/dev/null || fail "testpki"
-pki_leaf "$T/a" "$T/b" $D
-pki_leaf "$T/a" "$T/c" $D
-fake_gen "$DOM" 1 "$T/a/server.pem" "$T/a/server.key" "$T/a/chain.pem" || fail "gen-1"
-fake_gen "$DOM" 2 "$T/b.pem" "$T/b.key" "$T/a/chain.pem" || fail "gen-2"
+fake_pki "$DOM" 2
 fake_switch "$DOM" 1
 
 haproxy_conf "$H" "$PORT" "$C"
@@ -38,16 +34,7 @@ haproxy_start "$H" || fail "haproxy does not start: $(cat "$H/haproxy.log")"
 wait_for 10 python3 "$PROBE" --port "$PORT" --seconds 0 || fail "haproxy does not answer"
 echo "haproxy start: $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 PID=$(cat "$H/haproxy.pid")
-# Every leaf served to fresh connections for $1 s is $2's.
-only() {
-	_r=$(python3 "$PROBE" --port "$PORT" --name $D --seconds "$1" --new "$2" --old "$3")
-	echo "  probe: $_r"
-	assert_contains "$_r" '"old": 0,'
-	assert_contains "$_r" '"other": 0,'
-	assert_contains "$_r" '"errors": 0,'
-	assert_contains "$_r" '"first_new_ms": 0.0,'
-}
-only 0.3 "$T/a/server.pem" "$T/b.pem"
+served_only 0.3 "$T/a/server.pem" "$T/b.pem"
 say "show ssl cert"
 haproxy_cmd "$H" "show ssl cert"
 
@@ -61,7 +48,7 @@ assert_eq "$(printf '%s\n' "$out" | head -n 1)" "Transaction created for certifi
 assert_contains "$out" "Committing $C"
 assert_contains "$out" "Success!"
 # The very next fresh connection, and every one after, gets the new leaf.
-only 0.5 "$T/b.pem" "$T/a/server.pem"
+served_only 0.5 "$T/b.pem" "$T/a/server.pem"
 assert_eq "$(cat "$H/haproxy.pid")" "$PID" "pid file"
 kill -0 "$PID" || fail "haproxy $PID is gone"
 assert_eq "$(pgrep -f -- "$H/haproxy.cfg" | tr '\n' ' ')" "$PID " "haproxy processes"
@@ -86,7 +73,7 @@ echo "show ssl cert after the failed commit (the transaction is still open):"
 echo "$out"
 assert_contains "$out" "# transaction
 *$C"
-only 0.2 "$T/b.pem" "$T/c.pem"
+served_only 0.2 "$T/b.pem" "$T/c.pem"
 out=$(haproxy_cmd "$H" "abort ssl cert $C")
 echo "abort:  $out"
 assert_eq "$out" "Transaction aborted for certificate '$C'!"
@@ -99,7 +86,7 @@ assert_eq "$out" "No ongoing transaction! !
 Can't commit $C!"
 out=$(haproxy_set_cert "$H" "$C" "$T/bad.pem") && fail "haproxy_set_cert took a bad key"
 assert_not_contains "$(haproxy_cmd "$H" "show ssl cert")" "# transaction"
-only 0.2 "$T/b.pem" "$T/c.pem"
+served_only 0.2 "$T/b.pem" "$T/c.pem"
 
 say "abort: a good transaction dropped, the served leaf unchanged"
 cat "$T/c.pem" "$T/a/chain.pem" "$T/c.key" > "$T/good-c.pem"
@@ -107,10 +94,10 @@ out=$(haproxy_cmd "$H" "set ssl cert $C <<
 $(cat "$T/good-c.pem")
 ")
 assert_eq "$out" "Transaction created for certificate $C!"
-only 0.2 "$T/b.pem" "$T/c.pem"
+served_only 0.2 "$T/b.pem" "$T/c.pem"
 out=$(haproxy_cmd "$H" "abort ssl cert $C")
 assert_eq "$out" "Transaction aborted for certificate '$C'!"
-only 0.2 "$T/b.pem" "$T/c.pem"
+served_only 0.2 "$T/b.pem" "$T/c.pem"
 
 say "the symlink resolved is not the configured path"
 out=$(haproxy_cmd "$H" "set ssl cert $DOM/gen-2/bundle.pem <<
@@ -136,7 +123,7 @@ Can't commit $C!"
 haproxy_cmd "$H" "abort ssl cert $C" >/dev/null
 # haproxy_set_cert strips the blank lines: the same file goes through.
 out=$(haproxy_set_cert "$H" "$C" "$T/blank.pem") || fail "stripped payload: $out"
-only 0.2 "$T/c.pem" "$T/b.pem"
+served_only 0.2 "$T/c.pem" "$T/b.pem"
 
 say "a leftover transaction swallows a set for another path (2.6.12)"
 out=$(haproxy_cmd "$H" "set ssl cert $C <<
@@ -157,13 +144,13 @@ echo "abort /etc/ssl/other.pem: $out"
 assert_eq "$out" "The ongoing transaction is about '$C' but you are trying to abort a transaction for '/etc/ssl/other.pem'"
 # haproxy_set_cert aborts our own leftover first, then sets.
 out=$(haproxy_set_cert "$H" "$C" "$DOM/gen-2/bundle.pem") || fail "after a leftover: $out"
-only 0.2 "$T/b.pem" "$T/c.pem"
+served_only 0.2 "$T/b.pem" "$T/c.pem"
 
 say "the change lives in memory only: a restart reads the disk"
 haproxy_set_cert "$H" "$C" "$T/good-c.pem" >/dev/null || fail "set c"
-only 0.2 "$T/c.pem" "$T/b.pem"
+served_only 0.2 "$T/c.pem" "$T/b.pem"
 haproxy_stop "$H"
 haproxy_start "$H" || fail "restart: $(cat "$H/haproxy.log")"
 wait_for 10 python3 "$PROBE" --port "$PORT" --seconds 0 || fail "haproxy does not answer"
-only 0.2 "$T/b.pem" "$T/c.pem"	# current -> gen-2 on disk
+served_only 0.2 "$T/b.pem" "$T/c.pem"	# current -> gen-2 on disk
 echo ok

@@ -21,12 +21,7 @@ N=$T/nginx
 DOM=$T/state/domains/$D
 PROBE=$top_srcdir/tests/integration/tlsprobe.py
 
-pki chain "$T/a" --domain $D --inter 1 --key ec >/dev/null || fail "testpki"
-pki_leaf "$T/a" "$T/b" $D
-pki_leaf "$T/a" "$T/c" $D
-fake_gen "$DOM" 1 "$T/a/server.pem" "$T/a/server.key" "$T/a/chain.pem" || fail "gen-1"
-fake_gen "$DOM" 2 "$T/b.pem" "$T/b.key" "$T/a/chain.pem" || fail "gen-2"
-fake_gen "$DOM" 3 "$T/c.pem" "$T/c.key" "$T/a/chain.pem" || fail "gen-3"
+fake_pki "$DOM" 3
 cp "$T/b.key" "$DOM/gen-3/key.pem"	# a key that does not match
 fake_switch "$DOM" 1
 
@@ -47,16 +42,11 @@ no_old_workers() {
 }
 say "$(cat "$N/nginx.pid") master, workers: $(pgrep -P "$(cat "$N/nginx.pid")" | tr '\n' ' ')"
 rounds=${DEMO_ROUNDS:-20}
-i=0 cur=1
+i=0
 : > "$T/rounds"
 while [ $i -lt "$rounds" ]; do
 	i=$((i + 1))
-	if [ $cur -eq 1 ]; then
-		old="$T/a/server.pem" new="$T/b.pem" cur=2
-	else
-		old="$T/b.pem" new="$T/a/server.pem" cur=1
-	fi
-	fake_switch "$DOM" $cur
+	fake_flip "$DOM" 1 "$T/a/server.pem" 2 "$T/b.pem"
 	r=$(python3 "$PROBE" --port "$PORT" --name $D --seconds "${DEMO_SECONDS:-1.5}" \
 	    --old "$old" --new "$new" -- \
 	    "$NGINX" -p "$N/" -e "$N/error.log" -c "$N/nginx.conf" -s reload) ||
@@ -94,12 +84,7 @@ say "nginx_reload_wait: then no fresh connection gets the old leaf"
 i=0
 while [ $i -lt 5 ]; do
 	i=$((i + 1))
-	if [ "$(readlink "$DOM/current")" = gen-1 ]; then
-		old="$T/a/server.pem" new="$T/b.pem" g=2
-	else
-		old="$T/b.pem" new="$T/a/server.pem" g=1
-	fi
-	fake_switch "$DOM" $g
+	fake_flip "$DOM" 1 "$T/a/server.pem" 2 "$T/b.pem"
 	t0=$(date +%s%N)
 	nginx_reload_wait "$N" || fail "nginx_reload_wait"
 	w=$(( ($(date +%s%N) - t0) / 1000000 ))

@@ -27,12 +27,7 @@ DOM=$T/state/domains/$D
 PROBE=$top_srcdir/tests/integration/tlsprobe.py
 ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 
-pki chain "$T/a" --domain $D --inter 1 --key ec >/dev/null || fail "testpki"
-pki_leaf "$T/a" "$T/b" $D
-pki_leaf "$T/a" "$T/c" $D
-fake_gen "$DOM" 1 "$T/a/server.pem" "$T/a/server.key" "$T/a/chain.pem" || fail "gen-1"
-fake_gen "$DOM" 2 "$T/b.pem" "$T/b.key" "$T/a/chain.pem" || fail "gen-2"
-fake_gen "$DOM" 3 "$T/c.pem" "$T/c.key" "$T/a/chain.pem" || fail "gen-3"
+fake_pki "$DOM" 3
 FAKEGEN_PASS=other fake_gen "$DOM" 4 "$T/c.pem" "$T/c.key" "$T/a/chain.pem" || fail "gen-4"
 mkdir -p "$DOM/gen-5"			# no keystore.p12
 fake_gen "$DOM" 6 "$T/c.pem" "$T/c.key" "$T/a/chain.pem" || fail "gen-6"
@@ -58,16 +53,7 @@ grep -oE 'Server (initialization|startup) in \[[0-9,]+\] milliseconds' "$TC/logs
 grep -oE 'Deployment of deployment descriptor .*manager.xml\] has finished in \[[0-9,]+\] ms' "$TC/logs/catalina.out" |
 	sed 's|descriptor .*/manager.xml|descriptor manager.xml|'
 
-# Every leaf served to fresh connections for $1 s is $2's.
-only() {
-	_r=$(python3 "$PROBE" --port "$PORT" --name $D --seconds "$1" --new "$2" --old "$3")
-	echo "  probe: $_r"
-	assert_contains "$_r" '"old": 0,'
-	assert_contains "$_r" '"other": 0,'
-	assert_contains "$_r" '"errors": 0,'
-	assert_contains "$_r" '"first_new_ms": 0.0,'
-}
-only 0.5 "$T/a/server.pem" "$T/b.pem"
+served_only 0.5 "$T/a/server.pem" "$T/b.pem"
 out=$(echo | openssl s_client -connect "127.0.0.1:$PORT" -servername $D 2>&1)
 assert_contains "$out" "Acceptable client certificate CA names" "s_client (trust store read)"
 assert_contains "$out" "$(openssl x509 -noout -subject -in "$T/a/root.pem" | sed 's/^subject=//')" \
@@ -89,12 +75,12 @@ assert_eq "$out" 401
 
 say "renewal: current -> gen-2, sslReload"
 fake_switch "$DOM" 2
-only 0.3 "$T/a/server.pem" "$T/b.pem"	# nothing changes by itself
+served_only 0.3 "$T/a/server.pem" "$T/b.pem"	# nothing changes by itself
 t0=$(date +%s%N)
 out=$(tomcat_ssl_reload "$TC" $D) || fail "sslReload: $out"
 echo "sslReload?tlsHostName=$D: $out ($(ms "$t0") ms)"
 assert_eq "$out" "OK - Reloaded TLS configuration for [$D]"
-only 0.5 "$T/b.pem" "$T/a/server.pem"
+served_only 0.5 "$T/b.pem" "$T/a/server.pem"
 assert_eq "$(cat "$TC/tomcat.pid")" "$PID" "pid"
 kill -0 "$PID" || fail "the JVM $PID is gone"
 grep 'logCertificate' "$TC/logs/catalina.out" | tail -n 1 | sed 's/.*logCertificate //'
@@ -111,18 +97,18 @@ for g in 4 5 6 7; do
 	6) assert_contains "$out" "Alias name [server] does not identify a key entry" ;;
 	7) assert_contains "$out" "java.io." ;;
 	esac
-	only 0.2 "$T/b.pem" "$T/c.pem"
+	served_only 0.2 "$T/b.pem" "$T/c.pem"
 done
 fake_switch "$DOM" 2
 out=$(tomcat_ssl_reload "$TC" $D) || fail "sslReload back to gen-2: $out"
-only 0.2 "$T/b.pem" "$T/c.pem"
+served_only 0.2 "$T/b.pem" "$T/c.pem"
 
 say "sslReload without a name: every TLS host"
 fake_switch "$DOM" 3
 out=$(tomcat_ssl_reload "$TC") || fail "sslReload: $out"
 echo "sslReload: $out"
 assert_eq "$out" "OK - Reloaded TLS configuration for all TLS virtual hosts"
-only 0.3 "$T/c.pem" "$T/b.pem"
+served_only 0.3 "$T/c.pem" "$T/b.pem"
 
 say "JMX: reloadSslHostConfigs through the manager's jmxproxy"
 MB="Catalina:type=ProtocolHandler,port=$PORT,address=\"127.0.0.1\""
@@ -131,29 +117,24 @@ fake_switch "$DOM" 2
 out=$(TOMCAT_MGR_API=jmxproxy tomcat_mgr "$TC" "?invoke=$(enc "$MB")&op=reloadSslHostConfigs")
 echo "invoke $MB reloadSslHostConfigs (HTTP $(cat "$TC/mgr.code")): $out"
 assert_contains "$out" "OK - Operation reloadSslHostConfigs"
-only 0.3 "$T/b.pem" "$T/c.pem"
+served_only 0.3 "$T/b.pem" "$T/c.pem"
 fake_switch "$DOM" 3
 out=$(TOMCAT_MGR_API=jmxproxy tomcat_mgr "$TC" "?invoke=$(enc "$MB")&op=reloadSslHostConfig&ps=$D")
 echo "invoke reloadSslHostConfig $D: $out"
 assert_contains "$out" "OK - Operation reloadSslHostConfig"
-only 0.3 "$T/c.pem" "$T/b.pem"
+served_only 0.3 "$T/c.pem" "$T/b.pem"
 fake_switch "$DOM" 4
 out=$(TOMCAT_MGR_API=jmxproxy tomcat_mgr "$TC" "?invoke=$(enc "$MB")&op=reloadSslHostConfig&ps=$D")
 echo "invoke reloadSslHostConfig $D, wrong password (HTTP $(cat "$TC/mgr.code")): $(printf '%s\n' "$out" | head -n 3)"
 assert_not_contains "$out" "OK - Operation"
-only 0.2 "$T/c.pem" "$T/b.pem"
+served_only 0.2 "$T/c.pem" "$T/b.pem"
 
 say "reload timings over ${DEMO_ROUNDS:-10} renewals"
 : > "$T/rounds"
-i=0 cur=3
+i=0
 while [ $i -lt "${DEMO_ROUNDS:-10}" ]; do
 	i=$((i + 1))
-	if [ $cur -eq 2 ]; then
-		old="$T/b.pem" new="$T/c.pem" cur=3
-	else
-		old="$T/c.pem" new="$T/b.pem" cur=2
-	fi
-	fake_switch "$DOM" $cur
+	fake_flip "$DOM" 2 "$T/b.pem" 3 "$T/c.pem"
 	r=$(python3 "$PROBE" --port "$PORT" --name $D --seconds 0.5 --old "$old" --new "$new" -- \
 	    curl -sf -o /dev/null -u "certd:$(cat "$TC/manager.pass")" \
 	    "http://127.0.0.1:$MPORT/manager/text/sslReload?tlsHostName=$D") || fail "round $i: $r"
@@ -197,6 +178,6 @@ python3 "$PROBE" --port "$PORT" --seconds 0 >/dev/null 2>&1 && fail "TLS port an
 echo "the TLS port stays closed: only a restart brings it back"
 tomcat_stop "$TC"
 tomcat_start "$TC" || fail "restart: $(tail -n 20 "$TC/logs/catalina.out")"
-only 0.2 "$T/b.pem" "$T/c.pem"
+served_only 0.2 "$T/b.pem" "$T/c.pem"
 tomcat_stop "$TC"
 echo ok

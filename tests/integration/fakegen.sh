@@ -10,6 +10,17 @@
 #       points DIR/current at gen-N by rename, as certd's commit does.
 #   fake_fp FILE.pem
 #       the SHA-256 fingerprint of the first certificate in FILE.
+#   fake_pki DIR N
+#       a testpki chain for $D in $T/a, leaves $T/b and $T/c issued by its
+#       intermediate, and fake_gen DIR 1 to N (at most 3) of a's server,
+#       b and c in that order.
+#   fake_flip DIR G1 LEAF1 G2 LEAF2
+#       fake_switch DIR G2 if DIR/current is gen-G1, else G1; $old and $new
+#       are then the leaves of the generation left and the one switched to.
+#   served_only SECONDS NEW OLD
+#       fails unless every leaf tlsprobe.py ($PROBE) gets on fresh
+#       connections to 127.0.0.1:$PORT (name $D) for SECONDS is NEW's, from
+#       the first connection on (OLD's counted apart from any other).
 
 fake_gen() {
 	_g=$1/gen-$2
@@ -30,3 +41,35 @@ fake_switch() {
 }
 
 fake_fp() { openssl x509 -noout -fingerprint -sha256 -in "$1" | cut -d= -f2; }
+
+fake_pki() {
+	pki chain "$T/a" --domain $D --inter 1 --key ec >/dev/null || fail "testpki"
+	pki_leaf "$T/a" "$T/b" $D
+	pki_leaf "$T/a" "$T/c" $D
+	_n=0
+	for _l in a/server b c; do
+		[ $_n -lt "$2" ] || break
+		_n=$((_n + 1))
+		fake_gen "$1" $_n "$T/$_l.pem" "$T/$_l.key" "$T/a/chain.pem" ||
+			fail "gen-$_n"
+	done
+}
+
+fake_flip() {
+	if [ "$(readlink "$1/current")" = "gen-$2" ]; then
+		old=$3 new=$5
+		fake_switch "$1" "$4"
+	else
+		old=$5 new=$3
+		fake_switch "$1" "$2"
+	fi
+}
+
+served_only() {
+	_r=$(python3 "$PROBE" --port "$PORT" --name $D --seconds "$1" --new "$2" --old "$3")
+	echo "  probe: $_r"
+	assert_contains "$_r" '"old": 0,'
+	assert_contains "$_r" '"other": 0,'
+	assert_contains "$_r" '"errors": 0,'
+	assert_contains "$_r" '"first_new_ms": 0.0,'
+}

@@ -246,6 +246,19 @@ tls_decoy() {
 	_decoy_up() { [ -n "$(served_fp "$1" decoy)" ]; }
 	wait_for 10 _decoy_up "$1" || fail "openssl s_server on $1 does not answer"
 }
+# upload_rolls_back LEAF KEY: certd restarted with `certd_conf PORT_OTHER
+# 1s` (the caller's: its dependent verifies on a tls_decoy of $T/other
+# there) takes LEAF for $D and rolls it back: exit 1, "rolled back", and
+# $CUR where it was.
+upload_rolls_back() {
+	stop_certd
+	tls_decoy "$PORT_OTHER" "$T/other"
+	start_certd "$(certd_conf "$PORT_OTHER" 1s)"
+	_cur=$(readlink "$CUR")
+	run 1 ctl upload $D --server "$1" --key "$2"
+	assert_contains "$out$err" "rolled back"
+	assert_eq "$(readlink "$CUR")" "$_cur" "current after the rollback"
+}
 
 # notify_listen PATH LOG: a NOTIFY_SOCKET at PATH, as systemd would be,
 # writing each line certd sends to LOG after the listener's CLOCK_MONOTONIC

@@ -53,44 +53,35 @@ ROOT="--ca $P/root.pem"
 served() { json_get 'len(j["served"])' < "$T/check.json"; }
 
 say "the correct vhost: leaf and intermediate, OK"
-codes 0 $P_good --name $D $ROOT
-assert_eq "$problems" ""
+expect_problems 0 $P_good "" --name $D $ROOT
 assert_eq "$(served)" 2 "certificates Apache sends"
 run 0 "$CERTCTL" check 127.0.0.1:$P_good --name $D $ROOT
 assert_contains "$out" "OK: a client with this trust store connects to $D."
 
 say "no SSLCertificateChainFile: the intermediate is missing"
-codes 1 $P_leaf --name $D $ROOT
-assert_eq "$problems" "intermediate-missing!"
+expect_problems 1 $P_leaf "intermediate-missing!" --name $D $ROOT
 assert_eq "$(served)" 1 "certificates Apache sends"
 
 say "a chain file with the root first: out of order, root served"
-codes 0 $P_order --name $D $ROOT
-assert_eq "$problems" "order root-served"
+expect_problems 0 $P_order "order root-served" --name $D $ROOT
 assert_eq "$(json_get '[s["role"] for s in j["served"]]' < "$T/check.json")" \
     '["server certificate", "root CA", "intermediate CA"]' "roles as served"
 
 say "SSLCertificateFile with the root at its end: served as it is"
-codes 0 $P_root --name $D $ROOT
-assert_eq "$problems" "root-served"
+expect_problems 0 $P_root "root-served" --name $D $ROOT
 assert_eq "$(served)" 3 "certificates Apache sends"
 
 say "a past-dated certificate: expired, with its date"
-codes 1 $P_expired --name $D $ROOT
-assert_eq "$problems" "expired!"
+expect_problems 1 $P_expired "expired!" --name $D $ROOT
 until=$(date -u -d "$(openssl x509 -in "$T/expired.pem" -noout -enddate | cut -d= -f2)" '+%Y-%m-%d %H:%M UTC')
 assert_contains "$(cause expired)" "expired on $until, 10 days ago"
 
 say "connecting by address to a certificate with the address only in its CN"
-codes 1 $P_ip $ROOT
-assert_eq "$problems" "ip-san-missing!"
-codes 0 $P_ip --name $D $ROOT
-assert_eq "$problems" "" "the same by name"
+expect_problems 1 $P_ip "ip-san-missing!" $ROOT
+expect_problems 0 $P_ip "" --name $D $ROOT
 
 say "the correct vhost asked for another name, and checked with another root"
-codes 1 $P_good --name www.other.test $ROOT
-assert_eq "$problems" "name-mismatch!"
-codes 1 $P_good --name $D --ca "$T/other/root.pem"
-assert_eq "$problems" "untrusted-root!"
+expect_problems 1 $P_good "name-mismatch!" --name www.other.test $ROOT
+expect_problems 1 $P_good "untrusted-root!" --name $D --ca "$T/other/root.pem"
 assert_contains "$(cause untrusted-root)" "$T/other/root.pem"
 echo ok

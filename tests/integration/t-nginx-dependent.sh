@@ -115,13 +115,7 @@ out=$(echo | openssl s_client -connect "127.0.0.1:$PORT" -servername $D \
 assert_contains "$out" "Verify return code: 0 (ok)"
 
 say "a failing verify rolls back: nginx serves the old leaf again"
-stop_certd
-tls_decoy "$PORT_OTHER" "$T/other"
-start_certd "$(certd_conf "$PORT_OTHER" 1s)"
-cur=$(readlink "$CUR")
-run 1 ctl upload $D --server "$T/a/server.pem" --key "$T/a/server.key"
-assert_contains "$out$err" "rolled back"
-assert_eq "$(readlink "$CUR")" "$cur" "current after the rollback"
+upload_rolls_back "$T/a/server.pem" "$T/a/server.key"
 # The rollback's reload is not verified (commit.c runs it without), so
 # nginx's old workers may hand out the rolled-back leaf for ~100 ms more.
 serves_old() {

@@ -125,60 +125,93 @@ leaf_by(X509 *issuer, EVP_PKEY *ikey, EVP_PKEY *key, struct tpki_opts *o)
 	return tpki_cert(o != NULL ? o : &d, key, issuer, ikey);
 }
 
+/* Reissue the server (item 2) under item 1 (key ik) for the chain's key. */
+static void
+swap_leaf(struct chain *c, EVP_PKEY *ik, struct tpki_opts *o)
+{
+	swap_cert(c, 2, leaf_by(c->items[1].cert, ik, c->key, o));
+}
+
+/* Put inter (key ik) at item 1 and reissue the server under it. */
+static void
+swap_inter(struct chain *c, X509 *inter, EVP_PKEY *ik)
+{
+	swap_cert(c, 1, inter);
+	swap_leaf(c, ik, NULL);
+}
+
+/*
+ * Put root (key rk) at item 0 and reissue what hangs below it: an
+ * intermediate made with io (a plain CA when NULL) and the server.
+ */
+static void
+swap_root(struct chain *c, X509 *root, EVP_PKEY *rk, EVP_PKEY *ik,
+    struct tpki_opts *io)
+{
+	struct tpki_opts	 d = { .cn = "i", .ca = 1 };
+
+	swap_cert(c, 0, root);
+	swap_inter(c, tpki_cert(io != NULL ? io : &d, ik, root, rk), ik);
+}
+
+struct item {
+	const char	*name;
+	enum item_kind	 kind;
+	X509		*cert;
+};
+
+/*
+ * A chain of n items in the order given, seq 1.., and key (up-ref'd; may be
+ * NULL): for the orders mk() cannot make.
+ */
+static struct chain *
+mk_items(const struct item *it, size_t n, EVP_PKEY *key)
+{
+	struct chain		*c = chain_new();
+	struct cert_error	 err;
+	size_t			 i;
+
+	assert_non_null(c);
+	for (i = 0; i < n; i++)
+		assert_int_equal(chain_add(c, it[i].name, (int)i + 1,
+		    it[i].kind, it[i].cert, &err), 0);
+	if (key != NULL)
+		EVP_PKEY_up_ref(key);
+	c->key = key;
+	return c;
+}
+
 /* ---- good chains -------------------------------------------------------- */
 
+/*
+ * Good chains of each key type and length.  Every one also covers a host
+ * under the domain via *.DOMAIN.
+ */
 static void
-test_valid_one_intermediate(void **state)
+test_valid_chains(void **state)
 {
-	struct tpki_chain	 t;
-	struct chain		*c;
-
-	tpki_chain_make(&t, DOMAIN, 1, TPKI_RSA2048);
-	c = mk(&t);
-	assert_valid(c, DOMAIN, NULL);
-	/* The chain also covers a host under the domain via *.DOMAIN. */
-	assert_valid(c, "www." DOMAIN, NULL);
-	chain_free(c);
-	tpki_chain_free(&t);
-}
-
-static void
-test_valid_two_intermediates(void **state)
-{
-	struct tpki_chain	 t;
-	struct chain		*c;
-
-	tpki_chain_make(&t, DOMAIN, 2, TPKI_RSA2048);
-	c = mk(&t);
-	assert_int_equal(c->n, 4);
-	assert_valid(c, DOMAIN, NULL);
-	chain_free(c);
-	tpki_chain_free(&t);
-}
-
-static void
-test_valid_no_intermediate_ec_ed25519(void **state)
-{
-	static const enum tpki_keytype kt[] = { TPKI_EC256, TPKI_ED25519,
-	    TPKI_EC384 };
+	static const struct tpki_chain_opts cases[] = {
+		{ .ninter = 1, .leaf_key = TPKI_RSA2048 },
+		{ .ninter = 2, .leaf_key = TPKI_RSA2048 },
+		{ .ninter = 0, .leaf_key = TPKI_EC256 },
+		{ .ninter = 1, .leaf_key = TPKI_ED25519 },
+		{ .ninter = 1, .leaf_key = TPKI_EC384 },
+		/* All EC. */
+		{ .ninter = 1, .leaf_key = TPKI_EC256, .ca_key = TPKI_EC384 },
+	};
+	struct tpki_chain_opts	 o;
 	struct tpki_chain	 t;
 	struct chain		*c;
 	size_t			 i;
 
-	for (i = 0; i < 3; i++) {
-		tpki_chain_make(&t, DOMAIN, i == 0 ? 0 : 1, kt[i]);
-		c = mk(&t);
-		assert_valid(c, DOMAIN, NULL);
-		chain_free(c);
-		tpki_chain_free(&t);
-	}
-	/* An all-EC chain. */
-	{
-		struct tpki_chain_opts o = { .domain = DOMAIN, .ninter = 1,
-		    .leaf_key = TPKI_EC256, .ca_key = TPKI_EC384 };
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		o = cases[i];
+		o.domain = DOMAIN;
 		tpki_chain_make_opts(&t, &o);
 		c = mk(&t);
+		assert_int_equal(c->n, o.ninter + 2);
 		assert_valid(c, DOMAIN, NULL);
+		assert_valid(c, "www." DOMAIN, NULL);
 		chain_free(c);
 		tpki_chain_free(&t);
 	}
@@ -207,7 +240,7 @@ test_valid_cfssl_style(void **state)
 	X509			*i = tpki_cert(&io, ik, r, rk);
 	X509			*l = tpki_cert(&lo, lk, i, ik), *x;
 	char			*pem, *kpem;
-	struct chain		*c = chain_new();
+	struct chain		*c;
 
 	kpem = tpki_key_pem(lk, TPKI_KEY_TRAD);
 	assert_true(strncmp(kpem, "-----BEGIN EC PRIVATE KEY", 25) == 0);
@@ -217,14 +250,14 @@ test_valid_cfssl_style(void **state)
 	pem = tpki_cert_pem(r);
 	assert_int_equal(pem_decode_cert(pem, strlen(pem), "root", 1, &x,
 	    &err), 0);
-	chain_add(c, "ca", 1, KIND_ROOT, x, &err);
+	c = mk_items((struct item[]){ { "ca", KIND_ROOT, x },
+	    { "intermediate", KIND_INTERMEDIATE, i },
+	    { "server", KIND_SERVER, l } }, 3, k);
 	X509_free(x);
 	free(pem);
-	chain_add(c, "intermediate", 2, KIND_INTERMEDIATE, i, &err);
-	chain_add(c, "server", 3, KIND_SERVER, l, &err);
-	c->key = k;
 	assert_valid(c, DOMAIN, NULL);
 	chain_free(c);
+	EVP_PKEY_free(k);
 
 	/* An RSA server key as PKCS#1. */
 	{
@@ -236,13 +269,12 @@ test_valid_cfssl_style(void **state)
 		    == 0);
 		assert_int_equal(key_decode(kpem, strlen(kpem), "server",
 		    3, &k2, &err), 0);
-		c = chain_new();
-		chain_add(c, "ca", 1, KIND_ROOT, r, &err);
-		chain_add(c, "intermediate", 2, KIND_INTERMEDIATE, i, &err);
-		chain_add(c, "server", 3, KIND_SERVER, l2, &err);
-		c->key = k2;
+		c = mk_items((struct item[]){ { "ca", KIND_ROOT, r },
+		    { "intermediate", KIND_INTERMEDIATE, i },
+		    { "server", KIND_SERVER, l2 } }, 3, k2);
 		assert_valid(c, DOMAIN, NULL);
 		chain_free(c);
+		EVP_PKEY_free(k2);
 		free(kpem);
 		X509_free(l2);
 		EVP_PKEY_free(rsa);
@@ -276,46 +308,28 @@ run(const char *dir, const char *const argv[])
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
-/* DIR/FILE's bytes; the test fails if it cannot be read. */
-static char *
-slurp(const char *dir, const char *file, size_t *len)
+/*
+ * DIR/FILE decoded as a certificate into x, or as a key into k when x is
+ * NULL; the test fails if it cannot be read or decoded.
+ */
+static void
+load(const char *dir, const char *file, X509 **x, EVP_PKEY **k)
 {
-	char	 path[PATH_MAX], *buf;
+	char			 path[PATH_MAX], *buf;
+	size_t			 len;
+	struct cert_error	 err;
+	int			 rc;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	if (read_file(path, PEM_ITEM_MAX, &buf, len) == -1)
+	if (read_file(path, PEM_ITEM_MAX, &buf, &len) == -1)
 		fail_msg("%s: %s", path, strerror(errno));
-	return buf;
-}
-
-static X509 *
-load_cert(const char *dir, const char *file)
-{
-	char			*buf;
-	size_t			 len;
-	X509			*x = NULL;
-	struct cert_error	 err;
-
-	buf = slurp(dir, file, &len);
-	if (pem_decode_cert(buf, len, file, 0, &x, &err) != 0)
+	if (x != NULL)
+		rc = pem_decode_cert(buf, len, file, 0, x, &err);
+	else
+		rc = key_decode(buf, len, file, 0, k, &err);
+	if (rc != 0)
 		fail_msg("%s: %s", file, err.message);
 	free(buf);
-	return x;
-}
-
-static EVP_PKEY *
-load_key(const char *dir, const char *file)
-{
-	char			*buf;
-	size_t			 len;
-	EVP_PKEY		*k = NULL;
-	struct cert_error	 err;
-
-	buf = slurp(dir, file, &len);
-	if (key_decode(buf, len, file, 0, &k, &err) != 0)
-		fail_msg("%s: %s", file, err.message);
-	free(buf);
-	return k;
 }
 
 /*
@@ -331,6 +345,12 @@ test_openssl_cli_chain(void **state)
 	struct chain	*c;
 	struct cert_error err;
 	X509		*x;
+	static const char *const files[] = { "root.pem", "inter.pem",
+	    "server.pem" };
+	static const char *const names[] = { "root", "inter", "server" };
+	static const enum item_kind kinds[] = { KIND_ROOT, KIND_INTERMEDIATE,
+	    KIND_SERVER };
+	int		 i;
 	const char *const root[] = { "openssl", "req", "-x509", "-newkey",
 	    "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
 	    "root.key", "-out", "root.pem", "-subj", "/CN=openssl root",
@@ -375,18 +395,15 @@ test_openssl_cli_chain(void **state)
 	assert_int_equal(chdir(cwd), 0);
 
 	c = chain_new();
-	x = load_cert(dir, "root.pem");
-	chain_add(c, "root", 1, KIND_ROOT, x, &err);
-	X509_free(x);
-	x = load_cert(dir, "inter.pem");
-	chain_add(c, "inter", 2, KIND_INTERMEDIATE, x, &err);
-	X509_free(x);
-	x = load_cert(dir, "server.pem");
-	chain_add(c, "server", 3, KIND_SERVER, x, &err);
-	X509_free(x);
-	c->key = load_key(dir, "server.key");
+	for (i = 0; i < 3; i++) {
+		x = NULL;
+		load(dir, files[i], &x, NULL);
+		assert_int_equal(chain_add(c, names[i], i + 1, kinds[i], x,
+		    &err), 0);
+		X509_free(x);
+	}
+	load(dir, "server.key", NULL, &c->key);
 	assert_valid(c, DOMAIN, NULL);
-
 	chain_free(c);
 
 	{
@@ -407,7 +424,6 @@ test_order(void **state)
 	struct tpki_chain	 t;
 	struct chain		*c;
 	struct cert_error	 err;
-	EVP_PKEY		*k;
 
 	tpki_chain_make(&t, DOMAIN, 2, TPKI_EC256);
 
@@ -437,23 +453,17 @@ test_order(void **state)
 	chain_free(c);
 
 	/* Intermediate before the root. */
-	c = chain_new();
-	chain_add(c, "inter-1", 1, KIND_INTERMEDIATE, t.inter[0], &err);
-	chain_add(c, "root", 2, KIND_ROOT, t.root, &err);
-	chain_add(c, "server", 3, KIND_SERVER, t.leaf, &err);
-	EVP_PKEY_up_ref(t.leaf_key);
-	c->key = t.leaf_key;
+	c = mk_items((struct item[]){
+	    { "inter-1", KIND_INTERMEDIATE, t.inter[0] },
+	    { "root", KIND_ROOT, t.root },
+	    { "server", KIND_SERVER, t.leaf } }, 3, t.leaf_key);
 	expect(c, DOMAIN, E_ORDER, "inter-1", 1);
 	chain_free(c);
 
 	/* Server before an intermediate. */
-	c = chain_new();
-	chain_add(c, "root", 1, KIND_ROOT, t.root, &err);
-	chain_add(c, "server", 2, KIND_SERVER, t.leaf, &err);
-	chain_add(c, "inter-1", 3, KIND_INTERMEDIATE, t.inter[0], &err);
-	k = t.leaf_key;
-	EVP_PKEY_up_ref(k);
-	c->key = k;
+	c = mk_items((struct item[]){ { "root", KIND_ROOT, t.root },
+	    { "server", KIND_SERVER, t.leaf },
+	    { "inter-1", KIND_INTERMEDIATE, t.inter[0] } }, 3, t.leaf_key);
 	expect(c, DOMAIN, E_ORDER, "server", 2);
 	chain_free(c);
 
@@ -473,25 +483,20 @@ test_not_ca(void **state)
 	struct tpki_opts	 nokcs = { .cn = "no kcs", .ca = 1,
 	    .no_keycertsign = 1 };
 	EVP_PKEY		*ik = tpki_key(TPKI_EC256);
-	X509			*inter;
 	struct cert_error	 err;
 
 	tpki_chain_make(&t, DOMAIN, 1, TPKI_EC256);
 
 	/* An end-entity certificate used as the intermediate. */
 	c = mk(&t);
-	inter = tpki_cert(&o, ik, t.root, t.root_key);
-	swap_cert(c, 1, inter);
-	swap_cert(c, 2, leaf_by(inter, ik, t.leaf_key, NULL));
+	swap_inter(c, tpki_cert(&o, ik, t.root, t.root_key), ik);
 	err = expect(c, DOMAIN, E_NOT_CA, "inter-1", 2);
 	assert_non_null(strstr(err.message, "CA:FALSE"));
 	chain_free(c);
 
 	/* CA:TRUE but no keyCertSign. */
 	c = mk(&t);
-	inter = tpki_cert(&nokcs, ik, t.root, t.root_key);
-	swap_cert(c, 1, inter);
-	swap_cert(c, 2, leaf_by(inter, ik, t.leaf_key, NULL));
+	swap_inter(c, tpki_cert(&nokcs, ik, t.root, t.root_key), ik);
 	err = expect(c, DOMAIN, E_NOT_CA, "inter-1", 2);
 	assert_non_null(strstr(err.message, "keyCertSign"));
 	chain_free(c);
@@ -511,10 +516,7 @@ test_not_ca(void **state)
 		size_t i, n = 0;
 
 		c = mk(&t);
-		swap_cert(c, 0, r);
-		swap_cert(c, 1, tpki_cert(&io, ik, r, t.root_key));
-		swap_cert(c, 2, leaf_by(c->items[1].cert, ik, t.leaf_key,
-		    NULL));
+		swap_root(c, r, t.root_key, ik, &io);
 		if (chain_validate(c, DOMAIN, time(NULL), &w, &err) == -1)
 			fail_msg("no-keyUsage CA refused: %s: %s",
 			    cert_code_name(err.code), err.message);
@@ -532,11 +534,7 @@ test_not_ca(void **state)
 		X509 *r = tpki_cert(&ro, t.root_key, NULL, NULL);
 
 		c = mk(&t);
-		swap_cert(c, 0, r);
-		swap_cert(c, 1, tpki_cert(&(struct tpki_opts){ .cn = "i",
-		    .ca = 1 }, ik, r, t.root_key));
-		swap_cert(c, 2, leaf_by(c->items[1].cert, ik, t.leaf_key,
-		    NULL));
+		swap_root(c, r, t.root_key, ik, NULL);
 		expect(c, DOMAIN, E_NOT_CA, "root", 1);
 		chain_free(c);
 	}
@@ -558,23 +556,16 @@ test_root_not_self_signed(void **state)
 	/* Issuer = subject, but signed by another key. */
 	r = tpki_cert(&ro, t.root_key, NULL, other);
 	c = mk(&t);
-	swap_cert(c, 0, r);
-	swap_cert(c, 1, tpki_cert(&(struct tpki_opts){ .cn = "i", .ca = 1 },
-	    t.inter_key[0], r, t.root_key));
-	swap_cert(c, 2, leaf_by(c->items[1].cert, t.inter_key[0], t.leaf_key,
-	    NULL));
+	swap_root(c, r, t.root_key, t.inter_key[0], NULL);
 	err = expect(c, DOMAIN, E_ROOT_NOT_SELF_SIGNED, "root", 1);
 	assert_non_null(strstr(err.message, "own key"));
 	chain_free(c);
 
 	/* An intermediate uploaded as the root. */
 	tpki_chain_make(&u, DOMAIN, 2, TPKI_EC256);
-	c = chain_new();
-	chain_add(c, "root", 1, KIND_ROOT, u.inter[0], &err);
-	chain_add(c, "inter", 2, KIND_INTERMEDIATE, u.inter[1], &err);
-	chain_add(c, "server", 3, KIND_SERVER, u.leaf, &err);
-	EVP_PKEY_up_ref(u.leaf_key);
-	c->key = u.leaf_key;
+	c = mk_items((struct item[]){ { "root", KIND_ROOT, u.inter[0] },
+	    { "inter", KIND_INTERMEDIATE, u.inter[1] },
+	    { "server", KIND_SERVER, u.leaf } }, 3, u.leaf_key);
 	err = expect(c, DOMAIN, E_ROOT_NOT_SELF_SIGNED, "root", 1);
 	assert_non_null(strstr(err.message, "certd test root"));
 	chain_free(c);
@@ -718,10 +709,9 @@ test_expired_not_yet_valid(void **state)
 	{
 		struct tpki_opts io = { .cn = "old inter", .ca = 1,
 		    .not_before = now - 100 * DAY, .not_after = now - DAY };
-		X509 *i = tpki_cert(&io, t.inter_key[0], t.root, t.root_key);
 
-		swap_cert(c, 1, i);
-		swap_cert(c, 2, leaf_by(i, t.inter_key[0], t.leaf_key, NULL));
+		swap_inter(c, tpki_cert(&io, t.inter_key[0], t.root,
+		    t.root_key), t.inter_key[0]);
 		expect(c, DOMAIN, E_EXPIRED, "inter-1", 2);
 	}
 	chain_free(c);
@@ -738,7 +728,7 @@ test_server_is_ca(void **state)
 
 	tpki_chain_make(&t, DOMAIN, 1, TPKI_EC256);
 	c = mk(&t);
-	swap_cert(c, 2, leaf_by(t.inter[0], t.inter_key[0], t.leaf_key, &lo));
+	swap_leaf(c, t.inter_key[0], &lo);
 	expect(c, DOMAIN, E_SERVER_IS_CA, "server", 3);
 	chain_free(c);
 	tpki_chain_free(&t);
@@ -759,13 +749,13 @@ test_name_mismatch_and_wildcards(void **state)
 
 	tpki_chain_make(&t, DOMAIN, 1, TPKI_EC256);
 	c = mk(&t);
-	swap_cert(c, 2, leaf_by(t.inter[0], t.inter_key[0], t.leaf_key, &lo));
+	swap_leaf(c, t.inter_key[0], &lo);
 	err = expect(c, DOMAIN, E_NAME_MISMATCH, "server", 3);
 	assert_non_null(strstr(err.message, "DNS:other.org, DNS:*.other.org"));
 
 	/* Only the suffix wildcard: covers the domain's hosts. */
 	lo.dns = wild;
-	swap_cert(c, 2, leaf_by(t.inter[0], t.inter_key[0], t.leaf_key, &lo));
+	swap_leaf(c, t.inter_key[0], &lo);
 	assert_valid(c, DOMAIN, NULL);
 	assert_valid(c, "www." DOMAIN, NULL);
 	/* One label only. */
@@ -773,12 +763,12 @@ test_name_mismatch_and_wildcards(void **state)
 
 	/* A host of the domain is not the domain. */
 	lo.dns = www;
-	swap_cert(c, 2, leaf_by(t.inter[0], t.inter_key[0], t.leaf_key, &lo));
+	swap_leaf(c, t.inter_key[0], &lo);
 	expect(c, DOMAIN, E_NAME_MISMATCH, "server", 3);
 	assert_valid(c, "WWW.Example.COM", NULL);
 
 	lo.dns = deep;
-	swap_cert(c, 2, leaf_by(t.inter[0], t.inter_key[0], t.leaf_key, &lo));
+	swap_leaf(c, t.inter_key[0], &lo);
 	expect(c, DOMAIN, E_NAME_MISMATCH, "server", 3);
 	chain_free(c);
 	tpki_chain_free(&t);
@@ -793,24 +783,22 @@ test_eku(void **state)
 	    .eku = TPKI_EKU_CLIENT };
 	struct tpki_opts	 io = { .cn = "client-only CA", .ca = 1,
 	    .eku = TPKI_EKU_CLIENT };
-	X509			*i;
 
 	tpki_chain_make(&t, DOMAIN, 1, TPKI_EC256);
 	c = mk(&t);
-	swap_cert(c, 2, leaf_by(t.inter[0], t.inter_key[0], t.leaf_key, &lo));
+	swap_leaf(c, t.inter_key[0], &lo);
 	expect(c, DOMAIN, E_EKU, "server", 3);
 	lo.eku = TPKI_EKU_CODE;
-	swap_cert(c, 2, leaf_by(t.inter[0], t.inter_key[0], t.leaf_key, &lo));
+	swap_leaf(c, t.inter_key[0], &lo);
 	expect(c, DOMAIN, E_EKU, "server", 3);
 	/* No EKU at all is fine. */
 	lo.eku = 0;
-	swap_cert(c, 2, leaf_by(t.inter[0], t.inter_key[0], t.leaf_key, &lo));
+	swap_leaf(c, t.inter_key[0], &lo);
 	assert_valid(c, DOMAIN, NULL);
 
 	/* An intermediate restricted to clientAuth. */
-	i = tpki_cert(&io, t.inter_key[0], t.root, t.root_key);
-	swap_cert(c, 1, i);
-	swap_cert(c, 2, leaf_by(i, t.inter_key[0], t.leaf_key, NULL));
+	swap_inter(c, tpki_cert(&io, t.inter_key[0], t.root, t.root_key),
+	    t.inter_key[0]);
 	expect(c, DOMAIN, E_EKU, "inter-1", 2);
 	chain_free(c);
 	tpki_chain_free(&t);
@@ -827,7 +815,6 @@ test_weak(void **state)
 	    .eku = TPKI_EKU_SERVER, .md = EVP_sha1() };
 	struct tpki_opts	 io = { .cn = "md5 inter", .ca = 1,
 	    .md = EVP_md5() };
-	X509			*i;
 
 	tpki_chain_make(&t, DOMAIN, 1, TPKI_RSA1024);
 	c = mk(&t);
@@ -843,15 +830,14 @@ test_weak(void **state)
 
 	/* SHA-1 signature on the server certificate. */
 	small = tpki_key(TPKI_EC256);
-	swap_cert(c, 2, leaf_by(t.inter[0], t.inter_key[0], small, &lo));
 	swap_key(c, small);
+	swap_leaf(c, t.inter_key[0], &lo);
 	err = expect(c, DOMAIN, E_WEAK, "server", 3);
 	assert_non_null(strstr(err.message, "SHA1"));
 
 	/* MD5 on the intermediate. */
-	i = tpki_cert(&io, t.inter_key[0], t.root, t.root_key);
-	swap_cert(c, 1, i);
-	swap_cert(c, 2, leaf_by(i, t.inter_key[0], c->key, NULL));
+	swap_inter(c, tpki_cert(&io, t.inter_key[0], t.root, t.root_key),
+	    t.inter_key[0]);
 	err = expect(c, DOMAIN, E_WEAK, "inter-1", 2);
 	assert_non_null(strstr(err.message, "MD5"));
 
@@ -860,9 +846,7 @@ test_weak(void **state)
 		EVP_PKEY *ik = tpki_key(TPKI_RSA1024);
 		struct tpki_opts o = { .cn = "small inter", .ca = 1 };
 
-		i = tpki_cert(&o, ik, t.root, t.root_key);
-		swap_cert(c, 1, i);
-		swap_cert(c, 2, leaf_by(i, ik, c->key, NULL));
+		swap_inter(c, tpki_cert(&o, ik, t.root, t.root_key), ik);
 		expect(c, DOMAIN, E_WEAK, "inter-1", 2);
 		EVP_PKEY_free(ik);
 	}
@@ -883,11 +867,7 @@ test_sha1_root_is_a_warning(void **state)
 	tpki_chain_make(&t, DOMAIN, 1, TPKI_EC256);
 	r = tpki_cert(&ro, t.root_key, NULL, NULL);
 	c = mk(&t);
-	swap_cert(c, 0, r);
-	swap_cert(c, 1, tpki_cert(&(struct tpki_opts){ .cn = "i", .ca = 1 },
-	    t.inter_key[0], r, t.root_key));
-	swap_cert(c, 2, leaf_by(c->items[1].cert, t.inter_key[0], t.leaf_key,
-	    NULL));
+	swap_root(c, r, t.root_key, t.inter_key[0], NULL);
 	memset(&w, 0, sizeof(w));
 	assert_valid(c, DOMAIN, &w);
 	assert_int_equal(w.n, 1);
@@ -1007,13 +987,10 @@ test_duplicate(void **state)
 	struct cert_error	 err;
 
 	tpki_chain_make(&t, DOMAIN, 1, TPKI_EC256);
-	c = chain_new();
-	chain_add(c, "root", 1, KIND_ROOT, t.root, &err);
-	chain_add(c, "inter-a", 2, KIND_INTERMEDIATE, t.inter[0], &err);
-	chain_add(c, "inter-b", 3, KIND_INTERMEDIATE, t.inter[0], &err);
-	chain_add(c, "server", 4, KIND_SERVER, t.leaf, &err);
-	EVP_PKEY_up_ref(t.leaf_key);
-	c->key = t.leaf_key;
+	c = mk_items((struct item[]){ { "root", KIND_ROOT, t.root },
+	    { "inter-a", KIND_INTERMEDIATE, t.inter[0] },
+	    { "inter-b", KIND_INTERMEDIATE, t.inter[0] },
+	    { "server", KIND_SERVER, t.leaf } }, 4, t.leaf_key);
 	err = expect(c, DOMAIN, E_DUPLICATE, "inter-b", 3);
 	assert_non_null(strstr(err.message, "inter-a"));
 	chain_free(c);
@@ -1041,14 +1018,14 @@ test_warnings(void **state)
 	assert_int_equal(w.w[0].seq, 3);
 
 	/* CN only, no SAN. */
-	swap_cert(c, 2, leaf_by(t.inter[0], t.inter_key[0], t.leaf_key, &lo));
+	swap_leaf(c, t.inter_key[0], &lo);
 	memset(&w, 0, sizeof(w));
 	assert_valid(c, DOMAIN, &w);
 	assert_int_equal(w.n, 1);
 	assert_int_equal(w.w[0].code, W_CN_ONLY);
 	/* ...and a CN for another name is a mismatch. */
 	lo.cn = "other.org";
-	swap_cert(c, 2, leaf_by(t.inter[0], t.inter_key[0], t.leaf_key, &lo));
+	swap_leaf(c, t.inter_key[0], &lo);
 	expect(c, DOMAIN, E_NAME_MISMATCH, "server", 3);
 	chain_free(c);
 	tpki_chain_free(&t);
@@ -1067,7 +1044,7 @@ test_verifier_backstop(void **state)
 
 	tpki_chain_make(&t, DOMAIN, 1, TPKI_EC256);
 	c = mk(&t);
-	swap_cert(c, 2, leaf_by(t.inter[0], t.inter_key[0], t.leaf_key, &lo));
+	swap_leaf(c, t.inter_key[0], &lo);
 	memset(&w, 0, sizeof(w));
 	/* OpenSSL 3 strict mode wants an AKI below the root. */
 	assert_int_equal(chain_validate(c, DOMAIN, time(NULL), &w, &err), -1);
@@ -1080,6 +1057,24 @@ test_verifier_backstop(void **state)
 }
 
 /* ---- chain_check_item ------------------------------------------------------- */
+
+/* chain_check_item() refuses it with code; its error is returned. */
+static struct cert_error
+check_refused(struct chain *staged, struct chain_item *it, time_t now,
+    enum cert_code code)
+{
+	struct cert_error	 err;
+
+	memset(&err, 0, sizeof(err));
+	if (chain_check_item(staged, it, now, &err) != -1)
+		fail_msg("%s/%d accepted; expected %s", it->name, it->seq,
+		    cert_code_name(code));
+	if (err.code != code)
+		fail_msg("%s/%d: got %s (%s); expected %s", it->name, it->seq,
+		    cert_code_name(err.code), err.message,
+		    cert_code_name(code));
+	return err;
+}
 
 static void
 test_check_item(void **state)
@@ -1100,13 +1095,11 @@ test_check_item(void **state)
 	it.kind = KIND_INTERMEDIATE;
 	it.cert = t.inter[0];
 	/* Intermediate before a root. */
-	assert_int_equal(chain_check_item(staged, &it, now, &err), -1);
-	assert_int_equal(err.code, E_ORDER);
+	err = check_refused(staged, &it, now, E_ORDER);
 	assert_string_equal(err.name, "inter-1");
 	/* Intermediate at seq 1. */
 	it.seq = 1;
-	assert_int_equal(chain_check_item(staged, &it, now, &err), -1);
-	assert_int_equal(err.code, E_ORDER);
+	check_refused(staged, &it, now, E_ORDER);
 
 	/* The root: fine; a forged one is not. */
 	strcpy(it.name, "root");
@@ -1114,8 +1107,7 @@ test_check_item(void **state)
 	it.cert = t.root;
 	assert_int_equal(chain_check_item(staged, &it, now, &err), 0);
 	it.cert = t.inter[0];
-	assert_int_equal(chain_check_item(staged, &it, now, &err), -1);
-	assert_int_equal(err.code, E_ROOT_NOT_SELF_SIGNED);
+	check_refused(staged, &it, now, E_ROOT_NOT_SELF_SIGNED);
 	chain_add(staged, "root", 1, KIND_ROOT, t.root, &err);
 
 	/* Seq gap. */
@@ -1123,20 +1115,17 @@ test_check_item(void **state)
 	it.kind = KIND_INTERMEDIATE;
 	it.seq = 3;
 	it.cert = t.inter[1];
-	assert_int_equal(chain_check_item(staged, &it, now, &err), -1);
-	assert_int_equal(err.code, E_ORDER);
+	err = check_refused(staged, &it, now, E_ORDER);
 	assert_int_equal(err.seq, 3);
 
 	/* Wrong issuer: inter of another chain. */
 	strcpy(it.name, "inter-1");
 	it.seq = 2;
 	it.cert = u.inter[0];
-	assert_int_equal(chain_check_item(staged, &it, now, &err), -1);
-	assert_int_equal(err.code, E_ISSUER_MISMATCH);
+	check_refused(staged, &it, now, E_ISSUER_MISMATCH);
 	/* Not a CA. */
 	it.cert = t.leaf;
-	assert_int_equal(chain_check_item(staged, &it, now, &err), -1);
-	assert_int_equal(err.code, E_NOT_CA);
+	check_refused(staged, &it, now, E_NOT_CA);
 	/* The right one. */
 	it.cert = t.inter[0];
 	assert_int_equal(chain_check_item(staged, &it, now, &err), 0);
@@ -1146,20 +1135,16 @@ test_check_item(void **state)
 	/* The same certificate under another name at seq 3. */
 	strcpy(it.name, "inter-x");
 	it.seq = 3;
-	assert_int_equal(chain_check_item(staged, &it, now, &err), -1);
-	assert_int_equal(err.code, E_DUPLICATE);
+	check_refused(staged, &it, now, E_DUPLICATE);
 	/* Another name at a taken seq. */
 	it.seq = 2;
 	it.cert = t.inter[1];
-	assert_int_equal(chain_check_item(staged, &it, now, &err), -1);
-	assert_int_equal(err.code, E_ORDER);
+	check_refused(staged, &it, now, E_ORDER);
 	/* Expired check uses now. */
 	strcpy(it.name, "inter-2");
 	it.seq = 3;
 	assert_int_equal(chain_check_item(staged, &it, now, &err), 0);
-	assert_int_equal(chain_check_item(staged, &it, now + 20 * 365 * DAY,
-	    &err), -1);
-	assert_int_equal(err.code, E_EXPIRED);
+	check_refused(staged, &it, now + 20 * 365 * DAY, E_EXPIRED);
 
 	chain_free(staged);
 	tpki_chain_free(&t);
@@ -1234,52 +1219,40 @@ test_bundle_rejects(void **state)
 	STACK_OF(X509)		*sk;
 	struct chain		*c;
 	struct cert_error	 err;
+	size_t			 i, j;
 
 	tpki_chain_make(&t, DOMAIN, 1, TPKI_EC256);
 	tpki_chain_make(&u, DOMAIN, 1, TPKI_EC256);
+	{
+		const struct {
+			const char	*what;
+			X509		*certs[5];	/* NULL-terminated */
+			enum cert_code	 code;
+		} cases[] = {
+			{ "a repeat", { t.leaf, t.inter[0], t.root,
+			    t.inter[0] }, E_DUPLICATE },
+			{ "two chains mixed: not one path", { t.leaf,
+			    t.inter[0], t.root, u.inter[0] }, E_ORDER },
+			{ "a missing intermediate: two pieces", { t.leaf,
+			    t.root }, E_ORDER },
+			{ "one certificate", { t.leaf }, E_ORDER },
+		};
 
-	/* A repeat. */
-	sk = sk_X509_new_null();
-	sk_X509_push(sk, t.leaf);
-	sk_X509_push(sk, t.inter[0]);
-	sk_X509_push(sk, t.root);
-	sk_X509_push(sk, t.inter[0]);
-	c = chain_new();
-	assert_int_equal(chain_from_bundle(sk, t.leaf_key, c, &err), -1);
-	assert_int_equal(err.code, E_DUPLICATE);
-	chain_free(c);
-	sk_X509_free(sk);
-
-	/* Two chains mixed: not one path. */
-	sk = sk_X509_new_null();
-	sk_X509_push(sk, t.leaf);
-	sk_X509_push(sk, t.inter[0]);
-	sk_X509_push(sk, t.root);
-	sk_X509_push(sk, u.inter[0]);
-	c = chain_new();
-	assert_int_equal(chain_from_bundle(sk, t.leaf_key, c, &err), -1);
-	assert_int_equal(err.code, E_ORDER);
-	chain_free(c);
-	sk_X509_free(sk);
-
-	/* A missing intermediate: two pieces. */
-	sk = sk_X509_new_null();
-	sk_X509_push(sk, t.leaf);
-	sk_X509_push(sk, t.root);
-	c = chain_new();
-	assert_int_equal(chain_from_bundle(sk, t.leaf_key, c, &err), -1);
-	assert_int_equal(err.code, E_ORDER);
-	chain_free(c);
-	sk_X509_free(sk);
-
-	/* One certificate. */
-	sk = sk_X509_new_null();
-	sk_X509_push(sk, t.leaf);
-	c = chain_new();
-	assert_int_equal(chain_from_bundle(sk, t.leaf_key, c, &err), -1);
-	assert_int_equal(err.code, E_ORDER);
-	chain_free(c);
-	sk_X509_free(sk);
+		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			sk = sk_X509_new_null();
+			for (j = 0; cases[i].certs[j] != NULL; j++)
+				sk_X509_push(sk, cases[i].certs[j]);
+			c = chain_new();
+			if (chain_from_bundle(sk, t.leaf_key, c, &err) != -1)
+				fail_msg("%s: accepted", cases[i].what);
+			if (err.code != cases[i].code)
+				fail_msg("%s: got %s; expected %s",
+				    cases[i].what, cert_code_name(err.code),
+				    cert_code_name(cases[i].code));
+			chain_free(c);
+			sk_X509_free(sk);
+		}
+	}
 	tpki_chain_free(&t);
 	tpki_chain_free(&u);
 }
@@ -1330,9 +1303,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_valid_one_intermediate),
-		cmocka_unit_test(test_valid_two_intermediates),
-		cmocka_unit_test(test_valid_no_intermediate_ec_ed25519),
+		cmocka_unit_test(test_valid_chains),
 		cmocka_unit_test(test_valid_cfssl_style),
 		cmocka_unit_test(test_openssl_cli_chain),
 		cmocka_unit_test(test_order),

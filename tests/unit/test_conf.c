@@ -160,102 +160,120 @@ test_full_file(void **state)
 static void
 test_errors_name_file_and_line(void **state)
 {
+	/* Each text is refused with an error that has its want in it. */
+	static const struct {
+		const char	*text, *want;
+	} cases[] = {
+		{ "[certd]\nstate_dir = /x\nsockett = /y\n",
+		    ":3: unknown key \"sockett\" in [certd]" },
+		{ "[certd]\n\n[cert]\nx = 1\n",
+		    ":4: unknown section [cert]" },
+		{ "[domain example.com]\npublish_cert = relative/path\n",
+		    ":2: publish_cert" },
+		{ "[certd]\ntruststore_include_system = maybe\n",
+		    ":2: truststore_include_system: \"maybe\" is not yes "
+		    "or no" },
+		{ "[certd]\nsocket_mode = 999\n",
+		    ":2: socket_mode" },
+		{ "[certd]\nkeep_generations = 1\n",
+		    ":2: keep_generations" },
+		{ "[dependent web]\nexec = apachectl graceful\n",
+		    ":2: exec: command \"apachectl\" must be an absolute "
+		    "path" },
+		{ "[dependent web]\nexec = /bin/true 'unterminated\n",
+		    "unterminated ' quote" },
+		{ "[dependent web]\nverify = localhost\n",
+		    ":2: verify" },
+		/* "k =;v" is ";v" to inih, "k = ;v" a comment: refused (found
+		 * by fuzz_conf: certd -t printed such a value as a comment). */
+		{ "[dependent web]\nunit =;x.service\n",
+		    ":2: unit: a value may not start with ';'" },
+		{ "[certd]\ntruststore_password =;pw\n",
+		    ":2: truststore_password: a value" },
+		/* Seconds are bounded before they become milliseconds:
+		 * 2^61 + 5 s times 1000 wrapped to 5000 ms, and a nonsense
+		 * value was taken as 5 s (signed overflow; found by fuzz_conf
+		 * under UBSan). */
+		{ "[dependent web]\nexec = /bin/true\n"
+		    "timeout = 2305843009213693957\n",
+		    ":3: timeout" },
+		{ "[dependent web]\nexec = /bin/true\n"
+		    "verify_timeout = 9223372036854775s\n",
+		    ":3: verify_timeout" },
+		{ "[certd]\nstop_timeout = 3601\n",
+		    ":2: stop_timeout" },
+		/* An IPv6 address must be bracketed, and brackets hold a host:
+		 * otherwise certd -t prints a verify = it cannot read back
+		 * (found by fuzz_conf; the inputs are in
+		 * tests/fuzz/corpus/conf/). */
+		{ "[dependent web]\nverify = ::1:443\n",
+		    ":2: verify" },
+		{ "[dependent web]\nverify = x[::1]:443\n",
+		    ":2: verify" },
+		{ "[dependent web]\nverify = []:443\n",
+		    ":2: verify" },
+		{ "[dependent web]\nverify = [a[b]:443\n",
+		    ":2: verify" },
+		{ "[dependent web]\naction = reload\n",
+		    "needs exactly one of unit =, exec = or "
+		    "haproxy_socket =" },
+		{ "[dependent web]\nunit = a.service\nexec = /bin/true\n",
+		    "needs exactly one of unit =, exec = or "
+		    "haproxy_socket =" },
+		{ "[dependent h]\nexec = /bin/true\n"
+		    "haproxy_socket = /run/haproxy/admin.sock\n"
+		    "haproxy_crt = /etc/haproxy/site.pem\n",
+		    "[dependent h]: needs exactly one of" },
+		{ "[dependent t]\nunit = t.service\nexec_expect = OK\n",
+		    "[dependent t]: exec_expect without exec =" },
+		{ "[dependent h]\nhaproxy_socket = /run/haproxy/admin.sock\n",
+		    "haproxy_socket and haproxy_crt go together" },
+		{ "[dependent h]\nhaproxy_crt = /etc/haproxy/a b.pem\n",
+		    ":2: haproxy_crt: \"/etc/haproxy/a b.pem\" "
+		    "must be an absolute path without blanks" },
+		{ "[dependent h]\nhaproxy_socket = admin.sock\n",
+		    ":2: haproxy_socket" },
+		{ "[dependent web]\nexec = /bin/true\nverify_count = 0\n",
+		    ":3: verify_count: \"0\" is not a number "
+		    "from 1 to 100" },
+		{ "[domain bad..name]\npublish_cert = /x\n",
+		    "not a valid domain name" },
+		/* The TLS keys mean nothing without listen =, and it needs
+		 * them. */
+		{ "[certd]\nlisten = 0.0.0.0:8443\n",
+		    ":2: listen needs tls_cert, tls_key and "
+		    "client_ca" },
+		{ "[certd]\n\ntls_cert = /etc/certd/tls.pem\n",
+		    ":3: tls_cert, tls_key, client_ca, "
+		    "client_crl and client_allow are for listen =, which is "
+		    "not set" },
+		{ "[certd]\nclient_allow = CN=mgmt\n",
+		    "are for listen =, which is not set" },
+		{ "[certd]\nlisten = localhost:8443\n",
+		    ":2: listen: \"localhost:8443\" is not "
+		    "ADDR:PORT with a numeric address" },
+		{ "[certd]\ntls_key = tls.key\n",
+		    ":2: tls_key: \"tls.key\" must be an "
+		    "absolute path" },
+		{ "[certd]\nclient_allow = mgmt\n",
+		    ":2: client_allow: \"mgmt\": neither a "
+		    "subject" },
+		{ "[dependent web]\nexec = /bin/true\ndomains = a.example "
+		    "b..example\n",
+		    ":3: domains: \"b..example\" is not a "
+		    "domain name" },
+	};
 	const char	*e;
+	size_t		 i;
 
 	(void)state;
-	e = load_err("[certd]\nstate_dir = /x\nsockett = /y\n");
-	assert_non_null(strstr(e, ":3: unknown key \"sockett\" in [certd]"));
-	e = load_err("[certd]\n\n[cert]\nx = 1\n");
-	assert_non_null(strstr(e, ":4: unknown section [cert]"));
-	e = load_err("[domain example.com]\npublish_cert = relative/path\n");
-	assert_non_null(strstr(e, ":2: publish_cert"));
-	e = load_err("[certd]\ntruststore_include_system = maybe\n");
-	assert_non_null(strstr(e, ":2: truststore_include_system: \"maybe\" is not yes or no"));
-	e = load_err("[certd]\nsocket_mode = 999\n");
-	assert_non_null(strstr(e, ":2: socket_mode"));
-	e = load_err("[certd]\nkeep_generations = 1\n");
-	assert_non_null(strstr(e, ":2: keep_generations"));
-	e = load_err("[dependent web]\nexec = apachectl graceful\n");
-	assert_non_null(strstr(e, ":2: exec: command \"apachectl\" must be an absolute path"));
-	e = load_err("[dependent web]\nexec = /bin/true 'unterminated\n");
-	assert_non_null(strstr(e, "unterminated ' quote"));
-	e = load_err("[dependent web]\nverify = localhost\n");
-	assert_non_null(strstr(e, ":2: verify"));
-	/* "k =;v" is ";v" to inih, "k = ;v" a comment: refused (found by
-	 * fuzz_conf: certd -t printed such a value as a comment). */
-	e = load_err("[dependent web]\nunit =;x.service\n");
-	assert_non_null(strstr(e, ":2: unit: a value may not start with ';'"));
-	e = load_err("[certd]\ntruststore_password =;pw\n");
-	assert_non_null(strstr(e, ":2: truststore_password: a value"));
-	/* Seconds are bounded before they become milliseconds: 2^61 + 5 s
-	 * times 1000 wrapped to 5000 ms, and a nonsense value was taken as
-	 * 5 s (signed overflow; found by fuzz_conf under UBSan). */
-	e = load_err("[dependent web]\nexec = /bin/true\n"
-	    "timeout = 2305843009213693957\n");
-	assert_non_null(strstr(e, ":3: timeout"));
-	e = load_err("[dependent web]\nexec = /bin/true\n"
-	    "verify_timeout = 9223372036854775s\n");
-	assert_non_null(strstr(e, ":3: verify_timeout"));
-	e = load_err("[certd]\nstop_timeout = 3601\n");
-	assert_non_null(strstr(e, ":2: stop_timeout"));
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		e = load_err(cases[i].text);
+		if (strstr(e, cases[i].want) == NULL)
+			fail_msg("%s: \"%s\" lacks \"%s\"", cases[i].text, e,
+			    cases[i].want);
+	}
 	conf_free(load_ok("[certd]\nstop_timeout = 3600\n"));
-	/* An IPv6 address must be bracketed, and brackets hold a host:
-	 * otherwise certd -t prints a verify = it cannot read back (found by
-	 * fuzz_conf; the inputs are in tests/fuzz/corpus/conf/). */
-	e = load_err("[dependent web]\nverify = ::1:443\n");
-	assert_non_null(strstr(e, ":2: verify"));
-	e = load_err("[dependent web]\nverify = x[::1]:443\n");
-	assert_non_null(strstr(e, ":2: verify"));
-	e = load_err("[dependent web]\nverify = []:443\n");
-	assert_non_null(strstr(e, ":2: verify"));
-	e = load_err("[dependent web]\nverify = [a[b]:443\n");
-	assert_non_null(strstr(e, ":2: verify"));
-	e = load_err("[dependent web]\naction = reload\n");
-	assert_non_null(strstr(e, "needs exactly one of unit =, exec = or "
-	    "haproxy_socket ="));
-	e = load_err("[dependent web]\nunit = a.service\nexec = /bin/true\n");
-	assert_non_null(strstr(e, "needs exactly one of unit =, exec = or "
-	    "haproxy_socket ="));
-	e = load_err("[dependent h]\nexec = /bin/true\n"
-	    "haproxy_socket = /run/haproxy/admin.sock\n"
-	    "haproxy_crt = /etc/haproxy/site.pem\n");
-	assert_non_null(strstr(e, "[dependent h]: needs exactly one of"));
-	e = load_err("[dependent t]\nunit = t.service\nexec_expect = OK\n");
-	assert_non_null(strstr(e, "[dependent t]: exec_expect without exec ="));
-	e = load_err("[dependent h]\nhaproxy_socket = /run/haproxy/admin.sock\n");
-	assert_non_null(strstr(e, "haproxy_socket and haproxy_crt go together"));
-	e = load_err("[dependent h]\nhaproxy_crt = /etc/haproxy/a b.pem\n");
-	assert_non_null(strstr(e, ":2: haproxy_crt: \"/etc/haproxy/a b.pem\" "
-	    "must be an absolute path without blanks"));
-	e = load_err("[dependent h]\nhaproxy_socket = admin.sock\n");
-	assert_non_null(strstr(e, ":2: haproxy_socket"));
-	e = load_err("[dependent web]\nexec = /bin/true\nverify_count = 0\n");
-	assert_non_null(strstr(e, ":3: verify_count: \"0\" is not a number "
-	    "from 1 to 100"));
-	e = load_err("[domain bad..name]\npublish_cert = /x\n");
-	assert_non_null(strstr(e, "not a valid domain name"));
-	/* The TLS keys mean nothing without listen =, and it needs them. */
-	e = load_err("[certd]\nlisten = 0.0.0.0:8443\n");
-	assert_non_null(strstr(e, ":2: listen needs tls_cert, tls_key and "
-	    "client_ca"));
-	e = load_err("[certd]\n\ntls_cert = /etc/certd/tls.pem\n");
-	assert_non_null(strstr(e, ":3: tls_cert, tls_key, client_ca, "
-	    "client_crl and client_allow are for listen =, which is not set"));
-	e = load_err("[certd]\nclient_allow = CN=mgmt\n");
-	assert_non_null(strstr(e, "are for listen =, which is not set"));
-	e = load_err("[certd]\nlisten = localhost:8443\n");
-	assert_non_null(strstr(e, ":2: listen: \"localhost:8443\" is not "
-	    "ADDR:PORT with a numeric address"));
-	e = load_err("[certd]\ntls_key = tls.key\n");
-	assert_non_null(strstr(e, ":2: tls_key: \"tls.key\" must be an "
-	    "absolute path"));
-	e = load_err("[certd]\nclient_allow = mgmt\n");
-	assert_non_null(strstr(e, ":2: client_allow: \"mgmt\": neither a "
-	    "subject"));
-	e = load_err("[dependent web]\nexec = /bin/true\ndomains = a.example "
-	    "b..example\n");
-	assert_non_null(strstr(e, ":3: domains: \"b..example\" is not a "
-	    "domain name"));
 	/* inih cuts lines at 200 bytes: a longer one is refused, not cut. */
 	{
 		char	 big[512];

@@ -123,6 +123,29 @@ static const struct dep_request req_example = {
 	.domain = "example.com", .generation = 2,
 };
 
+/*
+ * The config text (no format) makes the run for req_example fail, and the
+ * first result's message has each of the NULL-terminated strings after it.
+ */
+static void
+run_fails(const char *text, ...)
+{
+	struct certd_conf	*c;
+	struct outcome		 o;
+	const char		*want;
+	va_list			 ap;
+
+	c = conf_text("%s", text);
+	run(c, &req_example, &o);
+	assert_false(o.ok);
+	va_start(ap, text);
+	while ((want = va_arg(ap, const char *)) != NULL)
+		if (strstr(o.r[0].message, want) == NULL)
+			fail_msg("\"%s\" lacks \"%s\"", o.r[0].message, want);
+	va_end(ap);
+	conf_free(c);
+}
+
 static void
 test_exec_runs_once(void **state)
 {
@@ -339,21 +362,10 @@ test_timeout_kills(void **state)
 static void
 test_exec_missing_and_signal(void **state)
 {
-	struct certd_conf	*c;
-	struct outcome		 o;
-
-	c = conf_text("[dependent x]\nexec = /nonexistent/cmd -k graceful\n");
-	run(c, &req_example, &o);
-	assert_false(o.ok);
-	assert_non_null(strstr(o.r[0].message, "exit status 127"));
-	assert_non_null(strstr(o.r[0].message, "No such file"));
-	conf_free(c);
-
-	c = conf_text("[dependent x]\nexec = /bin/sh -c \"kill -SEGV $$\"\n");
-	run(c, &req_example, &o);
-	assert_false(o.ok);
-	assert_non_null(strstr(o.r[0].message, "killed by signal 11"));
-	conf_free(c);
+	run_fails("[dependent x]\nexec = /nonexistent/cmd -k graceful\n",
+	    "exit status 127", "No such file", NULL);
+	run_fails("[dependent x]\nexec = /bin/sh -c \"kill -SEGV $$\"\n",
+	    "killed by signal 11", NULL);
 }
 
 static void
@@ -493,23 +505,62 @@ ks_new_chain(int64_t *gen)
 	return ks;
 }
 
+/* A keystore for a verify run of req: example.com's new generation. */
+static struct keystore *
+ks_verify(struct dep_request *req)
+{
+	*req = req_example;
+	req->verify = 1;
+	return ks_new_chain(&req->generation);
+}
+
+/* What tls_server() serves; closed: a port nothing listens on any more. */
+struct server {
+	struct tpki_chain	*first;
+	int			 with_inter;
+	struct tpki_chain	*second;
+	int			 switch_ms;
+	int			 flap;		/* flap_first */
+	int			 closed;
+};
+
+/*
+ * Run a dependent "web" that verifies against srv; keys: more of its
+ * config.
+ */
 static void
-test_verify_new_leaf_served(void **state)
+verify_with(struct keystore *ks, const struct dep_request *req,
+    const struct server *srv, const char *keys, struct outcome *o)
 {
 	struct certd_conf	*c;
-	struct outcome		 o;
-	struct dep_request	 req = req_example;
-	struct keystore		*ks;
 	int			 port;
 	pid_t			 pid;
 
-	pid = tls_server(&new_chain, 1, NULL, 0, &port);
-	ks = ks_new_chain(&req.generation);
-	req.verify = 1;
+	flap_first = srv->flap;
+	pid = tls_server(srv->first, srv->with_inter, srv->second,
+	    srv->switch_ms, &port);
+	flap_first = 0;
+	if (srv->closed)
+		stop(pid);
 	c = conf_text("[dependent web]\nexec = /bin/true\n"
-	    "verify = 127.0.0.1:%d\nverify_timeout = 3s\n", port);
-	run_ks(c, ks, &req, &o);
-	stop(pid);
+	    "verify = 127.0.0.1:%d\n%s", port, keys);
+	run_ks(c, ks, req, o);
+	if (!srv->closed)
+		stop(pid);
+	conf_free(c);
+}
+
+static void
+test_verify_new_leaf_served(void **state)
+{
+	struct outcome		 o;
+	struct dep_request	 req;
+	struct keystore		*ks;
+
+	ks = ks_verify(&req);
+	verify_with(ks, &req, &(struct server){ .first = &new_chain,
+	    .with_inter = 1 },
+	    "verify_timeout = 3s\n", &o);
 	assert_true(o.ok);
 	assert_int_equal(o.n, 2);
 	assert_string_equal(o.r[1].step, "verify");
@@ -518,31 +569,7 @@ test_verify_new_leaf_served(void **state)
 	    "served on 3 consecutive connections (3 attempts, "));
 	/* Spaced VERIFY_GAP_MS (100 ms) apart. */
 	assert_true(o.r[1].duration_ms >= 190);
-	conf_free(c);
 	keystore_close(ks);
-}
-
-/*
- * Verify against a server that hands the first `flap` connections the new
- * chain, then the old until switch_ms, then the new; keys: more of the
- * dependent's config.
- */
-static void
-verify_flapping(struct keystore *ks, const struct dep_request *req,
-    int flap, int switch_ms, const char *keys, struct outcome *o)
-{
-	struct certd_conf	*c;
-	int			 port;
-	pid_t			 pid;
-
-	flap_first = flap;
-	pid = tls_server(&old_chain, 1, &new_chain, switch_ms, &port);
-	flap_first = 0;
-	c = conf_text("[dependent web]\nexec = /bin/true\n"
-	    "verify = 127.0.0.1:%d\n%s", port, keys);
-	run_ks(c, ks, req, o);
-	stop(pid);
-	conf_free(c);
 }
 
 /*
@@ -555,25 +582,28 @@ static void
 test_verify_count_outlasts_old_workers(void **state)
 {
 	struct outcome		 o;
-	struct dep_request	 req = req_example;
+	struct dep_request	 req;
 	struct keystore		*ks;
+	struct server		 flapping = { .first = &old_chain,
+	    .with_inter = 1, .second = &new_chain, .switch_ms = 700,
+	    .flap = 2 };
 
-	ks = ks_new_chain(&req.generation);
-	req.verify = 1;
-	verify_flapping(ks, &req, 2, 700, "verify_count = 1\n", &o);
+	ks = ks_verify(&req);
+	verify_with(ks, &req, &flapping, "verify_count = 1\n", &o);
 	assert_true(o.ok);
 	assert_non_null(strstr(o.r[1].message, "the new leaf is served "
 	    "(1 attempt, "));
 	assert_true(o.r[1].duration_ms < 500);
 
-	verify_flapping(ks, &req, 2, 700, "", &o);
+	verify_with(ks, &req, &flapping, "", &o);
 	assert_true(o.ok);
 	assert_non_null(strstr(o.r[1].message, "served on 3 consecutive "
 	    "connections; the old one came back 1 time before"));
 	assert_true(o.r[1].duration_ms >= 700 + 190);
 
 	/* Too short a deadline for 3 in a row: a failure that says so. */
-	verify_flapping(ks, &req, 2, 5000, "verify_timeout = 600ms\n", &o);
+	flapping.switch_ms = 5000;
+	verify_with(ks, &req, &flapping, "verify_timeout = 600ms\n", &o);
 	assert_false(o.ok);
 	assert_non_null(strstr(o.r[1].message, "not verified within 600 ms"));
 	assert_non_null(strstr(o.r[1].message, "the old leaf came back 1 time "
@@ -584,47 +614,35 @@ test_verify_count_outlasts_old_workers(void **state)
 static void
 test_verify_waits_for_switch(void **state)
 {
-	struct certd_conf	*c;
 	struct outcome		 o;
-	struct dep_request	 req = req_example;
+	struct dep_request	 req;
 	struct keystore		*ks;
-	int			 port;
-	pid_t			 pid;
 
 	/* Like a graceful Apache: the old leaf for a while, then the new. */
-	pid = tls_server(&old_chain, 1, &new_chain, 600, &port);
-	ks = ks_new_chain(&req.generation);
-	req.verify = 1;
-	c = conf_text("[dependent web]\nexec = /bin/true\n"
-	    "verify = 127.0.0.1:%d\nverify_timeout = 5s\n", port);
-	run_ks(c, ks, &req, &o);
-	stop(pid);
+	ks = ks_verify(&req);
+	verify_with(ks, &req, &(struct server){ .first = &old_chain,
+	    .with_inter = 1, .second = &new_chain, .switch_ms = 600 },
+	    "verify_timeout = 5s\n", &o);
 	assert_true(o.ok);
 	assert_true(o.r[1].ok);
 	assert_true(o.r[1].duration_ms >= 500);
 	assert_null(strstr(o.r[1].message, "(3 attempts, "));
-	conf_free(c);
 	keystore_close(ks);
 }
 
 static void
 test_verify_old_leaf_fails(void **state)
 {
-	struct certd_conf	*c;
 	struct outcome		 o;
-	struct dep_request	 req = req_example;
+	struct dep_request	 req;
 	struct keystore		*ks;
-	int			 port;
-	pid_t			 pid;
+	const struct server	 old = { .first = &old_chain,
+	    .with_inter = 1 };
+	const char		*keys = "verify_name = www.example.com\n"
+	    "verify_timeout = 400ms\n";
 
-	pid = tls_server(&old_chain, 1, NULL, 0, &port);
-	ks = ks_new_chain(&req.generation);
-	req.verify = 1;
-	c = conf_text("[dependent web]\nexec = /bin/true\n"
-	    "verify = 127.0.0.1:%d\nverify_name = www.example.com\n"
-	    "verify_timeout = 400ms\n", port);
-	run_ks(c, ks, &req, &o);
-	stop(pid);
+	ks = ks_verify(&req);
+	verify_with(ks, &req, &old, keys, &o);
 	assert_false(o.ok);
 	assert_int_equal(o.n, 2);
 	assert_false(o.r[1].ok);
@@ -634,33 +652,25 @@ test_verify_old_leaf_fails(void **state)
 
 	/* No verify asked (a rollback's reload): the same run passes. */
 	req.verify = 0;
-	run_ks(c, ks, &req, &o);
+	verify_with(ks, &req, &old, keys, &o);
 	assert_true(o.ok);
 	assert_int_equal(o.n, 1);
-	conf_free(c);
 	keystore_close(ks);
 }
 
 static void
 test_verify_nothing_listening(void **state)
 {
-	struct certd_conf	*c;
 	struct outcome		 o;
-	struct dep_request	 req = req_example;
+	struct dep_request	 req;
 	struct keystore		*ks;
-	int			 port;
-	pid_t			 pid;
 
-	pid = tls_server(&old_chain, 1, NULL, 0, &port);
-	stop(pid);	/* the port is now closed */
-	ks = ks_new_chain(&req.generation);
-	req.verify = 1;
-	c = conf_text("[dependent web]\nexec = /bin/true\n"
-	    "verify = 127.0.0.1:%d\nverify_timeout = 300ms\n", port);
-	run_ks(c, ks, &req, &o);
+	ks = ks_verify(&req);
+	verify_with(ks, &req, &(struct server){ .first = &old_chain,
+	    .with_inter = 1, .closed = 1 },
+	    "verify_timeout = 300ms\n", &o);
 	assert_false(o.ok);
 	assert_non_null(strstr(o.r[1].message, "Connection refused"));
-	conf_free(c);
 	keystore_close(ks);
 }
 
@@ -673,22 +683,15 @@ test_verify_nothing_listening(void **state)
 static void
 test_verify_needs_intermediate(void **state)
 {
-	struct certd_conf	*c;
 	struct outcome		 o;
-	struct dep_request	 req = req_example;
+	struct dep_request	 req;
 	struct keystore		*ks;
 	struct ks_event		*ev;
 	size_t			 n;
-	int			 port;
-	pid_t			 pid;
 
-	ks = ks_new_chain(&req.generation);
-	req.verify = 1;
-	pid = tls_server(&new_chain, 0, NULL, 0, &port);
-	c = conf_text("[dependent web]\nexec = /bin/true\n"
-	    "verify = 127.0.0.1:%d\nverify_timeout = 5s\n", port);
-	run_ks(c, ks, &req, &o);
-	stop(pid);
+	ks = ks_verify(&req);
+	verify_with(ks, &req, &(struct server){ .first = &new_chain },
+	    "verify_timeout = 5s\n", &o);
 	assert_false(o.ok);
 	assert_false(o.r[1].ok);
 	assert_non_null(strstr(o.r[1].message, "without its intermediate"));
@@ -696,12 +699,9 @@ test_verify_needs_intermediate(void **state)
 	assert_true(o.r[1].duration_ms < 2000);
 
 	/* The same server with the intermediate passes. */
-	pid = tls_server(&new_chain, 1, NULL, 0, &port);
-	conf_free(c);
-	c = conf_text("[dependent web]\nexec = /bin/true\n"
-	    "verify = 127.0.0.1:%d\nverify_timeout = 5s\n", port);
-	run_ks(c, ks, &req, &o);
-	stop(pid);
+	verify_with(ks, &req, &(struct server){ .first = &new_chain,
+	    .with_inter = 1 },
+	    "verify_timeout = 5s\n", &o);
 	assert_true(o.ok);
 
 	assert_int_equal(keystore_events(ks, "example.com", "reload", 10, &ev,
@@ -716,7 +716,6 @@ test_verify_needs_intermediate(void **state)
 	assert_non_null(strstr(ev[2].message, "intermediate"));
 	assert_string_equal(ev[3].step, "reload");
 	keystore_events_free(ev, n);
-	conf_free(c);
 	keystore_close(ks);
 }
 
@@ -741,24 +740,11 @@ test_unit_results(void **state)
 	assert_non_null(strstr(o.r[0].message, "job done"));
 	conf_free(c);
 
-	c = conf_text("[dependent a]\nunit = failed.service\n");
-	run(c, &req_example, &o);
-	assert_false(o.ok);
-	assert_non_null(strstr(o.r[0].message, "result \"failed\""));
-	conf_free(c);
-
-	c = conf_text("[dependent a]\nunit = hang.service\ntimeout = 500ms\n");
-	run(c, &req_example, &o);
-	assert_false(o.ok);
-	assert_non_null(strstr(o.r[0].message, "no result from systemd "
-	    "within 500 ms"));
-	conf_free(c);
-
-	c = conf_text("[dependent a]\nunit = nosuch.service\n");
-	run(c, &req_example, &o);
-	assert_false(o.ok);
-	assert_non_null(strstr(o.r[0].message, "refused"));
-	conf_free(c);
+	run_fails("[dependent a]\nunit = failed.service\n",
+	    "result \"failed\"", NULL);
+	run_fails("[dependent a]\nunit = hang.service\ntimeout = 500ms\n",
+	    "no result from systemd within 500 ms", NULL);
+	run_fails("[dependent a]\nunit = nosuch.service\n", "refused", NULL);
 }
 
 static void
