@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -211,8 +212,16 @@ void __attribute__((noinline))
 stack_scrub(void)
 {
 	unsigned char	 buf[STACK_SCRUB];
+	uintptr_t	 pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t	 lo = ((uintptr_t)buf + pg - 1) & ~(pg - 1);
+	uintptr_t	 hi = ((uintptr_t)buf + sizeof(buf)) & ~(pg - 1);
 
 	explicit_bzero(buf, sizeof(buf));
+	/* The pages, zero now, go back to the kernel: an idle certd does
+	 * not keep 256 KiB of stack resident for the next request.  Only
+	 * buf's whole pages, which nothing else uses. */
+	if (hi > lo)
+		(void)madvise((void *)lo, hi - lo, MADV_DONTNEED);
 }
 
 char *

@@ -33,6 +33,7 @@
 #include "control.h"
 #include "keystore.h"
 #include "log.h"
+#include "status.h"
 #include "sysd.h"
 #include "util.h"
 
@@ -266,6 +267,7 @@ do_reload(void)
 	api_set_conf(nc);
 	commit_set_conf(nc);
 	filecheck_set_conf(nc);
+	status_forget();
 	control_set_admin_group(certd->control, nc->admin_group);
 	commit_publish_all();
 	log_info("configuration reloaded");
@@ -289,7 +291,11 @@ on_commit_idle(void)
 	if (certd->stopping && !commit_busy()) {
 		log_info("stopping");
 		shutdown_now();
+		return;
 	}
+	/* A commit's parsing and rendering leave the heap full of holes;
+	 * give the free pages back while nothing is waiting. */
+	malloc_trim(0);
 }
 
 static void

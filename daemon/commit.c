@@ -81,6 +81,7 @@ static struct job_list		 recover_q = TAILQ_HEAD_INITIALIZER(recover_q);
 static struct job_list		 request_q = TAILQ_HEAD_INITIALIZER(request_q);
 static size_t			 nrequests;
 static struct job		*inflight;
+static uint64_t			 jobs_seq;	/* jobs made and freed */
 static struct event		*ev_next, *ev_grace;
 
 static int			 stopping;
@@ -125,6 +126,7 @@ job_free(struct job *j)
 {
 	if (j == NULL)
 		return;
+	jobs_seq++;
 	if (j->deadline != NULL)
 		event_free(j->deadline);
 	free(j->cert);
@@ -221,6 +223,7 @@ job_new(enum job_kind kind, const char *domain, commit_done_fn done,
 	struct job	*j;
 
 	j = xcalloc(1, sizeof(*j));
+	jobs_seq++;
 	j->kind = kind;
 	if (domain != NULL)
 		strlcpy(j->domain, domain, sizeof(j->domain));
@@ -788,6 +791,12 @@ int
 commit_stopping(void)
 {
 	return stopping;
+}
+
+uint64_t
+commit_jobs_seq(void)
+{
+	return jobs_seq;
 }
 
 int

@@ -104,6 +104,9 @@ int	commit_busy(void);
 int	commit_stopping(void);
 /* Is domain's recovery queued or running? */
 int	commit_recovering(const char *domain);
+/* Moves whenever a job is made or ends: what commit_busy and
+ * commit_recovering say can only have changed if this did. */
+uint64_t commit_jobs_seq(void);
 
 /* Write gen's files from the store (if they are not whole already) and
  * make them current: no dependents run. */

@@ -351,6 +351,12 @@ db_close(struct db *db)
 	free(db);
 }
 
+int64_t
+db_changes(struct db *db)
+{
+	return sqlite3_total_changes64(db->h);
+}
+
 int
 db_user_version(struct db *db)
 {

@@ -22,6 +22,9 @@ struct db;
 struct db	*db_open(const char *path, struct cert_error *);
 void		 db_close(struct db *);
 int		 db_user_version(struct db *);
+/* Rows written through this connection since it opened: moves with every
+ * INSERT, UPDATE and DELETE (and what triggers do), committed or not. */
+int64_t		 db_changes(struct db *);
 
 /* Current generation of domain in *gen (0 if none or unknown domain). */
 int	db_current(struct db *, const char *domain, int64_t *gen,

@@ -386,6 +386,13 @@ dependents_run(struct event_base *base, struct certd_conf *conf,
 
 static struct dep_last	*deplast;
 static size_t		 ndeplast;
+static uint64_t		 deplast_seq;	/* results remembered */
+
+uint64_t
+dependents_last_seq(void)
+{
+	return deplast_seq;
+}
 
 const struct dep_last *
 dependents_last(const char *name)
@@ -419,6 +426,7 @@ dependents_remember(const struct dep_result *s, time_t at)
 		strlcpy(deplast[i].name, s->dependent, sizeof(deplast[i].name));
 		ndeplast++;
 	}
+	deplast_seq++;
 	deplast[i].at = at;
 	deplast[i].r = *s;
 	/* Count a dependent's run once: by its last step. */

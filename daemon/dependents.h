@@ -66,5 +66,7 @@ const struct dep_last	*dependents_last_at(size_t i);
 /* Record a dependent's step as its last result (a run counts once, by
  * its last step). */
 void			 dependents_remember(const struct dep_result *, time_t);
+/* Moves with each result remembered. */
+uint64_t		 dependents_last_seq(void);
 
 #endif

@@ -114,8 +114,9 @@ inputs_match(const char *domain, int64_t gen)
 }
 
 /* Is domain's `current` the store's current generation, whole, and
- * rendered under the config certd runs with?  If not, render it again. */
-static void
+ * rendered under the config certd runs with?  If not, render it again:
+ * 1 if it did (a key was decoded), else 0. */
+static int
 check_domain(const char *domain)
 {
 	struct log_fields	 f = { .domain = domain };
@@ -126,7 +127,7 @@ check_domain(const char *domain)
 
 	if (keystore_state(ks, domain, &st, &err) == -1 || st.current <= 0 ||
 	    st.pending != 0 || st.unsettled)
-		return;		/* a commit or a recovery has it now */
+		return 0;	/* a commit or a recovery has it now */
 	gendir_clean(conf, domain);
 	cur = gendir_current(conf, domain);
 	if (cur == 0)
@@ -136,7 +137,7 @@ check_domain(const char *domain)
 	else if (cur != st.current)
 		why = "name another generation";
 	else if (inputs_match(domain, st.current) == 1)
-		return;
+		return 0;
 	else if (!gendir_check(conf, domain, st.current))
 		why = "incomplete";
 	else
@@ -149,6 +150,7 @@ check_domain(const char *domain)
 		f.code = "render-failed";
 		log_fields(LOG_ERR, &f, "%s: %s", domain, err.message);
 	}
+	return 1;
 }
 
 static void
@@ -156,10 +158,9 @@ check_slice(evutil_socket_t fd, short what, void *arg)
 {
 	struct timeval	 now = { 0, 0 };
 
-	if (checker.next < checker.n && !commit_stopping()) {
-		check_domain(checker.v[checker.next++]);
-		stack_scrub();		/* a render decoded a key */
-	}
+	if (checker.next < checker.n && !commit_stopping() &&
+	    check_domain(checker.v[checker.next++]))
+		stack_scrub();		/* the render decoded a key */
 	if (checker.next < checker.n && !commit_stopping()) {
 		evtimer_add(checker.ev, &now);
 		return;

@@ -122,6 +122,12 @@ keystore_actor(struct keystore *ks)
 	return ks != NULL ? db_actor(ks->db) : "";
 }
 
+int64_t
+keystore_changes(struct keystore *ks)
+{
+	return db_changes(ks->db);
+}
+
 /* A request's domain and item name must follow names.h's rules. */
 static int
 check_domain(const char *d, struct cert_error *err)

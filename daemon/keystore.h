@@ -277,6 +277,8 @@ int	keystore_event(struct keystore *, const struct ks_event *);
  */
 void		 keystore_set_actor(struct keystore *, const char *actor);
 const char	*keystore_actor(struct keystore *);
+/* Moves whenever the store is written (what status shows may differ). */
+int64_t		 keystore_changes(struct keystore *);
 /* Newest first, at most max, for domain (NULL: all) and type (NULL: all). */
 int	keystore_events(struct keystore *, const char *domain, const char *type,
 	    size_t max, struct ks_event **, size_t *n);

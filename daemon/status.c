@@ -217,9 +217,10 @@ w_dependents(struct jsonw *j, const struct certd_conf *conf)
 	jsonw_close(j);
 }
 
-char *
-status_json(struct keystore *ks, const struct certd_conf *conf,
-    time_t started, int attention, size_t *len, struct cert_error *err)
+static char *
+status_build(struct keystore *ks, const struct certd_conf *conf,
+    time_t now, time_t started, int attention, size_t *len,
+    struct cert_error *err)
 {
 	struct status_walk	 w;
 	struct jsonw		 j;
@@ -228,7 +229,7 @@ status_json(struct keystore *ks, const struct certd_conf *conf,
 
 	memset(&w, 0, sizeof(w));
 	jsonw_init(&w.domains);
-	w.now = time(NULL);
+	w.now = now;
 	w.attention = attention;
 	/* The rows are written as the walk goes; the summary, which comes
 	 * first in the answer, is known only at its end. */
@@ -251,6 +252,70 @@ status_json(struct keystore *ks, const struct certd_conf *conf,
 	w_dependents(&j, conf);
 	jsonw_close(&j);
 	return jsonw_finish(&j, len);
+}
+
+/*
+ * GET /v1/status is asked far more often than what it shows changes: a
+ * monitor polls it, certctl waits on it.  So the answer is kept and sent
+ * again while all it is made of stays the same: the second on the clock
+ * (uptime, days_left), the rows of the store, the commit queue, the files
+ * still unchecked, the dependents' last results and the config (which
+ * status_forget drops it for).  Each of these moves when its part of the
+ * answer may have, so a kept answer is never older than the state.  An
+ * answer over STATUS_KEEP_MAX (thousands of domains) is made again each
+ * time instead of holding megabytes for the rest of the second.
+ */
+#define STATUS_KEEP_MAX	(64 * 1024)
+
+struct status_kept {
+	char		*buf;
+	size_t		 len;
+	time_t		 now;
+	int64_t		 rows;
+	uint64_t	 jobs, results;
+	size_t		 unchecked;
+};
+static struct status_kept	kept[2];	/* all rows; attention only */
+
+void
+status_forget(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < nitems(kept); i++) {
+		free(kept[i].buf);
+		kept[i].buf = NULL;
+	}
+}
+
+char *
+status_json(struct keystore *ks, const struct certd_conf *conf,
+    time_t started, int attention, size_t *len, struct cert_error *err)
+{
+	struct status_kept	 now, *k = &kept[attention != 0];
+	char			*buf;
+
+	memset(&now, 0, sizeof(now));
+	now.now = time(NULL);
+	now.rows = keystore_changes(ks);
+	now.jobs = commit_jobs_seq();
+	now.results = dependents_last_seq();
+	now.unchecked = filecheck_count();
+	if (k->buf != NULL && k->now == now.now && k->rows == now.rows &&
+	    k->jobs == now.jobs && k->results == now.results &&
+	    k->unchecked == now.unchecked) {
+		*len = k->len;
+		return xstrndup(k->buf, k->len);
+	}
+	free(k->buf);
+	k->buf = NULL;
+	if ((buf = status_build(ks, conf, now.now, started, attention, len,
+	    err)) != NULL && *len <= STATUS_KEEP_MAX) {
+		*k = now;
+		k->buf = xstrndup(buf, *len);
+		k->len = *len;
+	}
+	return buf;
 }
 
 json_t *

@@ -19,10 +19,13 @@
 /* pending, recovering, failed, expired, expiring, unchecked, staged, ok */
 const char	*status_domain_state(const struct ks_summary *, time_t now);
 /* GET /v1/status: a summary, and every domain (attention: only those
- * whose state is not ok), as JSON text; malloc'd. */
+ * whose state is not ok), as JSON text; malloc'd.  A small answer is kept
+ * and given again while nothing it shows has changed. */
 char		*status_json(struct keystore *, const struct certd_conf *,
 		    time_t started, int attention, size_t *len,
 		    struct cert_error *);
+/* The config changed: make the next answer anew. */
+void		 status_forget(void);
 json_t		*status_domain_json(struct keystore *, const char *domain,
 		    struct cert_error *);
 /* Prometheus text; malloc'd. */
