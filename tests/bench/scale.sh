@@ -5,7 +5,8 @@
 # are timed (commit p50/p99), then GET /v1/status and /metrics (median of
 # 20, one client), certd's RSS, a restart's time to READY=1 and to the
 # first answer, and the RSS after the restart once its background file
-# check is done.  Prints one table.
+# check is done.  Prints one table, then the floor under the idle RSS
+# (what the same libraries cost a process that does nothing).
 #
 # Env: top_builddir (default: cwd), BENCH_SCALE, BENCH_RENEW (500),
 # BENCH_DIR (default /var/tmp: a disk, not tmpfs).
@@ -126,3 +127,16 @@ for n in $BENCH_SCALE; do
 	    "$mt" "$r" "$ready" "$ans" "$ir" "$ia" "$stsize"
 	rm -rf "$D"
 done
+
+# The floor under idleRSS: a process linked like certd that loads and
+# initialises the same libraries and does nothing else.  What certd itself
+# holds is idleRSS minus this.
+FLOOR=$top_builddir/tests/tools/rssfloor
+if [ -x "$FLOOR" ]; then
+	"$FLOOR" > "$T/floor.pid" &
+	fpid=$!
+	until [ -s "$T/floor.pid" ]; do sleep 0.05; done
+	sleep 0.5
+	echo "floor under idleRSS (tests/tools/rssfloor: certd's libraries loaded and initialised, nothing else): $(rss "$fpid") MiB"
+	kill "$fpid"
+fi
