@@ -26,29 +26,12 @@ static struct keystore		*ks;
 static struct certd_conf	*conf;
 static time_t			 started;
 
-typedef void (*api_fn)(struct control_req *, const struct control_call *,
+/* A route's handler; domain is the path's, for the routes under it. */
+typedef void api_handler(struct control_req *, const struct control_call *,
     const char *domain);
 
-static void	h_status(struct control_req *, const struct control_call *,
-		    const char *);
-static void	h_metrics(struct control_req *, const struct control_call *,
-		    const char *);
-static void	h_upload(struct control_req *, const struct control_call *,
-		    const char *);
-static void	h_domain(struct control_req *, const struct control_call *,
-		    const char *);
-static void	h_bundle(struct control_req *, const struct control_call *,
-		    const char *);
-static void	h_discard(struct control_req *, const struct control_call *,
-		    const char *);
-static void	h_rollback(struct control_req *, const struct control_call *,
-		    const char *);
-static void	h_render(struct control_req *, const struct control_call *,
-		    const char *);
-static void	h_reload(struct control_req *, const struct control_call *,
-		    const char *);
-static void	h_csr(struct control_req *, const struct control_call *,
-		    const char *);
+static api_handler	h_status, h_metrics, h_upload, h_domain, h_bundle,
+			h_discard, h_rollback, h_render, h_reload, h_csr;
 
 /*
  * With a suffix, the path is API_DOMAINS + a domain + the suffix.  Who:
@@ -61,7 +44,7 @@ static const struct route {
 	const char		*path;		/* or the suffix, below */
 	const char		*suffix;	/* NULL: path is the whole path */
 	enum who		 who;
-	api_fn			 fn;
+	api_handler		*fn;
 } routes[] = {
 	{ METHOD_GET,	 API_STATUS,	   NULL,	   ANYONE, h_status },
 	{ METHOD_GET,	 API_METRICS,	   NULL,	   ANYONE, h_metrics },

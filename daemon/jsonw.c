@@ -144,6 +144,16 @@ jsonw_object(struct jsonw *w, const char *key)
 	open_(w, key, '{');
 }
 
+int
+jsonw_object_or_null(struct jsonw *w, const char *key, int present)
+{
+	if (present)
+		jsonw_object(w, key);
+	else
+		jsonw_null(w, key);
+	return present;
+}
+
 void
 jsonw_array(struct jsonw *w, const char *key)
 {

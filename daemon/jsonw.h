@@ -23,6 +23,9 @@ struct jsonw {
 /* key is NULL for an element of an array, a member's name otherwise. */
 void	jsonw_init(struct jsonw *);
 void	jsonw_object(struct jsonw *, const char *key);
+/* A member that is an object when there is something to say, else null:
+ * 1 if the object was opened (fill it, then jsonw_close), 0 if null. */
+int	jsonw_object_or_null(struct jsonw *, const char *key, int present);
 void	jsonw_array(struct jsonw *, const char *key);
 void	jsonw_close(struct jsonw *);	/* the innermost object or array */
 void	jsonw_string(struct jsonw *, const char *key, const char *);

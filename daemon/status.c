@@ -67,11 +67,8 @@ status_reload_json(const struct reload_report *r, int with_at)
 static void
 w_outcome(struct jsonw *w, const struct ks_summary *d)
 {
-	if (d->outcome[0] == '\0') {
-		jsonw_null(w, "last_reload");
+	if (!jsonw_object_or_null(w, "last_reload", d->outcome[0] != '\0'))
 		return;
-	}
-	jsonw_object(w, "last_reload");
 	jsonw_string(w, "result", d->outcome);
 	jsonw_time(w, "at", d->outcome_at);
 	jsonw_string(w, "message", d->outcome_message);
@@ -121,11 +118,8 @@ struct status_walk {
 static void
 w_server(struct jsonw *w, const struct ks_summary *d, time_t now)
 {
-	if (!d->has_server) {
-		jsonw_null(w, "server");
+	if (!jsonw_object_or_null(w, "server", d->has_server))
 		return;
-	}
-	jsonw_object(w, "server");
 	jsonw_string(w, "subject", d->subject);
 	jsonw_string(w, "san", d->san);
 	jsonw_time(w, "not_after", d->not_after);
@@ -179,14 +173,12 @@ w_summary(struct jsonw *j, const struct status_walk *w)
 	for (i = 0; i < nitems(states); i++)
 		jsonw_int(j, states[i], w->count[i]);
 	jsonw_close(j);
-	if (w->next[0] != '\0') {
-		jsonw_object(j, "next_expiry");
+	if (jsonw_object_or_null(j, "next_expiry", w->next[0] != '\0')) {
 		jsonw_string(j, "domain", w->next);
 		jsonw_time(j, "not_after", w->next_after);
 		jsonw_int(j, "days_left", days_left(w->next_after, w->now));
 		jsonw_close(j);
-	} else
-		jsonw_null(j, "next_expiry");
+	}
 	jsonw_int(j, "unchecked", filecheck_count());
 	jsonw_close(j);
 }
@@ -201,10 +193,8 @@ w_dependents(struct jsonw *j, const struct certd_conf *conf)
 	TAILQ_FOREACH(pc, &conf->dependents, entry) {
 		jsonw_object(j, NULL);
 		jsonw_string(j, "name", pc->name);
-		if ((dl = dependents_last(pc->name)) == NULL)
-			jsonw_null(j, "last");
-		else {
-			jsonw_object(j, "last");
+		dl = dependents_last(pc->name);
+		if (jsonw_object_or_null(j, "last", dl != NULL)) {
 			jsonw_string(j, "result", dl->r.ok ? "ok" : "failed");
 			jsonw_time(j, "at", dl->at);
 			jsonw_string(j, "step", dl->r.step);
