@@ -146,6 +146,15 @@ eku(const char *s)
 	return v;
 }
 
+/* A repeated option's value appended to its list of at most MAXNAMES. */
+static void
+add_name(const char **list, size_t *n, const char *name)
+{
+	if (*n == MAXNAMES)
+		usage();
+	list[(*n)++] = name;
+}
+
 static void
 put(const char *dir, const char *file, const char *text)
 {
@@ -292,16 +301,8 @@ main(int argc, char **argv)
 			    now + num(optarg) * 86400;
 			break;
 		case O_PREFIX: co.cn_prefix = optarg; break;
-		case O_DNS:
-			if (ndns == MAXNAMES)
-				usage();
-			dns[ndns++] = optarg;
-			break;
-		case O_IP:
-			if (nips == MAXNAMES)
-				usage();
-			ips[nips++] = optarg;
-			break;
+		case O_DNS: add_name(dns, &ndns, optarg); break;
+		case O_IP: add_name(ips, &nips, optarg); break;
 		case O_MD: o.md = co.md = digest(optarg); break;
 		case O_KEYFMT: fmt = keyformat(optarg); break;
 		case O_CN: o.cn = optarg; break;
@@ -322,11 +323,7 @@ main(int argc, char **argv)
 		case O_KEYIN: key_in = optarg; break;
 		case O_KEYOUT: key_out = optarg; break;
 		case O_SERIAL: o.serial = num(optarg); break;
-		case O_REVOKE:
-			if (nrevoke == MAXNAMES)
-				usage();
-			revoke[nrevoke++] = optarg;
-			break;
+		case O_REVOKE: add_name(revoke, &nrevoke, optarg); break;
 		case O_HELP:
 			fputs(usage_text, stdout);
 			return 0;
