@@ -6,15 +6,12 @@
 # Prints median/min/p90/max of BENCH_RUNS (default 20) renewals, and the
 # time until the upload request itself returned.  Needs root and apache2.
 # Env: top_builddir (default: cwd), BENCH_RUNS.
-set -eu
-here=$(cd "$(dirname "$0")" && pwd)
+. "$(dirname "$0")/lib.sh"
 . "$here/../integration/apache.sh"
-: "${top_builddir:=$(pwd)}"
 : "${BENCH_RUNS:=20}"
-CERTD=$top_builddir/certd
-TESTPKI=$top_builddir/tests/testpki
 PY=/usr/bin/python3
-for c in "$CERTD" "$TESTPKI" /usr/sbin/apache2 "$PY"; do
+bench_built "$CERTD" "$TESTPKI"
+for c in /usr/sbin/apache2 "$PY"; do
 	[ -x "$c" ] || { echo "apache.sh: $c missing" >&2; exit 2; }
 done
 [ "$(id -u)" -eq 0 ] || { echo "apache.sh: needs root (apache2 -k start)" >&2; exit 2; }

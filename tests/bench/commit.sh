@@ -9,17 +9,12 @@
 #
 # Env: top_builddir (default: cwd), BENCH_COMMITS (1000), BENCH_DIR (where
 # the state goes; default /var/tmp, a disk like /var/lib/certd, not tmpfs).
-set -eu
-: "${top_builddir:=$(pwd)}"
+. "$(dirname "$0")/lib.sh"
 : "${BENCH_COMMITS:=1000}"
 : "${BENCH_DIR:=/var/tmp}"
-CERTD=$top_builddir/certd
-TESTPKI=$top_builddir/tests/testpki
 LOAD=$top_builddir/tests/tools/commitload
 FLOOR=$top_builddir/tests/tools/commitfloor
-for c in "$CERTD" "$TESTPKI" "$LOAD" "$FLOOR"; do
-	[ -x "$c" ] || { echo "commit.sh: $c not built (make bench builds it)" >&2; exit 2; }
-done
+bench_built "$CERTD" "$TESTPKI" "$LOAD" "$FLOOR"
 
 T=$(mktemp -d "$BENCH_DIR/certd-bench-commit.XXXXXX")
 pid=""

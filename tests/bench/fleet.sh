@@ -14,17 +14,11 @@
 #
 # Env: top_builddir (default: cwd), BENCH_FLEET (200 hosts),
 # BENCH_FLEET_PARALLEL (16), BENCH_DIR (/var/tmp: a disk, not tmpfs).
-set -eu
-: "${top_builddir:=$(pwd)}"
+. "$(dirname "$0")/lib.sh"
 : "${BENCH_FLEET:=200}"
 : "${BENCH_FLEET_PARALLEL:=16}"
 : "${BENCH_DIR:=/var/tmp}"
-CERTD=$top_builddir/certd
-CERTCTL=$top_builddir/certctl/certctl
-TESTPKI=$top_builddir/tests/testpki
-for c in "$CERTD" "$CERTCTL" "$TESTPKI"; do
-	[ -x "$c" ] || { echo "fleet.sh: $c not built (make bench builds it)" >&2; exit 2; }
-done
+bench_built "$CERTD" "$CERTCTL" "$TESTPKI"
 N=$BENCH_FLEET
 [ "$N" -ge 3 ] || { echo "fleet.sh: BENCH_FLEET must be at least 3" >&2; exit 2; }
 

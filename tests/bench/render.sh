@@ -4,15 +4,11 @@
 # without the system CAs in the trust stores; and a whole render-tool run.
 # Env: top_builddir (default: cwd), BENCH_RUNS (default 50), BENCH_DIR (where
 # the state dir goes; default /var/tmp, a disk like /var/lib/certd, not tmpfs).
-set -eu
-: "${top_builddir:=$(pwd)}"
+. "$(dirname "$0")/lib.sh"
 : "${BENCH_RUNS:=50}"
 : "${BENCH_DIR:=/var/tmp}"
 RT=$top_builddir/tests/render-tool
-TESTPKI=$top_builddir/tests/testpki
-for c in "$RT" "$TESTPKI"; do
-	[ -x "$c" ] || { echo "render.sh: $c not built (make check builds it)" >&2; exit 2; }
-done
+bench_built "$RT" "$TESTPKI"
 
 T=$(mktemp -d "$BENCH_DIR/certd-bench-render.XXXXXX")
 trap 'rm -rf "$T"' EXIT

@@ -10,18 +10,12 @@
 #
 # Env: top_builddir (default: cwd), BENCH_SCALE, BENCH_RENEW (500),
 # BENCH_DIR (default /var/tmp: a disk, not tmpfs).
-set -eu
-here=$(cd "$(dirname "$0")" && pwd)
-: "${top_builddir:=$(pwd)}"
+. "$(dirname "$0")/lib.sh"
 : "${BENCH_SCALE:=10 1000 10000}"
 : "${BENCH_RENEW:=500}"
 : "${BENCH_DIR:=/var/tmp}"
-CERTD=$top_builddir/certd
-TESTPKI=$top_builddir/tests/testpki
 LOAD=$top_builddir/tests/tools/commitload
-for c in "$CERTD" "$TESTPKI" "$LOAD"; do
-	[ -x "$c" ] || { echo "scale.sh: $c not built (make bench builds it)" >&2; exit 2; }
-done
+bench_built "$CERTD" "$TESTPKI" "$LOAD"
 T=$(mktemp -d "$BENCH_DIR/certd-bench-scale.XXXXXX")
 trap 'pkill -f "$T/" 2>/dev/null; rm -rf "$T"' EXIT
 trap 'exit 130' INT TERM

@@ -8,19 +8,11 @@
 #
 # Env: top_builddir (default: the current directory), top_srcdir,
 # BENCH_CLIENTS (64), BENCH_SECONDS (5).
-set -eu
-here=$(cd "$(dirname "$0")" && pwd)
-: "${top_srcdir:=$(cd "$here/../.." && pwd)}"
-: "${top_builddir:=$(pwd)}"
+. "$(dirname "$0")/lib.sh"
 : "${BENCH_CLIENTS:=64}"
 : "${BENCH_SECONDS:=5}"
-CERTD=$top_builddir/certd
-TESTPKI=$top_builddir/tests/testpki
 SOCKLOAD=$top_builddir/tests/tools/sockload
-
-for c in "$CERTD" "$TESTPKI" "$SOCKLOAD"; do
-	[ -x "$c" ] || { echo "bench: $c not built (make bench builds it)" >&2; exit 2; }
-done
+bench_built "$CERTD" "$TESTPKI" "$SOCKLOAD"
 
 T=$(mktemp -d /tmp/certd-bench.XXXXXX)
 pid="" npid=""

@@ -48,46 +48,95 @@ die(const char *what)
 	exit(1);
 }
 
+/* The certificates of the PEM files on a command line, a name for each.
+ * Static: MAXCERTS aliases are too much for the stack. */
+static struct certs {
+	X509	*x[MAXCERTS];
+	char	*names[MAXCERTS];
+	char	 aliases[MAXCERTS][64];
+	size_t	 n;
+} certs;
+
 /* All certificates of a PEM file appended to certs, a name for each. */
 static void
-load_pem(const char *path, X509 **certs, char **names, size_t *n)
+load_pem(const char *path)
 {
 	FILE		*f;
 	X509		*x;
 	const char	*base, *dot;
 	char		 cn[256];
-	size_t		 first = *n, i;
+	size_t		 first = certs.n, i;
 
 	if ((f = fopen(path, "r")) == NULL) {
 		fprintf(stderr, "storetool: %s: %s\n", path, strerror(errno));
 		exit(1);
 	}
 	while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
-		if (*n >= MAXCERTS)
+		if (certs.n >= MAXCERTS)
 			die("too many certificates");
-		certs[(*n)++] = x;
+		certs.x[certs.n++] = x;
 	}
 	fclose(f);
-	if (*n == first) {
+	if (certs.n == first) {
 		fprintf(stderr, "storetool: %s: no certificate\n", path);
 		exit(1);
 	}
-	if (*n - first == 1) {
+	if (certs.n - first == 1) {
 		base = strrchr(path, '/');
 		base = base != NULL ? base + 1 : path;
 		dot = strrchr(base, '.');
-		names[first] = strndup(base, dot != NULL ?
+		certs.names[first] = strndup(base, dot != NULL ?
 		    (size_t)(dot - base) : strlen(base));
 		return;
 	}
-	for (i = first; i < *n; i++) {
-		if (X509_NAME_get_text_by_NID(X509_get_subject_name(certs[i]),
+	for (i = first; i < certs.n; i++) {
+		if (X509_NAME_get_text_by_NID(X509_get_subject_name(certs.x[i]),
 		    NID_commonName, cn, sizeof(cn)) < 0 &&
-		    X509_NAME_get_text_by_NID(X509_get_subject_name(certs[i]),
+		    X509_NAME_get_text_by_NID(X509_get_subject_name(certs.x[i]),
 		    NID_organizationalUnitName, cn, sizeof(cn)) < 0)
 			strlcpy(cn, "cert", sizeof(cn));
-		names[i] = strdup(cn);
+		certs.names[i] = strdup(cn);
 	}
+}
+
+static void
+load_all(int argc, char **argv)
+{
+	int	 i;
+
+	for (i = 0; i < argc; i++)
+		load_pem(argv[i]);
+}
+
+/* The trust store entries for certs, aliases made unique by
+ * jks_make_aliases(); a zeroed one ends them. */
+static struct trust_entry *
+trust_entries(void)
+{
+	struct trust_entry	*e;
+	size_t			 i;
+
+	jks_make_aliases((const char *const *)certs.names, certs.n,
+	    certs.aliases);
+	if ((e = calloc(certs.n + 1, sizeof(*e))) == NULL)
+		die("out of memory");
+	for (i = 0; i < certs.n; i++) {
+		e[i].alias = certs.aliases[i];
+		e[i].cert = certs.x[i];
+	}
+	return e;
+}
+
+static void
+certs_free(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < certs.n; i++) {
+		X509_free(certs.x[i]);
+		free(certs.names[i]);
+	}
+	certs.n = 0;
 }
 
 static void
@@ -106,38 +155,25 @@ write_out(const char *path, const unsigned char *buf, size_t len)
 static int
 cmd_trust(int p12, int argc, char **argv)
 {
-	static X509		*certs[MAXCERTS];
-	static char		*names[MAXCERTS];
-	static char		 aliases[MAXCERTS][64];
 	struct trust_entry	*e;
 	unsigned char		*out;
-	size_t			 n = 0, len, i;
+	size_t			 len;
 	int			 rc;
 
 	if (argc < 2)
 		usage();
-	for (i = 2; i < (size_t)argc; i++)
-		load_pem(argv[i], certs, names, &n);
-	jks_make_aliases((const char *const *)names, n, aliases);
-	if ((e = calloc(n + 1, sizeof(*e))) == NULL)
-		die("out of memory");
-	for (i = 0; i < n; i++) {
-		e[i].alias = aliases[i];
-		e[i].cert = certs[i];
-	}
+	load_all(argc - 2, argv + 2);
+	e = trust_entries();
 	if (p12)
-		rc = pkcs12_truststore(e, n, argv[1], &out, &len);
+		rc = pkcs12_truststore(e, certs.n, argv[1], &out, &len);
 	else
-		rc = jks_write(e, n, argv[1], time(NULL), &out, &len);
+		rc = jks_write(e, certs.n, argv[1], time(NULL), &out, &len);
 	if (rc == -1)
 		die(p12 ? "pkcs12_truststore failed" : "jks_write failed");
 	write_out(argv[0], out, len);
 	free(out);
-	for (i = 0; i < n; i++) {
-		X509_free(certs[i]);
-		free(names[i]);
-	}
 	free(e);
+	certs_free();
 	return 0;
 }
 
@@ -153,38 +189,29 @@ cmp_double(const void *a, const void *b)
 static int
 cmd_bench(int argc, char **argv)
 {
-	static X509		*certs[MAXCERTS];
-	static char		*names[MAXCERTS];
-	static char		 aliases[MAXCERTS][64];
 	struct trust_entry	*e;
 	struct timespec		 t0, t1;
 	unsigned char		*out;
 	double			*ms;
-	size_t			 n = 0, len, i;
+	size_t			 len;
 	long			 runs, r;
 	int			 kind, rc;
 
 	if (argc < 2 || (runs = strtol(argv[0], NULL, 10)) < 1 || runs > 10000)
 		usage();
-	for (i = 1; i < (size_t)argc; i++)
-		load_pem(argv[i], certs, names, &n);
-	jks_make_aliases((const char *const *)names, n, aliases);
-	if ((e = calloc(n, sizeof(*e))) == NULL ||
-	    (ms = calloc(runs, sizeof(*ms))) == NULL)
+	load_all(argc - 1, argv + 1);
+	e = trust_entries();
+	if ((ms = calloc(runs, sizeof(*ms))) == NULL)
 		die("out of memory");
-	for (i = 0; i < n; i++) {
-		e[i].alias = aliases[i];
-		e[i].cert = certs[i];
-	}
 	for (kind = 0; kind < 2; kind++) {
 		for (r = 0; r < runs; r++) {
 			clock_gettime(CLOCK_MONOTONIC, &t0);
 			if (kind == 0)
-				rc = jks_write(e, n, "changeit", time(NULL),
-				    &out, &len);
+				rc = jks_write(e, certs.n, "changeit",
+				    time(NULL), &out, &len);
 			else
-				rc = pkcs12_truststore(e, n, "changeit", &out,
-				    &len);
+				rc = pkcs12_truststore(e, certs.n, "changeit",
+				    &out, &len);
 			clock_gettime(CLOCK_MONOTONIC, &t1);
 			if (rc == -1)
 				die("writer failed");
@@ -197,25 +224,20 @@ cmd_bench(int argc, char **argv)
 		    runs % 2 ? ms[runs / 2] :
 		    (ms[runs / 2 - 1] + ms[runs / 2]) / 2);
 	}
-	for (i = 0; i < n; i++) {
-		X509_free(certs[i]);
-		free(names[i]);
-	}
 	free(ms);
 	free(e);
+	certs_free();
 	return 0;
 }
 
 static int
 cmd_p12key(int argc, char **argv)
 {
-	static X509	*certs[MAXCERTS];
-	static char	*names[MAXCERTS];
 	STACK_OF(X509)	*chain;
 	EVP_PKEY	*pkey;
 	FILE		*f;
 	unsigned char	*out;
-	size_t		 n = 0, len, i;
+	size_t		 len, i;
 
 	if (argc < 4)
 		usage();
@@ -223,22 +245,18 @@ cmd_p12key(int argc, char **argv)
 	    (pkey = PEM_read_PrivateKey(f, NULL, NULL, NULL)) == NULL)
 		die("cannot read the key");
 	fclose(f);
-	for (i = 3; i < (size_t)argc; i++)
-		load_pem(argv[i], certs, names, &n);
+	load_all(argc - 3, argv + 3);
 	if ((chain = sk_X509_new_null()) == NULL)
 		die("out of memory");
-	for (i = 1; i < n; i++)
-		sk_X509_push(chain, certs[i]);
-	if (pkcs12_keystore(pkey, certs[0], chain, "server", argv[1],
+	for (i = 1; i < certs.n; i++)
+		sk_X509_push(chain, certs.x[i]);
+	if (pkcs12_keystore(pkey, certs.x[0], chain, "server", argv[1],
 	    &out, &len) == -1)
 		die("pkcs12_keystore failed");
 	write_out(argv[0], out, len);
 	OPENSSL_clear_free(out, len);
 	sk_X509_free(chain);
-	for (i = 0; i < n; i++) {
-		X509_free(certs[i]);
-		free(names[i]);
-	}
+	certs_free();
 	EVP_PKEY_free(pkey);
 	return 0;
 }

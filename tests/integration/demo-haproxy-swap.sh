@@ -17,15 +17,12 @@ need haproxy openssl python3
 [ "$(id -u)" -eq 0 ] || skip "needs root"
 need_built "$CERTD" "$CERTCTL"
 
-D=example.test
+renewals example.test
 PORT=$(free_port)
 H=$T/haproxy
 CUR=$CERTD_STATE/domains/$D/current
 ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 
-pki chain "$T/a" --domain $D --inter 1 --key ec >/dev/null || fail "testpki"
-pki_leaf "$T/a" "$T/b" $D
-pki_leaf "$T/a" "$T/c" $D
 start_certd ""
 cat "$T/a/root.pem" "$T/a/inter1.pem" "$T/a/server.pem" > "$T/a-bundle.pem"
 run 0 ctl upload $D --bundle "$T/a-bundle.pem" --key "$T/a/server.key"

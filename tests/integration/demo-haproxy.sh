@@ -14,14 +14,12 @@
 . "$top_srcdir/tests/integration/fakegen.sh"
 need haproxy openssl python3
 [ "$(id -u)" -eq 0 ] || skip "needs root"
-[ -x "$TESTPKI" ] || skip "tests/testpki not built"
 
 D=example.test
 PORT=$(free_port)
 H=$T/haproxy
 DOM=$T/state/domains/$D
 C=$DOM/current/bundle.pem	# the crt path exactly as the config says
-PROBE=$top_srcdir/tests/integration/tlsprobe.py
 
 fake_pki "$DOM" 2
 fake_switch "$DOM" 1

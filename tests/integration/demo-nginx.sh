@@ -13,13 +13,11 @@
 . "$top_srcdir/tests/integration/fakegen.sh"
 need nginx openssl python3
 [ "$(id -u)" -eq 0 ] || skip "needs root to start nginx"
-[ -x "$TESTPKI" ] || skip "tests/testpki not built"
 
 D=example.test
 PORT=$(free_port)
 N=$T/nginx
 DOM=$T/state/domains/$D
-PROBE=$top_srcdir/tests/integration/tlsprobe.py
 
 fake_pki "$DOM" 3
 cp "$T/b.key" "$DOM/gen-3/key.pem"	# a key that does not match

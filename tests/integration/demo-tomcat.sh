@@ -17,14 +17,12 @@
 need java openssl python3 curl keytool
 [ -x "$TOMCAT_HOME/bin/catalina.sh" ] || skip "tomcat10 not installed (tests/setup-debian)"
 [ -d "$TOMCAT_ADMIN/manager" ] || skip "tomcat10-admin not installed (tests/setup-debian)"
-[ -x "$TESTPKI" ] || skip "tests/testpki not built"
 
 D=example.test
 PORT=$(free_port)
 MPORT=$(free_port)
 TC=$T/tomcat
 DOM=$T/state/domains/$D
-PROBE=$top_srcdir/tests/integration/tlsprobe.py
 ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 
 fake_pki "$DOM" 3

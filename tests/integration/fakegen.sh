@@ -8,8 +8,6 @@
 #       alias "server", password FAKEGEN_PASS, default changeit).
 #   fake_switch DIR N
 #       points DIR/current at gen-N by rename, as certd's commit does.
-#   fake_fp FILE.pem
-#       the SHA-256 fingerprint of the first certificate in FILE.
 #   fake_pki DIR N
 #       a testpki chain for $D in $T/a, leaves $T/b and $T/c issued by its
 #       intermediate, and fake_gen DIR 1 to N (at most 3) of a's server,
@@ -21,6 +19,9 @@
 #       fails unless every leaf tlsprobe.py ($PROBE) gets on fresh
 #       connections to 127.0.0.1:$PORT (name $D) for SECONDS is NEW's, from
 #       the first connection on (OLD's counted apart from any other).
+
+# fake_pki needs tests/testpki: a broken build, not a machine to skip.
+need_built "$TESTPKI"
 
 fake_gen() {
 	_g=$1/gen-$2
@@ -39,8 +40,6 @@ fake_gen() {
 fake_switch() {
 	ln -sfn "gen-$2" "$1/current.new" && mv -T "$1/current.new" "$1/current"
 }
-
-fake_fp() { openssl x509 -noout -fingerprint -sha256 -in "$1" | cut -d= -f2; }
 
 fake_pki() {
 	pki chain "$T/a" --domain $D --inter 1 --key ec >/dev/null || fail "testpki"

@@ -4,7 +4,9 @@
 # need, need_built, on_exit, free_port, wait_for, start_certd, stop_certd,
 # ctl (certctl on the private socket), api and expect_code (curl on the
 # private socket), pki (tests/testpki), pki_leaf, run, form_upload, ks_dump,
-# ks_unchanged, json_get, assert_eq, assert_contains, assert_not_contains.
+# ks_unchanged, json_get, assert_eq, assert_contains, assert_not_contains;
+# for the tests of a real server's dependent: dependent_fixture,
+# verify_keys, upload_rolls_back, and PROBE (tlsprobe.py).
 #
 # Exit 77 (skip) only for what the machine lacks, never for what the build
 # lacks; tests/integration/run counts a skip as a failure unless its reason
@@ -16,6 +18,7 @@ set -u
 CERTD=$top_builddir/certd
 CERTCTL=$top_builddir/certctl/certctl
 TESTPKI=$top_builddir/tests/testpki
+PROBE=$top_srcdir/tests/integration/tlsprobe.py
 
 T=$(mktemp -d /tmp/certd-test.XXXXXX)
 chmod 755 "$T"		# Apache children (www-data) may need to traverse it
@@ -245,6 +248,24 @@ tls_decoy() {
 	on_exit "kill $! 2>/dev/null"
 	_decoy_up() { [ -n "$(served_fp "$1" decoy)" ]; }
 	wait_for 10 _decoy_up "$1" || fail "openssl s_server on $1 does not answer"
+}
+# dependent_fixture: what the tests of a real server's dependent share: D
+# (example.test), its chain and renewals as `renewals D` makes them, CUR
+# (D's current generation link), PORT (the server's TLS port), and for
+# upload_rolls_back PORT_OTHER and another chain for D in $T/other.
+dependent_fixture() {
+	renewals example.test
+	pki chain "$T/other" --domain $D --inter 0 --key ec >/dev/null || fail "testpki other"
+	CUR=$CERTD_STATE/domains/$D/current
+	PORT=$(free_port)
+	PORT_OTHER=$(free_port)
+}
+# verify_keys PORT [TIMEOUT]: the lines of a dependent that checks D's new
+# leaf is served on 127.0.0.1:PORT, for a test's `certd_conf PORT
+# [TIMEOUT]` (TIMEOUT default 5s).
+verify_keys() {
+	printf 'verify = 127.0.0.1:%s\nverify_name = %s\nverify_timeout = %s\n' \
+	    "$1" "$D" "${2:-5s}"
 }
 # upload_rolls_back LEAF KEY: certd restarted with `certd_conf PORT_OTHER
 # 1s` (the caller's: its dependent verifies on a tls_decoy of $T/other

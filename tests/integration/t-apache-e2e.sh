@@ -14,19 +14,11 @@ need apache2 openssl curl java javac
 [ "$(id -u)" -eq 0 ] || skip "needs root to start apache2"
 need_built "$CERTD"
 
-D=example.test
-PORT=$(free_port)
+dependent_fixture
 PORT_CS=$(free_port)
-PORT_OTHER=$(free_port)
 A=$T/apache
 mkdir -p "$T/etc/ssl/certs" "$T/etc/ssl/private"
 
-pki chain "$T/a" --domain $D --inter 1 --key ec >/dev/null || fail "testpki"
-pki chain "$T/other" --domain $D --inter 0 --key ec >/dev/null || fail "testpki other"
-leaf() { pki_leaf "$T/a" "$T/$1" $D; }
-leaf b; leaf c
-
-CUR=$CERTD_STATE/domains/$D/current
 CONF=$A/httpd.conf
 apache_conf "$A" $PORT $PORT_CS
 cat >> "$CONF" <<EOC
@@ -50,10 +42,7 @@ EOC
 on_exit 'apache_stop "$A"'
 
 # Another server on another port: a verify pointed there must fail.
-openssl s_server -quiet -accept "127.0.0.1:$PORT_OTHER" -cert "$T/other/server.pem" \
-	-key "$T/other/server.key" -www >/dev/null 2>&1 &
-OTHER_PID=$!
-on_exit "kill $OTHER_PID 2>/dev/null"
+tls_decoy "$PORT_OTHER" "$T/other"
 
 certd_conf() {	# the verify target
 	cat <<EOC
@@ -65,20 +54,12 @@ publish_chain = $T/etc/ssl/certs/cert_apache_chain.crt
 [dependent apache]
 configtest = /usr/sbin/apache2 -f $CONF -t
 exec = /usr/sbin/apache2 -f $CONF -k graceful
-verify = 127.0.0.1:$1
-verify_name = $D
-verify_timeout = ${2:-5s}
+$(verify_keys "$@")
 timeout = 20s
 EOC
 }
-up() { form_upload $D "$@"; }	# up NAME SEQ CERT [KEY]
-fp() { openssl x509 -noout -fingerprint -sha256 -in "$1" | cut -d= -f2; }
-# The leaf a server presents on port $1 (SNI $D), as a fingerprint.
-served() {
-	echo | openssl s_client -connect "127.0.0.1:$1" -servername $D 2>/dev/null |
-	    openssl x509 -noout -fingerprint -sha256 2>/dev/null | cut -d= -f2
-}
-serving() { [ "$(served "$1")" = "$(fp "$2")" ]; }
+# serving PORT CERT: a fresh connection to PORT gets CERT's leaf.
+serving() { [ "$(served_fp "$1" $D)" = "$(cert_fp "$2")" ]; }
 
 # Apache runs before certd commits anything, as on a real host: certd's
 # job is the reload, not starting the server.
@@ -107,7 +88,7 @@ assert_contains "$out" "Verify return code: 0 (ok)"
 assert_eq "$(printf '%s\n' "$out" | grep -c 'BEGIN CERTIFICATE')" 2 "certificates served (leaf + intermediate)"
 # The second certificate served is our intermediate, byte for byte.
 printf '%s\n' "$out" | awk '/BEGIN CERT/ { n++ } n == 2 { print } /END CERT/ && n == 2 { exit }' > "$T/served-inter.pem"
-assert_eq "$(fp "$T/served-inter.pem")" "$(fp "$T/a/inter1.pem")" "served intermediate"
+assert_eq "$(cert_fp "$T/served-inter.pem")" "$(cert_fp "$T/a/inter1.pem")" "served intermediate"
 
 say "curl --cacert root.pem"
 out=$(curl -sS --cacert "$T/a/root.pem" --resolve $D:$PORT:127.0.0.1 "https://$D:$PORT/" 2>&1) ||
@@ -133,7 +114,7 @@ assert_contains "$out" "handshake ok CN=$D"
 say "renewal: one upload, the served leaf changes on both vhosts"
 t0=$(date +%s%N)
 up server 3 "$T/b.pem" "$T/b.key" >/dev/null || fail "upload b: $(cat "$T/api.body")"
-wait_for 15 serving $PORT "$T/b.pem" || fail "Apache still serves $(served $PORT)"
+wait_for 15 serving $PORT "$T/b.pem" || fail "Apache still serves $(served_fp $PORT $D)"
 echo "new leaf served $(( ($(date +%s%N) - t0) / 1000000 )) ms after the upload request"
 wait_for 5 serving $PORT_CS "$T/b.pem" || fail "CloudStack vhost still serves the old leaf"
 current_is_2() { [ "$(readlink "$CUR")" = gen-2 ]; }
@@ -158,9 +139,9 @@ assert_eq "$(readlink "$CUR")" gen-2 "current after the rollback"
 st=$(api GET /v1/status) || fail "status"
 assert_contains "$st" "rolled" "status after the rollback"
 # The rollback reloaded Apache with gen-2: the previous leaf, never c.
-wait_for 10 serving $PORT "$T/b.pem" || fail "Apache serves $(served $PORT) after the rollback"
+wait_for 10 serving $PORT "$T/b.pem" || fail "Apache serves $(served_fp $PORT $D) after the rollback"
 serving $PORT "$T/c.pem" && fail "Apache serves the rolled-back leaf"
 wait_for 5 serving $PORT_CS "$T/b.pem" || fail "CloudStack vhost does not serve b after the rollback"
-[ "$(fp "$T/etc/ssl/certs/cert_apache.crt")" = "$(fp "$T/b.pem")" ] ||
+[ "$(cert_fp "$T/etc/ssl/certs/cert_apache.crt")" = "$(cert_fp "$T/b.pem")" ] ||
 	fail "publish link does not point at the previous certificate"
 echo ok

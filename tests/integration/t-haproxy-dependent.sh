@@ -17,29 +17,20 @@ need haproxy openssl python3 socat
 [ "$(id -u)" -eq 0 ] || skip "needs root to start haproxy"
 need_built "$CERTD" "$CERTCTL"
 
-D=example.test
-PORT=$(free_port)
+dependent_fixture
+pki_leaf "$T/a" "$T/e" $D
 PORT2=$(free_port)
-PORT_OTHER=$(free_port)
 H=$T/haproxy
-CUR=$CERTD_STATE/domains/$D/current
 CRT=$CUR/bundle.pem
-PROBE=$top_srcdir/tests/integration/tlsprobe.py
 
-pki chain "$T/a" --domain $D --inter 1 --key ec >/dev/null || fail "testpki"
-pki chain "$T/other" --domain $D --inter 0 --key ec >/dev/null || fail "testpki other"
-for l in b c d e; do pki_leaf "$T/a" "$T/$l" $D; done
-
-# certd_conf VERIFY_PORT: the dependent, verifying on that port.
+# certd_conf VERIFY_PORT [VERIFY_TIMEOUT]: the dependent, verifying on that port.
 certd_conf() {
 	cat <<EOC
 [dependent haproxy]
 configtest = /usr/sbin/haproxy -c -q -f $H/haproxy.cfg
 haproxy_socket = $H/admin.sock
 haproxy_crt = $CRT
-verify = 127.0.0.1:$1
-verify_name = $D
-verify_timeout = ${2:-5s}
+$(verify_keys "$@")
 timeout = 10s
 domains = $D
 EOC

@@ -20,18 +20,9 @@ need nginx openssl python3
 [ "$(id -u)" -eq 0 ] || skip "needs root to start nginx"
 need_built "$CERTD" "$CERTCTL"
 
-D=example.test
-PORT=$(free_port)
-PORT_OTHER=$(free_port)
+dependent_fixture
 N=$T/nginx
-CUR=$CERTD_STATE/domains/$D/current
-PROBE=$top_srcdir/tests/integration/tlsprobe.py
 NG="$NGINX -p $N/ -e $N/error.log -c $N/nginx.conf"
-
-pki chain "$T/a" --domain $D --inter 1 --key ec >/dev/null || fail "testpki"
-pki chain "$T/other" --domain $D --inter 0 --key ec >/dev/null || fail "testpki other"
-pki_leaf "$T/a" "$T/b" $D
-pki_leaf "$T/a" "$T/c" $D
 
 EXEC="$NG -s reload"
 [ -n "${NGINX_SETTLE:-}" ] && EXEC="/bin/sh -c \"$NG -s reload && sleep $NGINX_SETTLE\""
@@ -40,9 +31,7 @@ certd_conf() {	# VERIFY_PORT [VERIFY_TIMEOUT]
 [dependent nginx]
 configtest = $NG -t
 exec = $EXEC
-verify = 127.0.0.1:$1
-verify_name = $D
-verify_timeout = ${2:-5s}
+$(verify_keys "$@")
 ${NGINX_VERIFY_COUNT:+verify_count = $NGINX_VERIFY_COUNT}
 timeout = 10s
 domains = $D

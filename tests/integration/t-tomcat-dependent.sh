@@ -21,17 +21,9 @@ need java javac openssl python3 curl
 [ "$(id -u)" -eq 0 ] || skip "needs root"
 need_built "$CERTD" "$CERTCTL"
 
-D=example.test
-PORT=$(free_port)
+dependent_fixture
 MPORT=$(free_port)
-PORT_OTHER=$(free_port)
 TC=$T/tomcat
-CUR=$CERTD_STATE/domains/$D/current
-PROBE=$top_srcdir/tests/integration/tlsprobe.py
-
-pki chain "$T/a" --domain $D --inter 1 --key ec >/dev/null || fail "testpki"
-pki chain "$T/other" --domain $D --inter 0 --key ec >/dev/null || fail "testpki other"
-for l in b c d; do pki_leaf "$T/a" "$T/$l" $D; done
 
 # curl_conf HOSTNAME: the -K file the dependent's curl reads.
 curl_conf() {
@@ -47,9 +39,7 @@ certd_conf() {	# VERIFY_PORT [VERIFY_TIMEOUT]
 [dependent tomcat]
 exec = /usr/bin/curl -sS --fail-with-body --max-time 20 -K $T/tomcat.curl
 exec_expect = OK -
-verify = 127.0.0.1:$1
-verify_name = $D
-verify_timeout = ${2:-10s}
+$(verify_keys "$1" "${2:-10s}")
 timeout = 30s
 domains = $D
 EOC

@@ -34,24 +34,21 @@ assert_eq "$(magic "$T/keystore.p12" | cut -c1-2)" "30" "keystore.p12 first byte
 say "keytool -list -v: every alias a trustedCertEntry"
 # keytool's own words; keep the English locale.
 KT="keytool -J-Duser.language=en"
-out=$($KT -list -v -keystore "$T/truststore.jks" -storetype JKS -storepass "$PW" 2>&1) ||
-	fail "keytool JKS: $out"
-assert_contains "$out" "Your keystore contains 3 entries"
-for a in root inter1 inter2; do
-	assert_contains "$out" "Alias name: $a
+# trust_listed FILE TYPE: keytool lists the three aliases root, inter1 and
+# inter2, each a trustedCertEntry, and no warning.
+trust_listed() {
+	out=$($KT -list -v -keystore "$1" -storetype "$2" -storepass "$PW" 2>&1) ||
+		fail "keytool $2 trust store: $out"
+	assert_contains "$out" "Your keystore contains 3 entries"
+	for a in root inter1 inter2; do
+		assert_contains "$out" "Alias name: $a
 "
-done
-assert_eq "$(printf '%s\n' "$out" | grep -c '^Entry type: trustedCertEntry')" 3 "JKS trustedCertEntry count"
-assert_not_contains "$out" "WARNING"
-
-out=$($KT -list -v -keystore "$T/truststore.p12" -storetype PKCS12 -storepass "$PW" 2>&1) ||
-	fail "keytool PKCS12 trust store: $out"
-assert_contains "$out" "Your keystore contains 3 entries"
-for a in root inter1 inter2; do
-	assert_contains "$out" "Alias name: $a
-"
-done
-assert_eq "$(printf '%s\n' "$out" | grep -c '^Entry type: trustedCertEntry')" 3 "PKCS12 trustedCertEntry count"
+	done
+	assert_eq "$(printf '%s\n' "$out" | grep -c '^Entry type: trustedCertEntry')" 3 "$2 trustedCertEntry count"
+	assert_not_contains "$out" "WARNING"
+}
+trust_listed "$T/truststore.jks" JKS
+trust_listed "$T/truststore.p12" PKCS12
 
 # A wrong password must be caught (the MAC / keyed digest is checked).
 out=$($KT -list -keystore "$T/truststore.jks" -storetype JKS -storepass wrong 2>&1) &&

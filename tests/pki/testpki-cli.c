@@ -13,7 +13,6 @@
 #include <time.h>
 
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "testpki.h"
@@ -147,6 +146,15 @@ eku(const char *s)
 	return v;
 }
 
+/* A repeated option's value appended to its list of at most MAXNAMES. */
+static void
+add_name(const char **list, size_t *n, const char *name)
+{
+	if (*n == MAXNAMES)
+		usage();
+	list[(*n)++] = name;
+}
+
 static void
 put(const char *dir, const char *file, const char *text)
 {
@@ -180,43 +188,6 @@ put_key(const char *dir, const char *file, EVP_PKEY *k, int fmt)
 	free(pem);
 }
 
-static X509 *
-load_cert(const char *path)
-{
-	FILE	*f;
-	X509	*x;
-
-	if ((f = fopen(path, "r")) == NULL) {
-		fprintf(stderr, "testpki: %s: %s\n", path, strerror(errno));
-		exit(1);
-	}
-	if ((x = PEM_read_X509(f, NULL, NULL, NULL)) == NULL) {
-		fprintf(stderr, "testpki: %s: not a PEM certificate\n", path);
-		exit(1);
-	}
-	fclose(f);
-	return x;
-}
-
-static EVP_PKEY *
-load_key(const char *path)
-{
-	FILE		*f;
-	EVP_PKEY	*k;
-
-	if ((f = fopen(path, "r")) == NULL) {
-		fprintf(stderr, "testpki: %s: %s\n", path, strerror(errno));
-		exit(1);
-	}
-	if ((k = PEM_read_PrivateKey(f, NULL, NULL,
-	    (void *)TPKI_PASSPHRASE)) == NULL) {
-		fprintf(stderr, "testpki: %s: not a PEM private key\n", path);
-		exit(1);
-	}
-	fclose(f);
-	return k;
-}
-
 static int
 make_crl(const char *out, const char *issuer_path, const char *key_path,
     const char *const *revoke, size_t n, time_t from, time_t to)
@@ -231,10 +202,10 @@ make_crl(const char *out, const char *issuer_path, const char *key_path,
 		fprintf(stderr, "testpki: crl needs --issuer and --issuer-key\n");
 		return 2;
 	}
-	issuer = load_cert(issuer_path);
-	key = load_key(key_path);
+	issuer = tpki_read_cert(issuer_path);
+	key = tpki_read_key(key_path);
 	for (i = 0; i < n; i++)
-		revoked[i] = load_cert(revoke[i]);
+		revoked[i] = tpki_read_cert(revoke[i]);
 	crl = tpki_crl(issuer, key, revoked, n, from, to);
 	pem = tpki_crl_pem(crl);
 	put(NULL, out, pem);
@@ -330,16 +301,8 @@ main(int argc, char **argv)
 			    now + num(optarg) * 86400;
 			break;
 		case O_PREFIX: co.cn_prefix = optarg; break;
-		case O_DNS:
-			if (ndns == MAXNAMES)
-				usage();
-			dns[ndns++] = optarg;
-			break;
-		case O_IP:
-			if (nips == MAXNAMES)
-				usage();
-			ips[nips++] = optarg;
-			break;
+		case O_DNS: add_name(dns, &ndns, optarg); break;
+		case O_IP: add_name(ips, &nips, optarg); break;
 		case O_MD: o.md = co.md = digest(optarg); break;
 		case O_KEYFMT: fmt = keyformat(optarg); break;
 		case O_CN: o.cn = optarg; break;
@@ -360,11 +323,7 @@ main(int argc, char **argv)
 		case O_KEYIN: key_in = optarg; break;
 		case O_KEYOUT: key_out = optarg; break;
 		case O_SERIAL: o.serial = num(optarg); break;
-		case O_REVOKE:
-			if (nrevoke == MAXNAMES)
-				usage();
-			revoke[nrevoke++] = optarg;
-			break;
+		case O_REVOKE: add_name(revoke, &nrevoke, optarg); break;
 		case O_HELP:
 			fputs(usage_text, stdout);
 			return 0;
@@ -450,14 +409,14 @@ main(int argc, char **argv)
 	}
 	o.dns = dns;
 	o.ips = ips;
-	key = key_in != NULL ? load_key(key_in) : tpki_key_new(kt);
+	key = key_in != NULL ? tpki_read_key(key_in) : tpki_key_new(kt);
 	if (issuer_path != NULL) {
-		issuer = load_cert(issuer_path);
-		ikey = load_key(issuer_key_path);
+		issuer = tpki_read_cert(issuer_path);
+		ikey = tpki_read_key(issuer_key_path);
 	}
 	if (sign_key_path != NULL) {
 		EVP_PKEY_free(ikey);
-		ikey = load_key(sign_key_path);
+		ikey = tpki_read_key(sign_key_path);
 	}
 	x = tpki_cert(&o, key, issuer, ikey);
 	put_cert(NULL, out, x);

@@ -25,6 +25,8 @@
 #include "testpki.h"
 
 static void	 tpki_die(const char *) __attribute__((noreturn));
+static void	 tpki_bad_input(const char *, const char *)
+		    __attribute__((noreturn));
 static char	*tpki_bio_text(BIO *, size_t *);
 
 static EVP_PKEY	*rsa_pool[2][TPKI_RSA_POOL];
@@ -486,6 +488,49 @@ tpki_key_der(EVP_PKEY *k, int fmt, size_t *len)
 		tpki_die("key DER");
 	*len = (size_t)n;
 	return der;
+}
+
+static void
+tpki_bad_input(const char *path, const char *why)
+{
+	fprintf(stderr, "%s: %s: %s\n", program_invocation_short_name, path,
+	    why);
+	exit(2);
+}
+
+static FILE *
+tpki_open_input(const char *path)
+{
+	FILE	*f;
+
+	if ((f = fopen(path, "r")) == NULL)
+		tpki_bad_input(path, strerror(errno));
+	return f;
+}
+
+X509 *
+tpki_read_cert(const char *path)
+{
+	FILE	*f = tpki_open_input(path);
+	X509	*x = PEM_read_X509(f, NULL, NULL, NULL);
+
+	fclose(f);
+	if (x == NULL)
+		tpki_bad_input(path, "not a PEM certificate");
+	return x;
+}
+
+EVP_PKEY *
+tpki_read_key(const char *path)
+{
+	FILE		*f = tpki_open_input(path);
+	EVP_PKEY	*k = PEM_read_PrivateKey(f, NULL, NULL,
+			    (void *)TPKI_PASSPHRASE);
+
+	fclose(f);
+	if (k == NULL)
+		tpki_bad_input(path, "not a PEM private key");
+	return k;
 }
 
 int

@@ -146,6 +146,15 @@ X509_CRL	*tpki_crl(X509 *issuer, EVP_PKEY *issuer_key, X509 *const *revoked,
 		    size_t n, time_t last_update, time_t next_update);
 char		*tpki_crl_pem(X509_CRL *);
 
+/*
+ * For the command-line tools (testpki, render-tool): the first certificate,
+ * or the private key (the _ENC forms with TPKI_PASSPHRASE), of the PEM file
+ * path.  A file that cannot be read is a wrong argument, not a broken test
+ * PKI: "PROGRAM: path: why" on stderr and exit 2.
+ */
+X509		*tpki_read_cert(const char *path);
+EVP_PKEY	*tpki_read_key(const char *path);
+
 /* Write text (NUL-terminated) or len bytes to path, mode 0600.  0 or -1. */
 int	tpki_write(const char *path, const char *text);
 int	tpki_write_buf(const char *path, const void *, size_t len);

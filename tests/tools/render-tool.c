@@ -12,7 +12,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "chain.h"
@@ -20,6 +19,7 @@
 #include "log.h"
 #include "gendir.h"
 #include "render.h"
+#include "testpki.h"
 #include "util.h"
 
 static const char usage_text[] =
@@ -43,44 +43,6 @@ usage(void)
 {
 	fputs(usage_text, stderr);
 	exit(2);
-}
-
-static X509 *
-load_cert(const char *path)
-{
-	X509	*x;
-	FILE	*f;
-
-	if ((f = fopen(path, "r")) == NULL) {
-		fprintf(stderr, "render-tool: %s: %s\n", path, strerror(errno));
-		exit(2);
-	}
-	x = PEM_read_X509(f, NULL, NULL, NULL);
-	fclose(f);
-	if (x == NULL) {
-		fprintf(stderr, "render-tool: %s: not a PEM certificate\n", path);
-		exit(2);
-	}
-	return x;
-}
-
-static EVP_PKEY *
-load_key(const char *path)
-{
-	EVP_PKEY	*k;
-	FILE		*f;
-
-	if ((f = fopen(path, "r")) == NULL) {
-		fprintf(stderr, "render-tool: %s: %s\n", path, strerror(errno));
-		exit(2);
-	}
-	k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-	fclose(f);
-	if (k == NULL) {
-		fprintf(stderr, "render-tool: %s: not a PEM private key\n", path);
-		exit(2);
-	}
-	return k;
 }
 
 static int
@@ -179,7 +141,7 @@ main(int argc, char **argv)
 
 	memset(&ch, 0, sizeof(ch));
 	for (c = 0; c < ncerts; c++) {
-		ch.items[c].cert = load_cert(argv[3 + c]);
+		ch.items[c].cert = tpki_read_cert(argv[3 + c]);
 		ch.items[c].seq = c + 1;
 		ch.items[c].kind = c == 0 ? KIND_ROOT : c == ncerts - 1 ?
 		    KIND_SERVER : KIND_INTERMEDIATE;
@@ -193,7 +155,7 @@ main(int argc, char **argv)
 			    "intermediate-%d", c);
 	}
 	ch.n = ncerts;
-	ch.key = load_key(argv[argc - 1]);
+	ch.key = tpki_read_key(argv[argc - 1]);
 
 	/* certd makes its state dir itself before it renders; so do we. */
 	if (mkdir(conf->state_dir, 0755) == -1 && errno != EEXIST) {
