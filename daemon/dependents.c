@@ -18,6 +18,7 @@
 #include "gendir.h"
 #include "haproxy.h"
 #include "log.h"
+#include "loop.h"
 #include "proc.h"
 #include "sysd.h"
 #include "util.h"
@@ -83,8 +84,7 @@ run_free(struct dep_run *run)
 	free(run->results);
 	free(run->domain);
 	proc_env_free(run->env);
-	if (run->ev_next != NULL)
-		event_free(run->ev_next);
+	loop_event_free(run->ev_next);
 	free(run);
 }
 

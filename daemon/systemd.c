@@ -21,6 +21,7 @@
 #include <systemd/sd-journal.h>
 
 #include "log.h"
+#include "loop.h"
 #include "sysd.h"
 #include "util.h"
 
@@ -213,12 +214,9 @@ job_free(struct sysd_job *j)
 	if (j->bus != NULL) {
 		sd_bus_flush_close_unref(j->bus);
 	}
-	if (j->ev_io != NULL)
-		event_free(j->ev_io);
-	if (j->ev_timeout != NULL)
-		event_free(j->ev_timeout);
-	if (j->ev_finish != NULL)
-		event_free(j->ev_finish);
+	loop_event_free(j->ev_io);
+	loop_event_free(j->ev_timeout);
+	loop_event_free(j->ev_finish);
 	for (i = 0; i < j->nseen; i++) {
 		free(j->seen[i].path);
 		free(j->seen[i].result);
@@ -397,7 +395,6 @@ sysd_unit_job(struct event_base *base, const char *unit,
     char *err, size_t errlen)
 {
 	struct sysd_job	*j;
-	struct timeval	 tv;
 	int		 r;
 
 	j = xcalloc(1, sizeof(*j));
@@ -441,9 +438,7 @@ sysd_unit_job(struct event_base *base, const char *unit,
 	j->ev_finish = event_new(base, -1, 0, job_finish_cb, j);
 	if (j->ev_io == NULL || j->ev_timeout == NULL || j->ev_finish == NULL)
 		fatalx("cannot create events");
-	tv.tv_sec = timeout_ms / 1000;
-	tv.tv_usec = (timeout_ms % 1000) * 1000;
-	evtimer_add(j->ev_timeout, &tv);
+	loop_timer_add(j->ev_timeout, timeout_ms);
 	job_rearm(j);
 	log_debug("%s: %s sent to systemd", unit, job_method(action));
 	return j;
