@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -427,34 +428,30 @@ add_listed(struct args *a, int ch, const char *v)
 static int
 set_string(struct args *a, int ch, const char *v)
 {
-	switch (ch) {
-	case 'c':
-		a->ca = v;
-		return 0;
-	case 'T':
-		a->truststore = v;
-		return 0;
-	case 'P':
-		a->storepass = v;
-		return 0;
-	case 'L':
-		a->state_dir = v;
-		return 0;
-	case 'o':
-		a->out = v;
-		return 0;
-	case 'C':
-		a->cn = v;
-		return 0;
-	case 'K':
-		a->key_type = v;
-		return 0;
-	case 'W':
-		a->save = v;
-		return 0;
-	default:
-		return -1;
-	}
+	static const struct {
+		int	 ch;
+		size_t	 off;	/* of a const char * in struct args */
+	} strings[] = {
+		{ 'S', offsetof(struct args, server) },
+		{ 'k', offsetof(struct args, key) },
+		{ 'b', offsetof(struct args, bundle) },
+		{ 'c', offsetof(struct args, ca) },
+		{ 'T', offsetof(struct args, truststore) },
+		{ 'P', offsetof(struct args, storepass) },
+		{ 'L', offsetof(struct args, state_dir) },
+		{ 'o', offsetof(struct args, out) },
+		{ 'C', offsetof(struct args, cn) },
+		{ 'K', offsetof(struct args, key_type) },
+		{ 'W', offsetof(struct args, save) },
+	};
+	size_t	 i;
+
+	for (i = 0; i < nitems(strings); i++)
+		if (strings[i].ch == ch) {
+			*(const char **)((char *)a + strings[i].off) = v;
+			return 0;
+		}
+	return -1;
 }
 
 /*
@@ -526,17 +523,8 @@ cmd_args(struct ctl *c, const struct cmd *cmd, int argc, char **argv,
 			if (parse_int(optarg, 1, ITEM_SEQ_MAX, &a->seq) == -1)
 				return usage_error(cmd, "bad seq: %s", optarg);
 			break;
-		case 'S':
-			a->server = optarg;
-			break;
 		case 'A':
 			a->all = 1;
-			break;
-		case 'k':
-			a->key = optarg;
-			break;
-		case 'b':
-			a->bundle = optarg;
 			break;
 		case 'N':
 		case 'i':
