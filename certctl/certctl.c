@@ -377,14 +377,16 @@ ctl_request(struct ctl *c, const char *method, const char *uri, json_t *body,
 	return 0;
 }
 
-/* API_DOMAINS + escaped domain + suffix into out. */
-static void
-domain_uri(const char *domain, const char *suffix, char *out, size_t outlen)
+/* ctl_request on API_DOMAINS + escaped domain + suffix. */
+static int
+domain_request(struct ctl *c, const char *method, const char *domain,
+    const char *suffix, json_t *body, json_t **answer)
 {
-	char	 esc[DOMAIN_MAX * 3 + 1];
+	char	 esc[DOMAIN_MAX * 3 + 1], uri[1024];
 
 	uri_escape(domain, esc, sizeof(esc));	/* fits: a folded name */
-	snprintf(out, outlen, API_DOMAINS "%s%s", esc, suffix);
+	snprintf(uri, sizeof(uri), API_DOMAINS "%s%s", esc, suffix);
+	return ctl_request(c, method, uri, body, answer);
 }
 
 static int
@@ -588,7 +590,6 @@ cmd_show(struct ctl *c, const struct cmd *cmd, struct args *a)
 {
 	json_t		*ans;
 	struct stat	 st;
-	char		 uri[1024];
 	int		 rc;
 
 	if (strchr(a->v[0], '/') != NULL || stat(a->v[0], &st) == 0)
@@ -599,8 +600,7 @@ cmd_show(struct ctl *c, const struct cmd *cmd, struct args *a)
 	if (domain_fold(a->v[0], a->domain) == -1)
 		return usage_error(cmd, "neither a file nor a domain name: %s",
 		    a->v[0]);
-	domain_uri(a->domain, "", uri, sizeof(uri));
-	if ((rc = ctl_request(c, "GET", uri, NULL, &ans)) != 0)
+	if ((rc = domain_request(c, "GET", a->domain, "", NULL, &ans)) != 0)
 		return rc;
 	if (!c->json)
 		print_show(stdout, ans);
@@ -683,7 +683,6 @@ cmd_upload(struct ctl *c, const struct cmd *cmd, struct args *a)
 {
 	json_t		*body, *ans = NULL, *v;
 	const char	*certfile;
-	char		 uri[1024];
 	int		 rc;
 
 	body = json_object();
@@ -704,8 +703,8 @@ cmd_upload(struct ctl *c, const struct cmd *cmd, struct args *a)
 		if ((rc = file_json(a->key, PEM_ITEM_MAX, 1, &v)) != 0)
 			goto out;
 		json_object_set_new(body, "privatekey", v);
-		domain_uri(a->domain, API_D_BUNDLE, uri, sizeof(uri));
-		rc = ctl_request(c, "POST", uri, body, &ans);
+		rc = domain_request(c, "POST", a->domain, API_D_BUNDLE, body,
+		    &ans);
 		goto answer;
 	}
 	if (a->server != NULL && a->n != 1) {
@@ -757,11 +756,10 @@ static int
 cmd_discard(struct ctl *c, const struct cmd *cmd, struct args *a)
 {
 	json_t	*ans;
-	char	 uri[1024];
 	int	 rc;
 
-	domain_uri(a->domain, API_D_STAGED, uri, sizeof(uri));
-	if ((rc = ctl_request(c, "DELETE", uri, NULL, &ans)) != 0)
+	if ((rc = domain_request(c, "DELETE", a->domain, API_D_STAGED, NULL,
+	    &ans)) != 0)
 		return rc;
 	if (!c->json)
 		printf("discarded %lld staged item%s of %s\n",
@@ -775,16 +773,14 @@ static int
 cmd_rollback(struct ctl *c, const struct cmd *cmd, struct args *a)
 {
 	json_t	*ans, *body;
-	char	 uri[1024];
 	int	 rc, gen = 0;
 
 	if (a->n == 2 && parse_int(a->v[1], 1, INT_MAX, &gen) == -1)
 		return usage_error(cmd, "bad generation: %s", a->v[1]);
-	domain_uri(a->domain, API_D_ROLLBACK, uri, sizeof(uri));
 	body = json_object();
 	if (gen > 0)
 		json_object_set_new(body, "generation", json_integer(gen));
-	rc = ctl_request(c, "POST", uri, body, &ans);
+	rc = domain_request(c, "POST", a->domain, API_D_ROLLBACK, body, &ans);
 	json_decref(body);
 	if (rc != 0)
 		return rc;
@@ -801,11 +797,10 @@ static int
 cmd_render(struct ctl *c, const struct cmd *cmd, struct args *a)
 {
 	json_t	*ans;
-	char	 uri[1024];
 	int	 rc;
 
-	domain_uri(a->domain, API_D_RENDER, uri, sizeof(uri));
-	if ((rc = ctl_request(c, "POST", uri, NULL, &ans)) != 0)
+	if ((rc = domain_request(c, "POST", a->domain, API_D_RENDER, NULL,
+	    &ans)) != 0)
 		return rc;
 	if (!c->json)
 		printf("rendered generation %lld of %s\n",
