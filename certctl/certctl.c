@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -376,14 +377,16 @@ ctl_request(struct ctl *c, const char *method, const char *uri, json_t *body,
 	return 0;
 }
 
-/* API_DOMAINS + escaped domain + suffix into out. */
-static void
-domain_uri(const char *domain, const char *suffix, char *out, size_t outlen)
+/* ctl_request on API_DOMAINS + escaped domain + suffix. */
+static int
+domain_request(struct ctl *c, const char *method, const char *domain,
+    const char *suffix, json_t *body, json_t **answer)
 {
-	char	 esc[DOMAIN_MAX * 3 + 1];
+	char	 esc[DOMAIN_MAX * 3 + 1], uri[1024];
 
 	uri_escape(domain, esc, sizeof(esc));	/* fits: a folded name */
-	snprintf(out, outlen, API_DOMAINS "%s%s", esc, suffix);
+	snprintf(uri, sizeof(uri), API_DOMAINS "%s%s", esc, suffix);
+	return ctl_request(c, method, uri, body, answer);
 }
 
 static int
@@ -427,34 +430,30 @@ add_listed(struct args *a, int ch, const char *v)
 static int
 set_string(struct args *a, int ch, const char *v)
 {
-	switch (ch) {
-	case 'c':
-		a->ca = v;
-		return 0;
-	case 'T':
-		a->truststore = v;
-		return 0;
-	case 'P':
-		a->storepass = v;
-		return 0;
-	case 'L':
-		a->state_dir = v;
-		return 0;
-	case 'o':
-		a->out = v;
-		return 0;
-	case 'C':
-		a->cn = v;
-		return 0;
-	case 'K':
-		a->key_type = v;
-		return 0;
-	case 'W':
-		a->save = v;
-		return 0;
-	default:
-		return -1;
-	}
+	static const struct {
+		int	 ch;
+		size_t	 off;	/* of a const char * in struct args */
+	} strings[] = {
+		{ 'S', offsetof(struct args, server) },
+		{ 'k', offsetof(struct args, key) },
+		{ 'b', offsetof(struct args, bundle) },
+		{ 'c', offsetof(struct args, ca) },
+		{ 'T', offsetof(struct args, truststore) },
+		{ 'P', offsetof(struct args, storepass) },
+		{ 'L', offsetof(struct args, state_dir) },
+		{ 'o', offsetof(struct args, out) },
+		{ 'C', offsetof(struct args, cn) },
+		{ 'K', offsetof(struct args, key_type) },
+		{ 'W', offsetof(struct args, save) },
+	};
+	size_t	 i;
+
+	for (i = 0; i < nitems(strings); i++)
+		if (strings[i].ch == ch) {
+			*(const char **)((char *)a + strings[i].off) = v;
+			return 0;
+		}
+	return -1;
 }
 
 /*
@@ -526,17 +525,8 @@ cmd_args(struct ctl *c, const struct cmd *cmd, int argc, char **argv,
 			if (parse_int(optarg, 1, ITEM_SEQ_MAX, &a->seq) == -1)
 				return usage_error(cmd, "bad seq: %s", optarg);
 			break;
-		case 'S':
-			a->server = optarg;
-			break;
 		case 'A':
 			a->all = 1;
-			break;
-		case 'k':
-			a->key = optarg;
-			break;
-		case 'b':
-			a->bundle = optarg;
 			break;
 		case 'N':
 		case 'i':
@@ -600,7 +590,6 @@ cmd_show(struct ctl *c, const struct cmd *cmd, struct args *a)
 {
 	json_t		*ans;
 	struct stat	 st;
-	char		 uri[1024];
 	int		 rc;
 
 	if (strchr(a->v[0], '/') != NULL || stat(a->v[0], &st) == 0)
@@ -611,8 +600,7 @@ cmd_show(struct ctl *c, const struct cmd *cmd, struct args *a)
 	if (domain_fold(a->v[0], a->domain) == -1)
 		return usage_error(cmd, "neither a file nor a domain name: %s",
 		    a->v[0]);
-	domain_uri(a->domain, "", uri, sizeof(uri));
-	if ((rc = ctl_request(c, "GET", uri, NULL, &ans)) != 0)
+	if ((rc = domain_request(c, "GET", a->domain, "", NULL, &ans)) != 0)
 		return rc;
 	if (!c->json)
 		print_show(stdout, ans);
@@ -695,7 +683,6 @@ cmd_upload(struct ctl *c, const struct cmd *cmd, struct args *a)
 {
 	json_t		*body, *ans = NULL, *v;
 	const char	*certfile;
-	char		 uri[1024];
 	int		 rc;
 
 	body = json_object();
@@ -716,8 +703,8 @@ cmd_upload(struct ctl *c, const struct cmd *cmd, struct args *a)
 		if ((rc = file_json(a->key, PEM_ITEM_MAX, 1, &v)) != 0)
 			goto out;
 		json_object_set_new(body, "privatekey", v);
-		domain_uri(a->domain, API_D_BUNDLE, uri, sizeof(uri));
-		rc = ctl_request(c, "POST", uri, body, &ans);
+		rc = domain_request(c, "POST", a->domain, API_D_BUNDLE, body,
+		    &ans);
 		goto answer;
 	}
 	if (a->server != NULL && a->n != 1) {
@@ -769,11 +756,10 @@ static int
 cmd_discard(struct ctl *c, const struct cmd *cmd, struct args *a)
 {
 	json_t	*ans;
-	char	 uri[1024];
 	int	 rc;
 
-	domain_uri(a->domain, API_D_STAGED, uri, sizeof(uri));
-	if ((rc = ctl_request(c, "DELETE", uri, NULL, &ans)) != 0)
+	if ((rc = domain_request(c, "DELETE", a->domain, API_D_STAGED, NULL,
+	    &ans)) != 0)
 		return rc;
 	if (!c->json)
 		printf("discarded %lld staged item%s of %s\n",
@@ -787,16 +773,14 @@ static int
 cmd_rollback(struct ctl *c, const struct cmd *cmd, struct args *a)
 {
 	json_t	*ans, *body;
-	char	 uri[1024];
 	int	 rc, gen = 0;
 
 	if (a->n == 2 && parse_int(a->v[1], 1, INT_MAX, &gen) == -1)
 		return usage_error(cmd, "bad generation: %s", a->v[1]);
-	domain_uri(a->domain, API_D_ROLLBACK, uri, sizeof(uri));
 	body = json_object();
 	if (gen > 0)
 		json_object_set_new(body, "generation", json_integer(gen));
-	rc = ctl_request(c, "POST", uri, body, &ans);
+	rc = domain_request(c, "POST", a->domain, API_D_ROLLBACK, body, &ans);
 	json_decref(body);
 	if (rc != 0)
 		return rc;
@@ -813,11 +797,10 @@ static int
 cmd_render(struct ctl *c, const struct cmd *cmd, struct args *a)
 {
 	json_t	*ans;
-	char	 uri[1024];
 	int	 rc;
 
-	domain_uri(a->domain, API_D_RENDER, uri, sizeof(uri));
-	if ((rc = ctl_request(c, "POST", uri, NULL, &ans)) != 0)
+	if ((rc = domain_request(c, "POST", a->domain, API_D_RENDER, NULL,
+	    &ans)) != 0)
 		return rc;
 	if (!c->json)
 		printf("rendered generation %lld of %s\n",

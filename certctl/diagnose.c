@@ -104,13 +104,14 @@ served(const struct diag_input *in, size_t i)
 	return sk_X509_value(in->served, (int)i);
 }
 
+/* Whether x is one of the n certificates of list. */
 static int
-is_anchor(const struct diag_input *in, X509 *x)
+cert_in(X509 *const *list, size_t n, X509 *x)
 {
 	size_t	 i;
 
-	for (i = 0; i < in->nanchors; i++)
-		if (X509_cmp(in->anchors[i], x) == 0)
+	for (i = 0; i < n; i++)
+		if (X509_cmp(list[i], x) == 0)
 			return 1;
 	return 0;
 }
@@ -124,17 +125,6 @@ served_index(const struct diag_input *in, const struct diagnosis *d, X509 *x)
 		if (X509_cmp(served(in, i), x) == 0)
 			return (int)i;
 	return -1;
-}
-
-static int
-in_path(const struct diagnosis *d, X509 *x)
-{
-	size_t	 i;
-
-	for (i = 0; i < d->npath; i++)
-		if (X509_cmp(d->path[i], x) == 0)
-			return 1;
-	return 0;
 }
 
 /*
@@ -153,7 +143,7 @@ find_issuer(const struct diag_input *in, const struct diagnosis *d, X509 *x,
 	for (i = 0; i < n; i++) {
 		c = i < in->nanchors ? in->anchors[i] :
 		    served(in, i - in->nanchors);
-		if (X509_cmp(c, x) == 0 || in_path(d, c))
+		if (X509_cmp(c, x) == 0 || cert_in(d->path, d->npath, c))
 			continue;
 		if ((r = cert_issued_by(x, c)) == 1)
 			return c;
@@ -169,7 +159,7 @@ path_add(const struct diag_input *in, struct diagnosis *d, X509 *x)
 	X509_up_ref(x);
 	d->path[d->npath] = x;
 	d->served_at[d->npath] = served_index(in, d, x);
-	d->anchor[d->npath] = is_anchor(in, x);
+	d->anchor[d->npath] = cert_in(in->anchors, in->nanchors, x);
 	if (d->anchor[d->npath])
 		d->trusted = 1;
 	d->npath++;
@@ -313,7 +303,7 @@ assign_roles(const struct diag_input *in, struct diagnosis *d)
 	for (i = 0; i < d->nserved; i++) {
 		if (i == 0)
 			d->role[i] = ROLE_SERVER;
-		else if (!in_path(d, served(in, i)))
+		else if (!cert_in(d->path, d->npath, served(in, i)))
 			d->role[i] = ROLE_EXTRA;
 		else
 			d->role[i] = cert_self_signed(served(in, i)) ?

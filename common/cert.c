@@ -39,14 +39,12 @@ static char *
 name_text(const X509_NAME *name)
 {
 	BIO	*b;
-	char	*data, *out;
-	long	 len;
+	char	*out;
 
 	if ((b = BIO_new(BIO_s_mem())) == NULL ||
 	    X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253) < 0 ||
-	    (len = BIO_get_mem_data(b, &data)) < 0)
-		len = 0;
-	out = xstrndup(len > 0 ? data : "", (size_t)len);
+	    (out = bio_text(b, NULL)) == NULL)
+		out = xstrdup("");
 	BIO_free(b);
 	return out;
 }

@@ -17,29 +17,28 @@
 #include "chain.h"
 #include "util.h"
 
+static const char *const kind_names[] = {
+	[KIND_ROOT] = "root",
+	[KIND_INTERMEDIATE] = "intermediate",
+	[KIND_SERVER] = "server",
+};
+
 const char *
 chain_kind_name(enum item_kind k)
 {
-	switch (k) {
-	case KIND_ROOT:
-		return "root";
-	case KIND_INTERMEDIATE:
-		return "intermediate";
-	case KIND_SERVER:
-		return "server";
-	}
-	return "unknown";
+	if ((size_t)k >= nitems(kind_names) || kind_names[k] == NULL)
+		return "unknown";
+	return kind_names[k];
 }
 
 int
 chain_kind_from_name(const char *s)
 {
-	if (strcmp(s, "root") == 0)
-		return KIND_ROOT;
-	if (strcmp(s, "intermediate") == 0)
-		return KIND_INTERMEDIATE;
-	if (strcmp(s, "server") == 0)
-		return KIND_SERVER;
+	size_t	 k;
+
+	for (k = KIND_ROOT; k < nitems(kind_names); k++)
+		if (strcmp(s, kind_names[k]) == 0)
+			return (int)k;
 	return -1;
 }
 

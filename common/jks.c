@@ -322,26 +322,18 @@ rd_take(struct rd *r, size_t n, const unsigned char **pp)
 	return 0;
 }
 
+/* A big-endian unsigned integer of n bytes (Java's short and int). */
 static int
-rd_u16(struct rd *r, uint32_t *v)
+rd_uint(struct rd *r, size_t n, uint32_t *v)
 {
 	const unsigned char	*p;
+	size_t			 i;
 
-	if (rd_take(r, 2, &p) == -1)
+	if (rd_take(r, n, &p) == -1)
 		return -1;
-	*v = ((uint32_t)p[0] << 8) | p[1];
-	return 0;
-}
-
-static int
-rd_u32(struct rd *r, uint32_t *v)
-{
-	const unsigned char	*p;
-
-	if (rd_take(r, 4, &p) == -1)
-		return -1;
-	*v = ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
-	    ((uint32_t)p[2] << 8) | p[3];
+	*v = 0;
+	for (i = 0; i < n; i++)
+		*v = (*v << 8) | p[i];
 	return 0;
 }
 
@@ -360,7 +352,7 @@ rd_java_utf(struct rd *r, char **s)
 	char			*t;
 
 	*s = NULL;
-	if (rd_u16(r, &len) == -1 || rd_take(r, len, &p) == -1)
+	if (rd_uint(r, 2, &len) == -1 || rd_take(r, len, &p) == -1)
 		return -1;
 	/* A 3-byte unit becomes at most 3 bytes; a pair (6) becomes 4. */
 	t = xmalloc((size_t)len + 1);
@@ -442,9 +434,9 @@ jks_read(const unsigned char *data, size_t len, const char *password,
 	r.len = len - JKS_DIGEST_LEN;
 	stored = data + r.len;
 
-	if (rd_u32(&r, &magic) == -1 || magic != JKS_MAGIC ||
-	    rd_u32(&r, &version) == -1 || (version != 1 && version != 2) ||
-	    rd_u32(&r, &count) == -1)
+	if (rd_uint(&r, 4, &magic) == -1 || magic != JKS_MAGIC ||
+	    rd_uint(&r, 4, &version) == -1 || (version != 1 && version != 2) ||
+	    rd_uint(&r, 4, &count) == -1)
 		return -1;
 	/* The smallest entry is 4 + 2 + 8 + 4 bytes: bound the arrays. */
 	if (count > (r.len - r.off) / 18)
@@ -455,11 +447,11 @@ jks_read(const unsigned char *data, size_t len, const char *password,
 	}
 
 	for (i = 0; i < count; i++) {
-		if (rd_u32(&r, &tag) == -1 || tag != JKS_TAG_TRUSTED)
+		if (rd_uint(&r, 4, &tag) == -1 || tag != JKS_TAG_TRUSTED)
 			goto out;
 		if (rd_java_utf(&r, &al[i]) == -1)
 			goto out;
-		if (rd_u32(&r, &hi) == -1 || rd_u32(&r, &lo) == -1)
+		if (rd_uint(&r, 4, &hi) == -1 || rd_uint(&r, 4, &lo) == -1)
 			goto out;
 		if (version == 2) {
 			if (rd_java_utf(&r, &type) == -1 ||
@@ -468,7 +460,7 @@ jks_read(const unsigned char *data, size_t len, const char *password,
 			free(type);
 			type = NULL;
 		}
-		if (rd_u32(&r, &clen) == -1 || rd_take(&r, clen, &p) == -1)
+		if (rd_uint(&r, 4, &clen) == -1 || rd_take(&r, clen, &p) == -1)
 			goto out;
 		if ((xs[i] = d2i_X509(NULL, &p, clen)) == NULL ||
 		    p != r.p + r.off)

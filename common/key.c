@@ -112,13 +112,7 @@ key_decode(const char *buf, size_t len, const char *name, int seq,
 	int			 encrypted = 0, ret = -1;
 
 	*out = NULL;
-	memset(&in, 0, sizeof(in));
-	in.is_key = 1;
-	in.what = "private key";
-	in.bad = E_KEY_ENCODING;
-	in.name = name;
-	in.seq = seq;
-	in.err = err;
+	pem_input_init(&in, 1, name, seq, err);
 	if (pem_read(&in, buf, len) == -1)
 		goto out;
 	if (in.der != NULL) {
@@ -218,17 +212,12 @@ char *
 key_pem(EVP_PKEY *k, size_t *lenp)
 {
 	BIO	*b;
-	char	*data, *out = NULL;
-	long	 len;
+	char	*out = NULL;
 
 	/* A secure-memory BIO is cleared when freed. */
-	if ((b = BIO_new(BIO_s_secmem())) == NULL)
-		return NULL;
-	if (PEM_write_bio_PKCS8PrivateKey(b, k, NULL, NULL, 0, NULL, NULL) &&
-	    (len = BIO_get_mem_data(b, &data)) > 0) {
-		out = xstrndup(data, (size_t)len);
-		*lenp = (size_t)len;
-	}
+	if ((b = BIO_new(BIO_s_secmem())) != NULL &&
+	    PEM_write_bio_PKCS8PrivateKey(b, k, NULL, NULL, 0, NULL, NULL))
+		out = bio_text(b, lenp);
 	BIO_free(b);
 	ERR_clear_error();
 	return out;

@@ -69,73 +69,53 @@ log_fields(int pri, const struct log_fields *f, const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * The message of fmt, then the cause: strerror(saved) unless saved is -1.
+ * log_warn(), fatal() and fatalx() differ only in these three arguments.
+ */
+static void
+vlog_cause(int pri, const char *prefix, int saved, const char *fmt,
+    va_list ap)
+{
+	char	 buf[1024];
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (saved != -1)
+		log_fields(pri, NULL, "%s%s: %s", prefix, buf, strerror(saved));
+	else
+		log_fields(pri, NULL, "%s%s", prefix, buf);
+}
+
 void
 log_warn(const char *fmt, ...)
 {
-	char	 buf[1024];
 	va_list	 ap;
 	int	 saved = errno;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	vlog_cause(LOG_WARNING, "", saved, fmt, ap);
 	va_end(ap);
-	log_fields(LOG_WARNING, NULL, "%s: %s", buf, strerror(saved));
 	errno = saved;
-}
-
-void
-log_warnx(const char *fmt, ...)
-{
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	vlog(LOG_WARNING, NULL, fmt, ap);
-	va_end(ap);
-}
-
-void
-log_info(const char *fmt, ...)
-{
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	vlog(LOG_INFO, NULL, fmt, ap);
-	va_end(ap);
-}
-
-void
-log_debug(const char *fmt, ...)
-{
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	vlog(LOG_DEBUG, NULL, fmt, ap);
-	va_end(ap);
 }
 
 void
 fatal(const char *fmt, ...)
 {
-	char	 buf[1024];
 	va_list	 ap;
-	int	 saved = errno;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	vlog_cause(LOG_CRIT, "fatal: ", errno, fmt, ap);
 	va_end(ap);
-	log_fields(LOG_CRIT, NULL, "fatal: %s: %s", buf, strerror(saved));
 	exit(1);
 }
 
 void
 fatalx(const char *fmt, ...)
 {
-	char	 buf[1024];
 	va_list	 ap;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	vlog_cause(LOG_CRIT, "fatal: ", -1, fmt, ap);
 	va_end(ap);
-	log_fields(LOG_CRIT, NULL, "fatal: %s", buf);
 	exit(1);
 }

@@ -32,6 +32,20 @@
 #include "pem.h"
 #include "util.h"
 
+/* The messages' words and error code follow from what is read. */
+void
+pem_input_init(struct pem_input *in, int is_key, const char *name, int seq,
+    struct cert_error *err)
+{
+	memset(in, 0, sizeof(*in));
+	in->is_key = is_key;
+	in->what = is_key ? "private key" : "certificate";
+	in->bad = is_key ? E_KEY_ENCODING : E_ENCODING;
+	in->name = name;
+	in->seq = seq;
+	in->err = err;
+}
+
 void
 pem_input_clear(struct pem_input *in)
 {
@@ -465,12 +479,7 @@ pem_decode_certs(const char *buf, size_t len, const char *name, int seq,
 	int			 ret = -1;
 
 	*out = NULL;
-	memset(&in, 0, sizeof(in));
-	in.what = "certificate";
-	in.bad = E_ENCODING;
-	in.name = name;
-	in.seq = seq;
-	in.err = err;
+	pem_input_init(&in, 0, name, seq, err);
 	if (pem_read(&in, buf, len) == -1)
 		goto out;
 	if ((sk = sk_X509_new_null()) == NULL) {
@@ -558,16 +567,10 @@ char *
 pem_encode_cert(X509 *x, size_t *len)
 {
 	BIO	*b;
-	char	*data, *out = NULL;
-	long	 n;
+	char	*out = NULL;
 
-	if ((b = BIO_new(BIO_s_mem())) == NULL)
-		return NULL;
-	if (PEM_write_bio_X509(b, x) && (n = BIO_get_mem_data(b, &data)) >= 0) {
-		out = xstrndup(data, (size_t)n);
-		if (len != NULL)
-			*len = (size_t)n;
-	}
+	if ((b = BIO_new(BIO_s_mem())) != NULL && PEM_write_bio_X509(b, x))
+		out = bio_text(b, len);
 	BIO_free(b);
 	return out;
 }

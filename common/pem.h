@@ -54,6 +54,9 @@ struct pem_input {
 	size_t			 nblocks;
 };
 
+/* A certificate input, or with is_key a private key input. */
+void	pem_input_init(struct pem_input *, int is_key, const char *name,
+	    int seq, struct cert_error *);
 int	pem_read(struct pem_input *, const char *buf, size_t len);
 void	pem_input_clear(struct pem_input *);
 /* The length of the DER object at der, 0 if malformed or indefinite. */

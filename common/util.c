@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include <jansson.h>
+#include <openssl/bio.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
@@ -242,6 +243,19 @@ json_text(const json_t *j, size_t flags, size_t *lenp)
 	jfree(s);
 	*lenp = n;
 	return t;
+}
+
+char *
+bio_text(BIO *b, size_t *lenp)
+{
+	char	*data;
+	long	 len;
+
+	if ((len = BIO_get_mem_data(b, &data)) <= 0)
+		return NULL;
+	if (lenp != NULL)
+		*lenp = (size_t)len;
+	return xstrndup(data, (size_t)len);
 }
 
 int

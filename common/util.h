@@ -58,6 +58,11 @@ void	 stack_scrub(void);
  * (jansson's own is freed with whatever allocator jansson was given). */
 struct json_t;
 char	*json_text(const struct json_t *, size_t flags, size_t *len);
+/* What was written to a memory BIO, as a string (len may be NULL); NULL
+ * when nothing was.  Its copy is an ordinary one: a caller holding key
+ * material frees it with freezero(). */
+struct bio_st;
+char	*bio_text(struct bio_st *, size_t *len);
 
 /* snprintf into a message buffer where a cut is fine (a command's long
  * output): no truncation warning, and the result is always terminated. */

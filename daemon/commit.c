@@ -34,6 +34,7 @@
 #include "gendir.h"
 #include "keystore.h"
 #include "log.h"
+#include "loop.h"
 #include "publish.h"
 #include "render.h"
 #include "util.h"
@@ -127,8 +128,7 @@ job_free(struct job *j)
 	if (j == NULL)
 		return;
 	jobs_seq++;
-	if (j->deadline != NULL)
-		event_free(j->deadline);
+	loop_event_free(j->deadline);
 	free(j->cert);
 	freezero(j->key, j->key_len);
 	free(j);
@@ -767,10 +767,8 @@ void
 commit_free(void)
 {
 	filecheck_free();
-	if (ev_next != NULL)
-		event_free(ev_next);
-	if (ev_grace != NULL)
-		event_free(ev_grace);
+	loop_event_free(ev_next);
+	loop_event_free(ev_grace);
 	ev_next = ev_grace = NULL;
 }
 
@@ -958,7 +956,6 @@ grace_cb(evutil_socket_t fd, short what, void *arg)
 void
 commit_stop(int grace_ms)
 {
-	struct timeval	 tv = { grace_ms / 1000, (grace_ms % 1000) * 1000 };
 	struct job	*j;
 
 	stopping = 1;
@@ -979,7 +976,7 @@ commit_stop(int grace_ms)
 	}
 	if ((ev_grace = evtimer_new(base, grace_cb, NULL)) == NULL)
 		fatalx("cannot create an event");
-	evtimer_add(ev_grace, &tv);
+	loop_timer_add(ev_grace, grace_ms);
 }
 
 void

@@ -109,8 +109,7 @@ csr_pem(EVP_PKEY *key, const char *domain, const char *san)
 	STACK_OF(X509_EXTENSION)	*exts;
 	X509_REQ			*req;
 	BIO				*b = NULL;
-	char				*data, *out = NULL;
-	long				 len;
+	char				*out = NULL;
 	int				 rsa;
 
 	rsa = EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA;
@@ -131,9 +130,8 @@ csr_pem(EVP_PKEY *key, const char *domain, const char *san)
 	    X509_REQ_add_extensions(req, exts) == 1 &&
 	    X509_REQ_sign(req, key, EVP_sha256()) > 0 &&
 	    (b = BIO_new(BIO_s_mem())) != NULL &&
-	    PEM_write_bio_X509_REQ(b, req) == 1 &&
-	    (len = BIO_get_mem_data(b, &data)) > 0)
-		out = xstrndup(data, (size_t)len);
+	    PEM_write_bio_X509_REQ(b, req) == 1)
+		out = bio_text(b, NULL);
 	BIO_free(b);
 	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
 	X509_REQ_free(req);

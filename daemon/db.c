@@ -71,21 +71,17 @@ db_prepare(struct db *db, const char *sql, struct cert_error *err)
 	return st;
 }
 
-/*
- * Prepare SQL, bind its parameters from AP in order as TYPES says ('t' a
- * string, 'i' an int64_t), and step it once.  A row is stored in *OUT
- * (its first column) when OUT is given, and is an error otherwise; no row
- * leaves *OUT as it was.  WHAT names the statement in an error.
- */
-static int
-db_vrun(struct db *db, struct cert_error *err, const char *what,
-    int64_t *out, const char *sql, const char *types, va_list ap)
+/* Prepare SQL and bind its parameters from AP in order as TYPES says ('t'
+ * a string, 'i' an int64_t). */
+static sqlite3_stmt *
+db_vquery(struct db *db, struct cert_error *err, const char *sql,
+    const char *types, va_list ap)
 {
 	sqlite3_stmt	*st;
-	int		 i, r;
+	int		 i;
 
 	if ((st = db_prepare(db, sql, err)) == NULL)
-		return -1;
+		return NULL;
 	for (i = 1; *types != '\0'; types++, i++) {
 		if (*types == 't')
 			sqlite3_bind_text(st, i, va_arg(ap, const char *), -1,
@@ -93,6 +89,36 @@ db_vrun(struct db *db, struct cert_error *err, const char *what,
 		else
 			sqlite3_bind_int64(st, i, va_arg(ap, int64_t));
 	}
+	return st;
+}
+
+sqlite3_stmt *
+db_query(struct db *db, struct cert_error *err, const char *sql,
+    const char *types, ...)
+{
+	sqlite3_stmt	*st;
+	va_list		 ap;
+
+	va_start(ap, types);
+	st = db_vquery(db, err, sql, types, ap);
+	va_end(ap);
+	return st;
+}
+
+/*
+ * The statement of db_vquery, stepped once.  A row is stored in *OUT (its
+ * first column) when OUT is given, and is an error otherwise; no row
+ * leaves *OUT as it was.  WHAT names the statement in an error.
+ */
+static int
+db_vrun(struct db *db, struct cert_error *err, const char *what,
+    int64_t *out, const char *sql, const char *types, va_list ap)
+{
+	sqlite3_stmt	*st;
+	int		 r;
+
+	if ((st = db_vquery(db, err, sql, types, ap)) == NULL)
+		return -1;
 	if ((r = sqlite3_step(st)) == SQLITE_ROW && out != NULL) {
 		*out = sqlite3_column_int64(st, 0);
 		r = SQLITE_DONE;
@@ -407,14 +433,25 @@ db_current(struct db *db, const char *domain, int64_t *gen,
 #define ITEM_COLS "name, seq, kind, fingerprint, subject, issuer, serial, " \
 	"san, not_before, not_after, created, certificate"
 
+/* The items sql selects (ITEM_COLS, then a key or NULL), bound as in
+ * db_query. */
 static int
-read_items(struct db *db, sqlite3_stmt *st, int with_key,
-    struct ks_item **out, size_t *n, struct cert_error *err)
+read_items(struct db *db, int with_key, struct ks_item **out, size_t *n,
+    struct cert_error *err, const char *sql, const char *types, ...)
 {
 	struct ks_item	*items = NULL, *it;
+	sqlite3_stmt	*st;
+	va_list		 ap;
 	size_t		 len = 0;
 	int		 r;
 
+	*out = NULL;
+	*n = 0;
+	va_start(ap, types);
+	st = db_vquery(db, err, sql, types, ap);
+	va_end(ap);
+	if (st == NULL)
+		return -1;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		items = xreallocarray(items, len + 1, sizeof(*it));
 		it = &items[len++];
@@ -436,6 +473,7 @@ read_items(struct db *db, sqlite3_stmt *st, int with_key,
 		if (with_key && it->has_key)
 			it->key = col_strdup(st, 12);
 	}
+	sqlite3_finalize(st);
 	if (r != SQLITE_DONE) {
 		ks_items_free(items, len);
 		return db_error(db, err, "read items");
@@ -449,39 +487,17 @@ int
 db_items(struct db *db, const char *domain, int64_t gen, int with_key,
     struct ks_item **out, size_t *n, struct cert_error *err)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
-
-	*out = NULL;
-	*n = 0;
-	st = db_prepare(db, "SELECT " ITEM_COLS ", key FROM keystore "
-	    "WHERE domain_suffix = ? AND generation = ? ORDER BY seq", err);
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, gen);
-	rc = read_items(db, st, with_key, out, n, err);
-	sqlite3_finalize(st);
-	return rc;
+	return read_items(db, with_key, out, n, err, "SELECT " ITEM_COLS
+	    ", key FROM keystore WHERE domain_suffix = ? AND generation = ? "
+	    "ORDER BY seq", "ti", domain, gen);
 }
 
 int
 db_staged(struct db *db, const char *domain, struct ks_item **out, size_t *n,
     struct cert_error *err)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
-
-	*out = NULL;
-	*n = 0;
-	st = db_prepare(db, "SELECT " ITEM_COLS ", NULL FROM staged "
-	    "WHERE domain_suffix = ? ORDER BY seq", err);
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
-	rc = read_items(db, st, 0, out, n, err);
-	sqlite3_finalize(st);
-	return rc;
+	return read_items(db, 0, out, n, err, "SELECT " ITEM_COLS ", NULL "
+	    "FROM staged WHERE domain_suffix = ? ORDER BY seq", "t", domain);
 }
 
 static int
@@ -524,18 +540,10 @@ db_stage_item(struct db *db, const char *domain, const struct ks_item *it,
 		return -1;
 	if (ensure_domain(db, domain, now, err) == -1)
 		goto out;
-	st = db_prepare(db, "DELETE FROM staged WHERE domain_suffix = ? AND "
-	    "(name = ? OR seq = ?)", err);
-	if (st == NULL)
+	if (db_run(db, err, "replace staged item", "DELETE FROM staged WHERE "
+	    "domain_suffix = ? AND (name = ? OR seq = ?)", "tti", domain,
+	    it->name, (int64_t)it->seq) == -1)
 		goto out;
-	sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, it->name, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 3, it->seq);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		db_error(db, err, "replace staged item");
-		goto out;
-	}
-	sqlite3_finalize(st);
 	st = db_prepare(db, "INSERT INTO staged (" ITEM_COLS ", domain_suffix, "
 	    "updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", err);
 	if (st == NULL)
@@ -752,11 +760,10 @@ db_domain_state(struct db *db, const char *domain, struct ks_state *st,
 	int		 r;
 
 	memset(st, 0, sizeof(*st));
-	if ((q = db_prepare(db, "SELECT coalesce(current, 0), "
+	if ((q = db_query(db, err, "SELECT coalesce(current, 0), "
 	    "coalesce(pending, 0), unsettled FROM domains WHERE name = ?",
-	    err)) == NULL)
+	    "t", domain)) == NULL)
 		return -1;
-	sqlite3_bind_text(q, 1, domain, -1, SQLITE_STATIC);
 	if ((r = sqlite3_step(q)) == SQLITE_ROW) {
 		st->current = sqlite3_column_int64(q, 0);
 		st->pending = sqlite3_column_int64(q, 1);
@@ -819,10 +826,9 @@ prune_tx(struct db *db, const char *domain, int keep, int64_t **kept,
 	    "pending FROM domains WHERE name = ?1)", "ti", domain,
 	    (int64_t)keep) == -1)
 		goto out;
-	if ((st = db_prepare(db, "SELECT generation FROM generations WHERE "
-	    "domain = ? ORDER BY generation DESC", err)) == NULL)
+	if ((st = db_query(db, err, "SELECT generation FROM generations WHERE "
+	    "domain = ? ORDER BY generation DESC", "t", domain)) == NULL)
 		goto out;
-	sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		*kept = xreallocarray(*kept, *nkept + 1, sizeof(**kept));
 		(*kept)[(*nkept)++] = sqlite3_column_int64(st, 0);

@@ -79,11 +79,9 @@ db_csr_find(struct db *db, const char *domain, const char *spki,
 	int		 r;
 
 	memset(c, 0, sizeof(*c));
-	if ((st = db_prepare(db, "SELECT " CSR_COLS ", key FROM csr_keys "
-	    "WHERE domain = ? AND spki = ?", err)) == NULL)
+	if ((st = db_query(db, err, "SELECT " CSR_COLS ", key FROM csr_keys "
+	    "WHERE domain = ? AND spki = ?", "tt", domain, spki)) == NULL)
 		return -1;
-	sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, spki, -1, SQLITE_STATIC);
 	if ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		read_csr(st, c);
 		c->key = col_strdup(st, 7);
@@ -108,10 +106,9 @@ db_csr_list(struct db *db, const char *domain, struct ks_csr **out,
 
 	*out = NULL;
 	*n = 0;
-	if ((st = db_prepare(db, "SELECT " CSR_COLS " FROM csr_keys WHERE "
-	    "domain = ? ORDER BY id DESC", err)) == NULL)
+	if ((st = db_query(db, err, "SELECT " CSR_COLS " FROM csr_keys WHERE "
+	    "domain = ? ORDER BY id DESC", "t", domain)) == NULL)
 		return -1;
-	sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		c = xreallocarray(c, len + 1, sizeof(*c));
 		read_csr(st, &c[len++]);

@@ -30,10 +30,13 @@ int		 db_exec(struct db *, const char *sql, struct cert_error *);
 sqlite3_stmt	*db_prepare(struct db *, const char *sql, struct cert_error *);
 /*
  * Bind the parameters in order as types says ('t' a string, 'i' an
- * int64_t) and step once.  db_run: a statement that returns no rows; the
- * number of rows changed, or -1.  db_int: a query for one integer into
- * *out (left as it was if no row); 0 or -1.
+ * int64_t).  db_query: the statement, for the caller to step and
+ * finalize, or NULL.  Stepped once, db_run: a statement that returns no
+ * rows; the number of rows changed, or -1.  db_int: a query for one
+ * integer into *out (left as it was if no row); 0 or -1.
  */
+sqlite3_stmt	*db_query(struct db *, struct cert_error *, const char *sql,
+		    const char *types, ...);
 int		 db_run(struct db *, struct cert_error *, const char *what,
 		    const char *sql, const char *types, ...);
 int		 db_int(struct db *, struct cert_error *, int64_t *out,

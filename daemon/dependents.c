@@ -18,6 +18,7 @@
 #include "gendir.h"
 #include "haproxy.h"
 #include "log.h"
+#include "loop.h"
 #include "proc.h"
 #include "sysd.h"
 #include "util.h"
@@ -83,8 +84,7 @@ run_free(struct dep_run *run)
 	free(run->results);
 	free(run->domain);
 	proc_env_free(run->env);
-	if (run->ev_next != NULL)
-		event_free(run->ev_next);
+	loop_event_free(run->ev_next);
 	free(run);
 }
 
@@ -203,14 +203,11 @@ static int
 step_start(struct dep_run *run, struct dependent_conf *d)
 {
 	struct verify_target	 t;
-	char			 err[512];
+	char			 err[512], **argv = NULL;
 
 	switch (run->step) {
 	case STEP_CONFIGTEST:
-		if (d->configtest == NULL)
-			return 0;
-		run->proc = proc_start(run->base, d->configtest, run->env,
-		    d->timeout_ms, proc_done, run, err, sizeof(err));
+		argv = d->configtest;
 		break;
 	case STEP_RELOAD:
 		if (d->unit != NULL) {
@@ -227,10 +224,7 @@ step_start(struct dep_run *run, struct dependent_conf *d)
 				step_done(run, 0, err);
 			return 1;
 		}
-		if (d->exec == NULL)
-			return 0;
-		run->proc = proc_start(run->base, d->exec, run->env,
-		    d->timeout_ms, proc_done, run, err, sizeof(err));
+		argv = d->exec;
 		break;
 	case STEP_VERIFY:
 		if (d->verify_host == NULL || !run->verify ||
@@ -243,13 +237,17 @@ step_start(struct dep_run *run, struct dependent_conf *d)
 		t.timeout_ms = d->verify_timeout_ms;
 		t.count = d->verify_count;
 		if ((run->vfy = verify_start(run->base, &t, verify_done, run,
-		    err, sizeof(err))) != NULL)
-			return 1;
-		break;
+		    err, sizeof(err))) == NULL)
+			step_done(run, 0, err);
+		return 1;
 	case STEP_END:
 		return 0;
 	}
-	if (run->proc == NULL && run->vfy == NULL)
+	/* The configtest and the exec reload: a command, if there is one. */
+	if (argv == NULL)
+		return 0;
+	if ((run->proc = proc_start(run->base, argv, run->env, d->timeout_ms,
+	    proc_done, run, err, sizeof(err))) == NULL)
 		step_done(run, 0, err);
 	return 1;
 }

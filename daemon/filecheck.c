@@ -18,6 +18,7 @@
 #include "gendir.h"
 #include "keystore.h"
 #include "log.h"
+#include "loop.h"
 #include "render.h"
 #include "util.h"
 
@@ -87,8 +88,7 @@ filecheck_free(void)
 	free(checker.v);
 	checker.v = NULL;
 	checker.n = checker.next = 0;
-	if (checker.ev != NULL)
-		event_free(checker.ev);
+	loop_event_free(checker.ev);
 	checker.ev = NULL;
 }
 

@@ -25,6 +25,7 @@
 
 #include "haproxy.h"
 #include "log.h"
+#include "loop.h"
 #include "util.h"
 
 enum hap_step { HAP_ABORT_STALE, HAP_SET, HAP_COMMIT, HAP_ABORT_OURS };
@@ -139,10 +140,8 @@ haproxy_answer_line(const char *a, const char *payload, char *out,
 static void
 hap_close(struct haproxy *h)
 {
-	if (h->ev_io != NULL) {
-		event_free(h->ev_io);
-		h->ev_io = NULL;
-	}
+	loop_event_free(h->ev_io);
+	h->ev_io = NULL;
 	if (h->fd != -1) {
 		close(h->fd);
 		h->fd = -1;
@@ -155,10 +154,8 @@ haproxy_abort(struct haproxy *h)
 	if (h == NULL)
 		return;
 	hap_close(h);
-	if (h->ev_deadline != NULL)
-		event_free(h->ev_deadline);
-	if (h->ev_start != NULL)
-		event_free(h->ev_start);
+	loop_event_free(h->ev_deadline);
+	loop_event_free(h->ev_start);
 	if (h->cmd != h->setcmd)
 		free(h->cmd);
 	if (h->setcmd != NULL)
@@ -379,7 +376,6 @@ haproxy_swap(struct event_base *base, const char *sock, const char *crt,
     size_t errlen)
 {
 	struct haproxy	*h;
-	struct timeval	 tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
 
 	if (strlen(sock) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
 		snprintf(err, errlen, "%s: path too long for a socket", sock);
@@ -402,7 +398,7 @@ haproxy_swap(struct event_base *base, const char *sock, const char *crt,
 	if (h->ev_deadline == NULL || h->ev_start == NULL)
 		fatalx("cannot create an event");
 	event_base_update_cache_time(base);
-	evtimer_add(h->ev_deadline, &tv);
+	loop_timer_add(h->ev_deadline, timeout_ms);
 	h->step = HAP_ABORT_STALE;
 	event_active(h->ev_start, EV_TIMEOUT, 0);
 	return h;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "loop.h"
 #include "proc.h"
 #include "util.h"
 
@@ -46,14 +47,10 @@ proc_free(struct proc *pr)
 {
 	if (pr == NULL)
 		return;
-	if (pr->ev_out != NULL)
-		event_free(pr->ev_out);
-	if (pr->ev_exit != NULL)
-		event_free(pr->ev_exit);
-	if (pr->ev_timeout != NULL)
-		event_free(pr->ev_timeout);
-	if (pr->ev_kill != NULL)
-		event_free(pr->ev_kill);
+	loop_event_free(pr->ev_out);
+	loop_event_free(pr->ev_exit);
+	loop_event_free(pr->ev_timeout);
+	loop_event_free(pr->ev_kill);
 	if (pr->outfd != -1)
 		close(pr->outfd);
 	if (pr->pidfd != -1)
@@ -91,14 +88,6 @@ proc_env_free(char **env)
 	for (i = 0; env != NULL && env[i] != NULL; i++)
 		free(env[i]);
 	free(env);
-}
-
-static void
-timer_add_ms(struct event *ev, int ms)
-{
-	struct timeval	 tv = { ms / 1000, (ms % 1000) * 1000 };
-
-	evtimer_add(ev, &tv);
 }
 
 /* Read what the pipe holds now; 0 at EOF or error. */
@@ -263,7 +252,7 @@ proc_exit_cb(evutil_socket_t fd, short what, void *arg)
 	r = waitpid(pr->pid, &status, WNOHANG);
 	if (r == 0 || (r == -1 && errno == EINTR)) {
 		if (pr->pidfd == -1)
-			timer_add_ms(pr->ev_exit, REAP_POLL_MS);
+			loop_timer_add(pr->ev_exit, REAP_POLL_MS);
 		return;
 	}
 	if (r == -1) {
@@ -298,7 +287,7 @@ proc_timeout_cb(evutil_socket_t fd, short what, void *arg)
 
 	pr->timed_out = 1;
 	kill(-pr->pid, SIGTERM);
-	timer_add_ms(pr->ev_kill, PROC_KILL_GRACE_MS);
+	loop_timer_add(pr->ev_kill, PROC_KILL_GRACE_MS);
 }
 
 /* In the child: only async-signal-safe calls until execve. */
@@ -378,10 +367,10 @@ proc_start(struct event_base *base, char *const *argv, char *const *envp,
 	if (pr->pidfd != -1)
 		event_add(pr->ev_exit, NULL);
 	else
-		timer_add_ms(pr->ev_exit, REAP_POLL_MS);
+		loop_timer_add(pr->ev_exit, REAP_POLL_MS);
 	/* Timers count from the loop's cached time: make it now. */
 	event_base_update_cache_time(base);
-	timer_add_ms(pr->ev_timeout, timeout_ms);
+	loop_timer_add(pr->ev_timeout, timeout_ms);
 	log_debug("started %s (pid %ld)", argv[0], (long)pr->pid);
 	return pr;
 fail:

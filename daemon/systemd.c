@@ -21,57 +21,57 @@
 #include <systemd/sd-journal.h>
 
 #include "log.h"
+#include "loop.h"
 #include "sysd.h"
 #include "util.h"
 
 /* --- journal -------------------------------------------------------------- */
 
+/* Add one field to iov; a field there is no memory for is left out. */
+static void
+journal_field(struct iovec *iov, int *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void
+journal_field(struct iovec *iov, int *n, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*s;
+	int	 len;
+
+	va_start(ap, fmt);
+	len = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (len == -1)
+		return;
+	iov[*n].iov_base = s;
+	iov[(*n)++].iov_len = (size_t)len;
+}
+
 /* One journal entry with certd's structured fields; stderr if that fails. */
 static void
 journal_sink(int pri, const struct log_fields *f, const char *msg)
 {
-	char		 pbuf[32], gbuf[48], *dbuf = NULL, *mbuf = NULL,
-			*cbuf = NULL;
 	struct iovec	 iov[6];
-	int		 n = 0;
+	int		 n = 0, i;
 
-	if (asprintf(&mbuf, "MESSAGE=%s", msg) == -1) {
-		mbuf = NULL;
+	journal_field(iov, &n, "MESSAGE=%s", msg);
+	if (n == 0)
 		goto fallback;
-	}
-	iov[n].iov_base = mbuf;
-	iov[n++].iov_len = strlen(mbuf);
-	snprintf(pbuf, sizeof(pbuf), "PRIORITY=%d", pri);
-	iov[n].iov_base = pbuf;
-	iov[n++].iov_len = strlen(pbuf);
-	iov[n].iov_base = (char *)"SYSLOG_IDENTIFIER=certd";
-	iov[n++].iov_len = strlen("SYSLOG_IDENTIFIER=certd");
-	if (f->domain != NULL && asprintf(&dbuf, "CERTD_DOMAIN=%s",
-	    f->domain) != -1) {
-		iov[n].iov_base = dbuf;
-		iov[n++].iov_len = strlen(dbuf);
-	} else
-		dbuf = NULL;
-	if (f->generation != 0) {
-		snprintf(gbuf, sizeof(gbuf), "CERTD_GENERATION=%lld",
-		    f->generation);
-		iov[n].iov_base = gbuf;
-		iov[n++].iov_len = strlen(gbuf);
-	}
-	if (f->code != NULL && asprintf(&cbuf, "CERTD_CODE=%s",
-	    f->code) != -1) {
-		iov[n].iov_base = cbuf;
-		iov[n++].iov_len = strlen(cbuf);
-	} else
-		cbuf = NULL;
+	journal_field(iov, &n, "PRIORITY=%d", pri);
+	journal_field(iov, &n, "SYSLOG_IDENTIFIER=certd");
+	if (f->domain != NULL)
+		journal_field(iov, &n, "CERTD_DOMAIN=%s", f->domain);
+	if (f->generation != 0)
+		journal_field(iov, &n, "CERTD_GENERATION=%lld", f->generation);
+	if (f->code != NULL)
+		journal_field(iov, &n, "CERTD_CODE=%s", f->code);
 	if (sd_journal_sendv(iov, n) >= 0)
 		goto out;
 fallback:
 	fprintf(stderr, "%s\n", msg);
 out:
-	free(mbuf);
-	free(dbuf);
-	free(cbuf);
+	for (i = 0; i < n; i++)
+		free(iov[i].iov_base);
 }
 
 void
@@ -213,12 +213,9 @@ job_free(struct sysd_job *j)
 	if (j->bus != NULL) {
 		sd_bus_flush_close_unref(j->bus);
 	}
-	if (j->ev_io != NULL)
-		event_free(j->ev_io);
-	if (j->ev_timeout != NULL)
-		event_free(j->ev_timeout);
-	if (j->ev_finish != NULL)
-		event_free(j->ev_finish);
+	loop_event_free(j->ev_io);
+	loop_event_free(j->ev_timeout);
+	loop_event_free(j->ev_finish);
 	for (i = 0; i < j->nseen; i++) {
 		free(j->seen[i].path);
 		free(j->seen[i].result);
@@ -397,7 +394,6 @@ sysd_unit_job(struct event_base *base, const char *unit,
     char *err, size_t errlen)
 {
 	struct sysd_job	*j;
-	struct timeval	 tv;
 	int		 r;
 
 	j = xcalloc(1, sizeof(*j));
@@ -441,9 +437,7 @@ sysd_unit_job(struct event_base *base, const char *unit,
 	j->ev_finish = event_new(base, -1, 0, job_finish_cb, j);
 	if (j->ev_io == NULL || j->ev_timeout == NULL || j->ev_finish == NULL)
 		fatalx("cannot create events");
-	tv.tv_sec = timeout_ms / 1000;
-	tv.tv_usec = (timeout_ms % 1000) * 1000;
-	evtimer_add(j->ev_timeout, &tv);
+	loop_timer_add(j->ev_timeout, timeout_ms);
 	job_rearm(j);
 	log_debug("%s: %s sent to systemd", unit, job_method(action));
 	return j;

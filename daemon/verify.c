@@ -26,6 +26,7 @@
 
 #include "cert.h"
 #include "log.h"
+#include "loop.h"
 #include "util.h"
 #include "verify.h"
 
@@ -71,10 +72,8 @@ static void	verify_attempt(evutil_socket_t, short, void *);
 static void
 verify_close(struct verify *v)
 {
-	if (v->ev_io != NULL) {
-		event_free(v->ev_io);
-		v->ev_io = NULL;
-	}
+	loop_event_free(v->ev_io);
+	v->ev_io = NULL;
 	if (v->ssl != NULL) {
 		SSL_free(v->ssl);
 		v->ssl = NULL;
@@ -93,10 +92,8 @@ verify_abort(struct verify *v)
 	if (v == NULL)
 		return;
 	verify_close(v);
-	if (v->ev_retry != NULL)
-		event_free(v->ev_retry);
-	if (v->ev_deadline != NULL)
-		event_free(v->ev_deadline);
+	loop_event_free(v->ev_retry);
+	loop_event_free(v->ev_deadline);
 	if (v->ai != NULL)
 		freeaddrinfo(v->ai);
 	SSL_CTX_free(v->ctx);
@@ -127,10 +124,8 @@ verify_end(struct verify *v, int ok, const char *msg)
 static void
 verify_again(struct verify *v)
 {
-	struct timeval	 tv = { 0, VERIFY_GAP_MS * 1000 };
-
 	verify_close(v);
-	evtimer_add(v->ev_retry, &tv);
+	loop_timer_add(v->ev_retry, VERIFY_GAP_MS);
 }
 
 /* This attempt failed (v->last says why): the count starts over. */
@@ -337,7 +332,6 @@ verify_start(struct event_base *base, const struct verify_target *t,
 {
 	struct verify	*v;
 	struct addrinfo	 hints;
-	struct timeval	 tv;
 	unsigned char	 buf[sizeof(struct in6_addr)];
 	size_t		 i;
 	int		 r;
@@ -387,12 +381,8 @@ verify_start(struct event_base *base, const struct verify_target *t,
 	/* Timers count from the loop's cached time: make it now.  Even a
 	 * failure is reported from the loop, never from within this call. */
 	event_base_update_cache_time(base);
-	tv.tv_sec = v->unresolved ? 0 : v->timeout_ms / 1000;
-	tv.tv_usec = v->unresolved ? 0 : (v->timeout_ms % 1000) * 1000;
-	evtimer_add(v->ev_deadline, &tv);
-	if (!v->unresolved) {
-		tv.tv_sec = tv.tv_usec = 0;
-		evtimer_add(v->ev_retry, &tv);
-	}
+	loop_timer_add(v->ev_deadline, v->unresolved ? 0 : v->timeout_ms);
+	if (!v->unresolved)
+		loop_timer_add(v->ev_retry, 0);
 	return v;
 }
