@@ -1,0 +1,50 @@
+/*
+ * testutil.c: what more than one unit test file needs (see testutil.h).
+ */
+#include <sys/stat.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include "testutil.h"
+
+int
+store_fx_setup(void **state)
+{
+	struct store_fx	*fx;
+
+	if ((fx = calloc(1, sizeof(*fx))) == NULL ||
+	    tpki_chain_make(&fx->c, "example.com", 2, TPKI_EC256) == -1) {
+		free(fx);
+		return -1;
+	}
+	fx->cas[0] = (struct trust_entry){ "root", fx->c.root };
+	fx->cas[1] = (struct trust_entry){ "inter1", fx->c.inter[0] };
+	fx->cas[2] = (struct trust_entry){ "inter2", fx->c.inter[1] };
+	*state = fx;
+	return 0;
+}
+
+int
+store_fx_teardown(void **state)
+{
+	struct store_fx	*fx = *state;
+
+	tpki_chain_free(&fx->c);
+	free(fx);
+	return 0;
+}
+
+mode_t
+file_mode(const char *path)
+{
+	struct stat	 st;
+
+	if (stat(path, &st) == -1)
+		fail_msg("%s: cannot stat", path);
+	return st.st_mode & 07777;
+}

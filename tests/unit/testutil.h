@@ -1,0 +1,28 @@
+/*
+ * testutil.h: what more than one unit test file needs: the trust store
+ * tests' fixture, and a file's mode.
+ */
+#ifndef CERTD_TESTUTIL_H
+#define CERTD_TESTUTIL_H
+
+#include <sys/types.h>
+
+#include "jks.h"
+#include "testpki.h"
+
+/*
+ * The JKS and PKCS#12 tests' group fixture, *state in each test: a chain
+ * for example.com through two intermediates (EC leaf), and its CAs as
+ * the trust entries "root", "inter1", "inter2".
+ */
+struct store_fx {
+	struct tpki_chain	 c;
+	struct trust_entry	 cas[3];
+};
+int	store_fx_setup(void **state);
+int	store_fx_teardown(void **state);
+
+/* The permission bits of path, which must exist. */
+mode_t	file_mode(const char *path);
+
+#endif
