@@ -109,7 +109,8 @@ int commit_reload(const char *o, struct commit_result *r, commit_done_fn f,
 
 /* --- helpers ------------------------------------------------------------- */
 
-static void
+/* A request, as the admin or uid 65534: the answer's status. */
+static int
 call(enum control_method m, const char *path, const char *ctype,
     const char *body, int admin)
 {
@@ -127,14 +128,14 @@ call(enum control_method m, const char *path, const char *ctype,
 	last_status = 0;
 	/* api_handle only passes the request back to the stubs above. */
 	api_handle((struct control_req *)&c, &c, NULL);
+	return last_status;
 }
 
 /* An admin's POST /v1/certificates: its status. */
 static int
 upload(const char *ctype, const char *body)
 {
-	call(METHOD_POST, "/v1/certificates", ctype, body, 1);
-	return last_status;
+	return call(METHOD_POST, "/v1/certificates", ctype, body, 1);
 }
 
 static char *
@@ -216,40 +217,36 @@ test_split_and_time(void **state)
 static void
 test_routes(void **state)
 {
-	call(METHOD_GET, "/v1/nothing", NULL, NULL, 1);
-	assert_int_equal(last_status, 404);
+	assert_int_equal(call(METHOD_GET, "/v1/nothing", NULL, NULL, 1), 404);
 	assert_string_equal(error_code(), "E_NOT_FOUND");
-	call(METHOD_DELETE, "/v1/status", NULL, NULL, 1);
-	assert_int_equal(last_status, 405);
-	call(METHOD_GET, "/v1/certificates", NULL, NULL, 1);
-	assert_int_equal(last_status, 405);
-	call(METHOD_POST, "/v1/domains/ex.com/nothing", NULL, NULL, 1);
-	assert_int_equal(last_status, 404);
-	call(METHOD_POST, "/v1/domains/ex.com/render", NULL, NULL, 1);
-	assert_int_equal(last_status, 200);
+	assert_int_equal(call(METHOD_DELETE, "/v1/status", NULL, NULL, 1), 405);
+	assert_int_equal(call(METHOD_GET, "/v1/certificates",
+	    NULL, NULL, 1), 405);
+	assert_int_equal(call(METHOD_POST, "/v1/domains/ex.com/nothing",
+	    NULL, NULL, 1), 404);
+	assert_int_equal(call(METHOD_POST, "/v1/domains/ex.com/render",
+	    NULL, NULL, 1), 200);
 	assert_string_equal(last_body, "{\"domain\":\"ex.com\",\"generation\":4}");
-	call(METHOD_POST, "/v1/domains/a..b/render", NULL, NULL, 1);
-	assert_int_equal(last_status, 400);
+	assert_int_equal(call(METHOD_POST, "/v1/domains/a..b/render",
+	    NULL, NULL, 1), 400);
 	/* A domain in a path is folded: one domain whatever its case. */
-	call(METHOD_POST, "/v1/domains/EX.Com./render", NULL, NULL, 1);
-	assert_int_equal(last_status, 200);
+	assert_int_equal(call(METHOD_POST, "/v1/domains/EX.Com./render",
+	    NULL, NULL, 1), 200);
 	assert_string_equal(rendered, "ex.com");
 }
 
 static void
 test_forbidden(void **state)
 {
-	call(METHOD_POST, "/v1/certificates", NULL, "domainsuffix=ex.com", 0);
-	assert_int_equal(last_status, 403);
+	assert_int_equal(call(METHOD_POST, "/v1/certificates",
+	    NULL, "domainsuffix=ex.com", 0), 403);
 	assert_string_equal(error_code(), "E_FORBIDDEN");
 	assert_int_equal(up.called, 0);
-	call(METHOD_POST, "/v1/domains/ex.com/render", NULL, NULL, 0);
-	assert_int_equal(last_status, 403);
-	call(METHOD_POST, "/v1/reload", NULL, NULL, 0);
-	assert_int_equal(last_status, 403);
+	assert_int_equal(call(METHOD_POST, "/v1/domains/ex.com/render",
+	    NULL, NULL, 0), 403);
+	assert_int_equal(call(METHOD_POST, "/v1/reload", NULL, NULL, 0), 403);
 	/* Unknown paths are 404 for everyone: 403 would confirm nothing. */
-	call(METHOD_GET, "/nope", NULL, NULL, 0);
-	assert_int_equal(last_status, 404);
+	assert_int_equal(call(METHOD_GET, "/nope", NULL, NULL, 0), 404);
 }
 
 static void
@@ -310,9 +307,8 @@ test_upload_bad(void **state)
 			    last_body, bad[i].says);
 	}
 	assert_int_equal(up.called, 0);
-	call(METHOD_POST, "/v1/domains/ex.com/rollback", "application/json",
-	    "{\"generation\":-2}", 1);
-	assert_int_equal(last_status, 400);
+	assert_int_equal(call(METHOD_POST, "/v1/domains/ex.com/rollback",
+	    "application/json", "{\"generation\":-2}", 1), 400);
 }
 
 /*
