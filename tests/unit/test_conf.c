@@ -12,6 +12,7 @@
 #include "conf.h"
 #include "names.h"
 #include "testpki.h"
+#include "util.h"
 
 static char	tmpl[] = "/tmp/certd-test-conf.XXXXXX";
 
@@ -505,21 +506,34 @@ test_print_round_trips(void **state)
 static void
 test_valid_names(void **state)
 {
+	static const struct {
+		int		 (*valid)(const char *);
+		const char	*name;
+		int		 want;
+	} t[] = {
+		{ domain_valid, "example.com", 1 },
+		{ domain_valid, "realhostip.com", 1 },
+		{ domain_valid, "", 0 },
+		{ domain_valid, "../etc", 0 },
+		{ domain_valid, "a/b", 0 },
+		{ domain_valid, ".example.com", 0 },
+		{ domain_valid, "Example.com", 0 },	/* not folded */
+		{ domain_valid, "example.com.", 0 },
+		{ domain_valid, "-example.com", 0 },
+		{ item_name_valid, "root", 1 },
+		{ item_name_valid, "Intermediate CA 1", 1 },
+		{ item_name_valid, "", 0 },
+		{ item_name_valid, "a/b", 0 },
+		{ item_name_valid, "tab\there", 0 },
+	};
+	size_t	 i;
+
 	(void)state;
-	assert_true(domain_valid("example.com"));
-	assert_true(domain_valid("realhostip.com"));
-	assert_false(domain_valid(""));
-	assert_false(domain_valid("../etc"));
-	assert_false(domain_valid("a/b"));
-	assert_false(domain_valid(".example.com"));
-	assert_false(domain_valid("Example.com"));	/* not folded */
-	assert_false(domain_valid("example.com."));
-	assert_false(domain_valid("-example.com"));
-	assert_true(item_name_valid("root"));
-	assert_true(item_name_valid("Intermediate CA 1"));
-	assert_false(item_name_valid(""));
-	assert_false(item_name_valid("a/b"));
-	assert_false(item_name_valid("tab\there"));
+	for (i = 0; i < nitems(t); i++)
+		if (!t[i].valid(t[i].name) != !t[i].want)
+			fail_msg("t[%zu] \"%s\": %s, want %s", i, t[i].name,
+			    t[i].want ? "invalid" : "valid",
+			    t[i].want ? "valid" : "invalid");
 }
 
 /* Domain names are one name whatever their case, in every section. */
