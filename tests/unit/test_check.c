@@ -26,6 +26,7 @@
 
 static struct tpki_chain	 pki;		/* root, inter[0], leaf */
 static struct tpki_chain	 other;		/* another root */
+static const char *const	 dns[] = { "example.test", NULL };	/* a SAN */
 
 static int
 setup(void **state)
@@ -193,7 +194,6 @@ judge_leaf(struct diagnosis *d, const char *name, struct tpki_opts *o,
 static void
 test_names(void **state)
 {
-	static const char *const dns[] = { "example.test", NULL };
 	static const char *const ips[] = { "192.0.2.7", NULL };
 	struct tpki_opts	 o = { .cn = "192.0.2.7", .dns = dns };
 	struct tpki_opts	 cn_only = { .cn = "example.test" };
@@ -226,7 +226,6 @@ test_names(void **state)
 static void
 test_dates(void **state)
 {
-	static const char *const dns[] = { "example.test", NULL };
 	time_t			 now = time(NULL);
 	struct tpki_opts	 o = { .cn = "example.test", .dns = dns,
 	    .not_before = now - 30 * DAY, .not_after = now - 3 * DAY };
@@ -305,7 +304,6 @@ test_imposter(void **state)
 static void
 test_strength(void **state)
 {
-	static const char *const dns[] = { "example.test", NULL };
 	struct tpki_opts	 o = { .cn = "example.test", .dns = dns,
 	    .md = EVP_sha1() };
 	struct diagnosis	 d;
@@ -321,7 +319,6 @@ test_strength(void **state)
 static void
 test_verifier(void **state)
 {
-	static const char *const dns[] = { "example.test", NULL };
 	struct tpki_opts	 o = { .cn = "example.test", .dns = dns,
 	    .eku = TPKI_EKU_CLIENT };
 	struct diagnosis	 d;
