@@ -230,25 +230,31 @@ test_newest_pending_keys_kept(void **state)
 	assert_int_equal(pending(fx), KS_CSR_KEEP);
 }
 
+/* keystore_csr() refuses rq with code. */
+static void
+csr_refused(struct fx *fx, const struct csr_request *rq, enum cert_code code)
+{
+	struct ks_csr		 info;
+	struct cert_error	 err;
+	char			*pem;
+
+	assert_int_equal(keystore_csr(fx->ks, rq, 0, &pem, &info, &err), -1);
+	assert_int_equal(err.code, code);
+}
+
 static void
 test_bad_requests(void **state)
 {
 	struct fx		*fx = *state;
 	struct csr_request	 rq = { .domain = DOMAIN };
-	struct ks_csr		 info;
-	struct cert_error	 err;
-	char			*pem;
 
 	rq.key_type = "dsa";
-	assert_int_equal(keystore_csr(fx->ks, &rq, 0, &pem, &info, &err), -1);
-	assert_int_equal(err.code, E_BAD_REQUEST);
+	csr_refused(fx, &rq, E_BAD_REQUEST);
 	rq.key_type = NULL;
 	rq.names[rq.nnames++] = "not a name";
-	assert_int_equal(keystore_csr(fx->ks, &rq, 0, &pem, &info, &err), -1);
-	assert_int_equal(err.code, E_BAD_REQUEST);
+	csr_refused(fx, &rq, E_BAD_REQUEST);
 	rq.domain = "Not..A.Domain";
-	assert_int_equal(keystore_csr(fx->ks, &rq, 0, &pem, &info, &err), -1);
-	assert_int_equal(err.code, E_BAD_REQUEST);
+	csr_refused(fx, &rq, E_BAD_REQUEST);
 	assert_int_equal(pending(fx), 0);
 }
 
@@ -273,8 +279,7 @@ test_sealed_and_credential_missing(void **state)
 	keystore_close(fx->ks);
 	fx->ks = open_ks(fx, 0);
 	assert_true(keystore_sealed(fx->ks));
-	assert_int_equal(keystore_csr(fx->ks, &rq, 0, &pem, &info, &err), -1);
-	assert_int_equal(err.code, E_CREDENTIAL);
+	csr_refused(fx, &rq, E_CREDENTIAL);
 	assert_int_equal(upload(fx, "server", 0, x, NULL, &res, &err), -1);
 	assert_int_equal(err.code, E_CREDENTIAL);
 	assert_int_equal(pending(fx), 1);
