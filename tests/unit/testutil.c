@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <cmocka.h>
 
@@ -37,6 +38,26 @@ store_fx_teardown(void **state)
 	tpki_chain_free(&fx->c);
 	free(fx);
 	return 0;
+}
+
+void
+ks_fx_open(struct ks_fx *fx, const char *tag, const char *domain)
+{
+	struct cert_error	 err;
+
+	tpki_tmpdir(fx->dir, sizeof(fx->dir), tag);
+	snprintf(fx->path, sizeof(fx->path), "%s/certd.db", fx->dir);
+	if ((fx->ks = keystore_open(fx->path, &err)) == NULL)
+		fail_msg("open %s: %s", fx->path, err.message);
+	assert_int_equal(tpki_chain_make(&fx->c, domain, 1, TPKI_EC256), 0);
+}
+
+void
+ks_fx_close(struct ks_fx *fx)
+{
+	keystore_close(fx->ks);
+	tpki_chain_free(&fx->c);
+	tpki_rmtree(fx->dir);
 }
 
 mode_t

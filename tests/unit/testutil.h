@@ -1,6 +1,6 @@
 /*
  * testutil.h: what more than one unit test file needs: the trust store
- * tests' fixture, and a file's mode.
+ * and keystore tests' fixtures, and a file's mode.
  */
 #ifndef CERTD_TESTUTIL_H
 #define CERTD_TESTUTIL_H
@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "jks.h"
+#include "keystore.h"
 #include "testpki.h"
 
 /*
@@ -21,6 +22,20 @@ struct store_fx {
 };
 int	store_fx_setup(void **state);
 int	store_fx_teardown(void **state);
+
+/*
+ * The keystore and CSR tests' fixture: a keystore in a new scratch
+ * directory, and a chain for domain (root -> one intermediate -> EC leaf).
+ * ks_fx_close closes and removes all of it.
+ */
+struct ks_fx {
+	char			 dir[64];
+	char			 path[128];	/* dir/certd.db */
+	struct keystore		*ks;
+	struct tpki_chain	 c;
+};
+void	ks_fx_open(struct ks_fx *, const char *tag, const char *domain);
+void	ks_fx_close(struct ks_fx *);
 
 /* The permission bits of path, which must exist. */
 mode_t	file_mode(const char *path);
