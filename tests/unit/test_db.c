@@ -65,25 +65,6 @@ teardown(void **state)
 	return 0;
 }
 
-/* One row from a side connection, as a string (static buffer). */
-static const char *
-query1(const char *path, const char *sql)
-{
-	static char	 buf[256];
-	sqlite3		*h;
-	sqlite3_stmt	*st;
-
-	buf[0] = '\0';
-	assert_int_equal(sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY, NULL),
-	    SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-		snprintf(buf, sizeof(buf), "%s", sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	sqlite3_close(h);
-	return buf;
-}
-
 /* tests/unit/db-v1.sql, found through top_srcdir (make check sets it). */
 static char *
 v1_fixture(void)

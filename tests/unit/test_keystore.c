@@ -167,6 +167,14 @@ dump(const char *path)
 	return out != NULL ? out : strdup("");
 }
 
+/* The newest key column as stored, read past the keystore. */
+static const char *
+newest_key(struct fx *fx)
+{
+	return query1(fx->k.path, "SELECT key FROM keystore WHERE key IS NOT "
+	    "NULL ORDER BY id DESC");
+}
+
 static int64_t
 count_events(struct fx *fx, const char *type)
 {
@@ -237,20 +245,23 @@ static void
 test_key_stored_as_pkcs8_pem(void **state)
 {
 	struct fx	*fx = *state;
-	sqlite3		*h;
-	sqlite3_stmt	*st;
-	const char	*k;
 
 	commit_gen1(fx);
-	assert_int_equal(sqlite3_open(fx->k.path, &h), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(h, "SELECT key FROM keystore "
-	    "WHERE key IS NOT NULL", -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	k = (const char *)sqlite3_column_text(st, 0);
-	assert_true(strncmp(k, "-----BEGIN PRIVATE KEY-----", 27) == 0);
-	assert_int_equal(sqlite3_step(st), SQLITE_DONE);	/* one key */
-	sqlite3_finalize(st);
-	sqlite3_close(h);
+	assert_string_equal(query1(fx->k.path, "SELECT count(*) FROM keystore "
+	    "WHERE key IS NOT NULL"), "1");
+	assert_true(strncmp(newest_key(fx), "-----BEGIN PRIVATE KEY-----",
+	    27) == 0);
+}
+
+/* A new server certificate for DOMAIN, of key k, issued by issuer. */
+static X509 *
+server_leaf(EVP_PKEY *k, X509 *issuer, EVP_PKEY *issuer_key)
+{
+	static const char *const dns[] = { DOMAIN, NULL };
+	struct tpki_opts	 o = { .cn = DOMAIN, .dns = dns,
+	    .eku = TPKI_EKU_SERVER };
+
+	return tpki_cert(&o, k, issuer, issuer_key);
 }
 
 static void
@@ -260,15 +271,12 @@ test_renewal_of_server_only_makes_generation_2(void **state)
 	struct upload_result	 res;
 	struct cert_error	 err;
 	struct chain		*c1, *c2;
-	const char *const	 dns[] = { DOMAIN, NULL };
-	struct tpki_opts	 o = { .cn = DOMAIN, .dns = dns,
-	    .eku = TPKI_EKU_SERVER };
 	EVP_PKEY		*k = tpki_key(TPKI_EC256);
 	X509			*leaf;
 	int64_t			 gen;
 
 	commit_gen1(fx);
-	leaf = tpki_cert(&o, k, fx->k.c.inter[0], fx->k.c.inter_key[0]);
+	leaf = server_leaf(k, fx->k.c.inter[0], fx->k.c.inter_key[0]);
 	upload_ok(fx, "server", 3, leaf, k, &res);
 	assert_true(res.committed);
 	assert_int_equal(res.generation, 2);
@@ -299,9 +307,6 @@ test_same_name_reupload_replaces(void **state)
 	struct cert_error	 err;
 	struct ks_domain	*d;
 	struct chain		*c;
-	const char *const	 dns[] = { DOMAIN, NULL };
-	struct tpki_opts	 o = { .cn = DOMAIN, .dns = dns,
-	    .eku = TPKI_EKU_SERVER };
 	EVP_PKEY		*k = tpki_key(TPKI_EC256);
 	X509			*leaf;
 	char			 sha[65];
@@ -316,7 +321,7 @@ test_same_name_reupload_replaces(void **state)
 	assert_string_equal(d->staged[1].fingerprint, sha);
 	keystore_domain_free(d);
 
-	leaf = tpki_cert(&o, k, fx->inter2, fx->inter2_key);
+	leaf = server_leaf(k, fx->inter2, fx->inter2_key);
 	upload_ok(fx, "server", 3, leaf, k, &res);
 	assert_true(res.committed);
 	assert_int_equal(keystore_current(fx->k.ks, DOMAIN, &c, NULL, &err), 0);
@@ -334,9 +339,6 @@ test_replacing_committed_intermediate_then_server(void **state)
 	struct upload_result	 res;
 	struct cert_error	 err;
 	struct chain		*c;
-	const char *const	 dns[] = { DOMAIN, NULL };
-	struct tpki_opts	 o = { .cn = DOMAIN, .dns = dns,
-	    .eku = TPKI_EKU_SERVER };
 	EVP_PKEY		*k = tpki_key(TPKI_EC256);
 	X509			*leaf;
 
@@ -347,7 +349,7 @@ test_replacing_committed_intermediate_then_server(void **state)
 	assert_int_equal(err.code, E_NOT_FOUND);
 	/* A new intermediate under another name at the same seq. */
 	upload_ok(fx, "inter-2024", 2, fx->inter2, NULL, &res);
-	leaf = tpki_cert(&o, k, fx->inter2, fx->inter2_key);
+	leaf = server_leaf(k, fx->inter2, fx->inter2_key);
 	upload_ok(fx, "server", 0, leaf, k, &res);
 	assert_int_equal(res.generation, 2);
 	assert_int_equal(keystore_current(fx->k.ks, DOMAIN, &c, NULL, &err), 0);
@@ -890,25 +892,6 @@ test_rollback_and_prune(void **state)
 	assert_int_equal(count_events(fx, "live"), 6);
 }
 
-static const char *
-stored_key(const char *path)
-{
-	static char	 buf[4096];
-	sqlite3		*h;
-	sqlite3_stmt	*st;
-
-	buf[0] = '\0';
-	assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(h, "SELECT key FROM keystore "
-	    "WHERE key IS NOT NULL ORDER BY id DESC", -1, &st, NULL),
-	    SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		snprintf(buf, sizeof(buf), "%s", sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	sqlite3_close(h);
-	return buf;
-}
-
 static void
 test_keys_encrypted_at_rest_with_secret(void **state)
 {
@@ -926,9 +909,9 @@ test_keys_encrypted_at_rest_with_secret(void **state)
 	    &err), 0);
 	upload_ok(fx, "server", 3, fx->k.c.leaf, fx->k.c.leaf_key, &res);
 	assert_int_equal(res.generation, 2);
-	assert_true(strncmp(stored_key(fx->k.path), "certd-aes256gcm:1:", 18)
+	assert_true(strncmp(newest_key(fx), "certd-aes256gcm:1:", 18)
 	    == 0);
-	assert_null(strstr(stored_key(fx->k.path), "PRIVATE"));
+	assert_null(strstr(newest_key(fx), "PRIVATE"));
 	assert_int_equal(keystore_current(fx->k.ks, DOMAIN, &c, NULL, &err), 0);
 	assert_int_equal(EVP_PKEY_eq(c->key, fx->k.c.leaf_key), 1);
 	chain_free(c);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "testutil.h"
 
@@ -58,6 +59,24 @@ ks_fx_close(struct ks_fx *fx)
 	keystore_close(fx->ks);
 	tpki_chain_free(&fx->c);
 	tpki_rmtree(fx->dir);
+}
+
+const char *
+query1(const char *path, const char *sql)
+{
+	static char	 buf[4096];	/* a sealed key fits */
+	sqlite3		*h;
+	sqlite3_stmt	*st;
+
+	buf[0] = '\0';
+	assert_int_equal(sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		snprintf(buf, sizeof(buf), "%s", sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return buf;
 }
 
 mode_t

@@ -1,6 +1,6 @@
 /*
  * testutil.h: what more than one unit test file needs: the trust store
- * and keystore tests' fixtures, and a file's mode.
+ * and keystore tests' fixtures, a look into a database, a file's mode.
  */
 #ifndef CERTD_TESTUTIL_H
 #define CERTD_TESTUTIL_H
@@ -36,6 +36,10 @@ struct ks_fx {
 };
 void	ks_fx_open(struct ks_fx *, const char *tag, const char *domain);
 void	ks_fx_close(struct ks_fx *);
+
+/* The first column of sql's first row ("" if none or NULL), read from the
+ * database at path on a connection of its own.  A static buffer. */
+const char	*query1(const char *path, const char *sql);
 
 /* The permission bits of path, which must exist. */
 mode_t	file_mode(const char *path);
