@@ -508,32 +508,25 @@ test_valid_names(void **state)
 {
 	static const struct {
 		int		 (*valid)(const char *);
-		const char	*name;
 		int		 want;
+		const char	*names[8];	/* up to a NULL */
 	} t[] = {
-		{ domain_valid, "example.com", 1 },
-		{ domain_valid, "realhostip.com", 1 },
-		{ domain_valid, "", 0 },
-		{ domain_valid, "../etc", 0 },
-		{ domain_valid, "a/b", 0 },
-		{ domain_valid, ".example.com", 0 },
-		{ domain_valid, "Example.com", 0 },	/* not folded */
-		{ domain_valid, "example.com.", 0 },
-		{ domain_valid, "-example.com", 0 },
-		{ item_name_valid, "root", 1 },
-		{ item_name_valid, "Intermediate CA 1", 1 },
-		{ item_name_valid, "", 0 },
-		{ item_name_valid, "a/b", 0 },
-		{ item_name_valid, "tab\there", 0 },
+		{ domain_valid, 1, { "example.com", "realhostip.com" } },
+		{ domain_valid, 0, { "", "../etc", "a/b", ".example.com",
+		    "Example.com" /* not folded */, "example.com.",
+		    "-example.com" } },
+		{ item_name_valid, 1, { "root", "Intermediate CA 1" } },
+		{ item_name_valid, 0, { "", "a/b", "tab\there" } },
 	};
-	size_t	 i;
+	size_t	 i, j;
 
 	(void)state;
 	for (i = 0; i < nitems(t); i++)
-		if (!t[i].valid(t[i].name) != !t[i].want)
-			fail_msg("t[%zu] \"%s\": %s, want %s", i, t[i].name,
-			    t[i].want ? "invalid" : "valid",
-			    t[i].want ? "valid" : "invalid");
+		for (j = 0; t[i].names[j] != NULL; j++)
+			if (!t[i].valid(t[i].names[j]) != !t[i].want)
+				fail_msg("t[%zu] \"%s\": %s, want %s", i,
+				    t[i].names[j], t[i].want ? "invalid" :
+				    "valid", t[i].want ? "valid" : "invalid");
 }
 
 /* Domain names are one name whatever their case, in every section. */
