@@ -109,7 +109,8 @@ int commit_reload(const char *o, struct commit_result *r, commit_done_fn f,
 
 /* --- helpers ------------------------------------------------------------- */
 
-static void
+/* A request, as the admin or uid 65534: the answer's status. */
+static int
 call(enum control_method m, const char *path, const char *ctype,
     const char *body, int admin)
 {
@@ -127,6 +128,14 @@ call(enum control_method m, const char *path, const char *ctype,
 	last_status = 0;
 	/* api_handle only passes the request back to the stubs above. */
 	api_handle((struct control_req *)&c, &c, NULL);
+	return last_status;
+}
+
+/* An admin's POST /v1/certificates: its status. */
+static int
+upload(const char *ctype, const char *body)
+{
+	return call(METHOD_POST, "/v1/certificates", ctype, body, 1);
 }
 
 static char *
@@ -208,50 +217,45 @@ test_split_and_time(void **state)
 static void
 test_routes(void **state)
 {
-	call(METHOD_GET, "/v1/nothing", NULL, NULL, 1);
-	assert_int_equal(last_status, 404);
+	assert_int_equal(call(METHOD_GET, "/v1/nothing", NULL, NULL, 1), 404);
 	assert_string_equal(error_code(), "E_NOT_FOUND");
-	call(METHOD_DELETE, "/v1/status", NULL, NULL, 1);
-	assert_int_equal(last_status, 405);
-	call(METHOD_GET, "/v1/certificates", NULL, NULL, 1);
-	assert_int_equal(last_status, 405);
-	call(METHOD_POST, "/v1/domains/ex.com/nothing", NULL, NULL, 1);
-	assert_int_equal(last_status, 404);
-	call(METHOD_POST, "/v1/domains/ex.com/render", NULL, NULL, 1);
-	assert_int_equal(last_status, 200);
+	assert_int_equal(call(METHOD_DELETE, "/v1/status", NULL, NULL, 1), 405);
+	assert_int_equal(call(METHOD_GET, "/v1/certificates",
+	    NULL, NULL, 1), 405);
+	assert_int_equal(call(METHOD_POST, "/v1/domains/ex.com/nothing",
+	    NULL, NULL, 1), 404);
+	assert_int_equal(call(METHOD_POST, "/v1/domains/ex.com/render",
+	    NULL, NULL, 1), 200);
 	assert_string_equal(last_body, "{\"domain\":\"ex.com\",\"generation\":4}");
-	call(METHOD_POST, "/v1/domains/a..b/render", NULL, NULL, 1);
-	assert_int_equal(last_status, 400);
+	assert_int_equal(call(METHOD_POST, "/v1/domains/a..b/render",
+	    NULL, NULL, 1), 400);
 	/* A domain in a path is folded: one domain whatever its case. */
-	call(METHOD_POST, "/v1/domains/EX.Com./render", NULL, NULL, 1);
-	assert_int_equal(last_status, 200);
+	assert_int_equal(call(METHOD_POST, "/v1/domains/EX.Com./render",
+	    NULL, NULL, 1), 200);
 	assert_string_equal(rendered, "ex.com");
 }
 
 static void
 test_forbidden(void **state)
 {
-	call(METHOD_POST, "/v1/certificates", NULL, "domainsuffix=ex.com", 0);
-	assert_int_equal(last_status, 403);
+	assert_int_equal(call(METHOD_POST, "/v1/certificates",
+	    NULL, "domainsuffix=ex.com", 0), 403);
 	assert_string_equal(error_code(), "E_FORBIDDEN");
 	assert_int_equal(up.called, 0);
-	call(METHOD_POST, "/v1/domains/ex.com/render", NULL, NULL, 0);
-	assert_int_equal(last_status, 403);
-	call(METHOD_POST, "/v1/reload", NULL, NULL, 0);
-	assert_int_equal(last_status, 403);
+	assert_int_equal(call(METHOD_POST, "/v1/domains/ex.com/render",
+	    NULL, NULL, 0), 403);
+	assert_int_equal(call(METHOD_POST, "/v1/reload", NULL, NULL, 0), 403);
 	/* Unknown paths are 404 for everyone: 403 would confirm nothing. */
-	call(METHOD_GET, "/nope", NULL, NULL, 0);
-	assert_int_equal(last_status, 404);
+	assert_int_equal(call(METHOD_GET, "/nope", NULL, NULL, 0), 404);
 }
 
 static void
 test_upload_form(void **state)
 {
 	/* '+' sent raw arrives as ' ': the keystore repairs it, not us. */
-	call(METHOD_POST, "/v1/certificates", "application/x-www-form-urlencoded",
+	assert_int_equal(upload("application/x-www-form-urlencoded",
 	    "domainsuffix=ex.com&name=root&id=1&certificate=-----BEGIN+"
-	    "CERTIFICATE-----%0AAB+C%2BD%0A", 1);
-	assert_int_equal(last_status, 200);
+	    "CERTIFICATE-----%0AAB+C%2BD%0A"), 200);
 	assert_int_equal(up.called, 1);
 	assert_string_equal(up.domain, "ex.com");
 	assert_string_equal(up.name, "root");
@@ -265,17 +269,15 @@ test_upload_form(void **state)
 static void
 test_upload_json(void **state)
 {
-	call(METHOD_POST, "/v1/certificates", "application/json",
+	assert_int_equal(upload("application/json",
 	    "{\"domainsuffix\":\"ex.com\",\"name\":\"server\",\"id\":3,"
-	    "\"certificate\":\"C\",\"privatekey\":\"K\"}", 1);
-	assert_int_equal(last_status, 200);
+	    "\"certificate\":\"C\",\"privatekey\":\"K\"}"), 200);
 	assert_int_equal(up.seq, 3);
 	assert_int_equal(up.has_key, 1);
 	assert_string_equal(up.key, "K");
 	/* An empty privatekey is no key. */
-	call(METHOD_POST, "/v1/certificates", NULL, "domainsuffix=ex.com&name=x&"
-	    "id=2&certificate=C&privatekey=", 1);
-	assert_int_equal(last_status, 200);
+	assert_int_equal(upload(NULL, "domainsuffix=ex.com&name=x&id=2&"
+	    "certificate=C&privatekey="), 200);
 	assert_int_equal(up.called, 2);
 	assert_int_equal(up.has_key, 0);
 }
@@ -283,26 +285,30 @@ test_upload_json(void **state)
 static void
 test_upload_bad(void **state)
 {
-	call(METHOD_POST, "/v1/certificates", "application/json", "{\"a\":", 1);
-	assert_int_equal(last_status, 400);
-	assert_non_null(strstr(last_body, "not valid JSON"));
-	call(METHOD_POST, "/v1/certificates", NULL, "name=root&certificate=C", 1);
-	assert_int_equal(last_status, 400);
-	assert_non_null(strstr(last_body, "domainsuffix"));
-	call(METHOD_POST, "/v1/certificates", NULL,
-	    "domainsuffix=ex.com&name=root&id=x1&certificate=C", 1);
-	assert_int_equal(last_status, 400);
-	call(METHOD_POST, "/v1/certificates", NULL,
-	    "domainsuffix=ex.com&name=a%2Fb&id=1&certificate=C", 1);
-	assert_int_equal(last_status, 400);
-	call(METHOD_POST, "/v1/certificates", NULL,
-	    "domainsuffix=ex.com&name=root&id=1", 1);
-	assert_int_equal(last_status, 400);
-	assert_non_null(strstr(last_body, "certificate"));
+	static const struct {
+		const char	*ctype, *body;
+		const char	*says;		/* in the answer, or NULL */
+	} bad[] = {
+		{ "application/json", "{\"a\":", "not valid JSON" },
+		{ NULL, "name=root&certificate=C", "domainsuffix" },
+		{ NULL, "domainsuffix=ex.com&name=root&id=x1&certificate=C",
+		    NULL },
+		{ NULL, "domainsuffix=ex.com&name=a%2Fb&id=1&certificate=C",
+		    NULL },
+		{ NULL, "domainsuffix=ex.com&name=root&id=1", "certificate" },
+	};
+	size_t	 i;
+
+	for (i = 0; i < nitems(bad); i++) {
+		assert_int_equal(upload(bad[i].ctype, bad[i].body), 400);
+		if (bad[i].says != NULL &&
+		    strstr(last_body, bad[i].says) == NULL)
+			fail_msg("%s: \"%s\" lacks \"%s\"", bad[i].body,
+			    last_body, bad[i].says);
+	}
 	assert_int_equal(up.called, 0);
-	call(METHOD_POST, "/v1/domains/ex.com/rollback", "application/json",
-	    "{\"generation\":-2}", 1);
-	assert_int_equal(last_status, 400);
+	assert_int_equal(call(METHOD_POST, "/v1/domains/ex.com/rollback",
+	    "application/json", "{\"generation\":-2}", 1), 400);
 }
 
 /*
@@ -331,13 +337,11 @@ test_upload_form_nul(void **state)
 		assert_int_equal(err.code, E_BAD_REQUEST);
 		assert_non_null(strstr(err.message, "NUL"));
 		api_upload_free(&f);
-		call(METHOD_POST, "/v1/certificates", NULL, bad[i], 1);
-		assert_int_equal(last_status, 400);
+		assert_int_equal(upload(NULL, bad[i]), 400);
 	}
 	assert_int_equal(up.called, 0);
 	/* In the certificate or key a NUL is the decoder's to refuse. */
-	call(METHOD_POST, "/v1/certificates", NULL,
-	    "domainsuffix=ex.com&name=root&id=1&certificate=C%00", 1);
+	upload(NULL, "domainsuffix=ex.com&name=root&id=1&certificate=C%00");
 	assert_int_equal(up.called, 1);
 }
 
@@ -354,17 +358,14 @@ test_upload_id_range(void **state)
 		snprintf(body, sizeof(body), "{\"domainsuffix\":\"ex.com\","
 		    "\"name\":\"root\",\"id\":%s,\"certificate\":\"C\"}",
 		    bad[i]);
-		call(METHOD_POST, "/v1/certificates", "application/json", body,
-		    1);
-		assert_int_equal(last_status, 400);
+		assert_int_equal(upload("application/json", body), 400);
 		assert_string_equal(error_code(), "E_BAD_REQUEST");
 		assert_non_null(strstr(last_body, "from 0 to 1000"));
 	}
 	assert_int_equal(up.called, 0);
-	call(METHOD_POST, "/v1/certificates", "application/json",
+	assert_int_equal(upload("application/json",
 	    "{\"domainsuffix\":\"ex.com\",\"name\":\"root\",\"id\":1000,"
-	    "\"certificate\":\"C\"}", 1);
-	assert_int_equal(last_status, 200);
+	    "\"certificate\":\"C\"}"), 200);
 	assert_int_equal(up.seq, 1000);
 }
 
@@ -372,13 +373,11 @@ test_upload_id_range(void **state)
 static void
 test_upload_domain_folded(void **state)
 {
-	call(METHOD_POST, "/v1/certificates", NULL, "domainsuffix=Example.COM&"
-	    "name=root&id=1&certificate=C", 1);
-	assert_int_equal(last_status, 200);
+	assert_int_equal(upload(NULL, "domainsuffix=Example.COM&name=root&"
+	    "id=1&certificate=C"), 200);
 	assert_string_equal(up.domain, "example.com");
-	call(METHOD_POST, "/v1/certificates", NULL, "domainsuffix=ex%2Fample.com&"
-	    "name=root&id=1&certificate=C", 1);
-	assert_int_equal(last_status, 400);
+	assert_int_equal(upload(NULL, "domainsuffix=ex%2Fample.com&name=root&"
+	    "id=1&certificate=C"), 400);
 	assert_string_equal(error_code(), "E_BAD_REQUEST");
 }
 
@@ -388,17 +387,16 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_form_get),
 		cmocka_unit_test(test_split_and_time),
-		cmocka_unit_test_setup_teardown(test_routes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_forbidden, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_upload_form, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_upload_json, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_upload_bad, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_upload_form_nul, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_upload_id_range, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_upload_domain_folded, setup,
-		    teardown),
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T(test_routes),
+		T(test_forbidden),
+		T(test_upload_form),
+		T(test_upload_json),
+		T(test_upload_bad),
+		T(test_upload_form_nul),
+		T(test_upload_id_range),
+		T(test_upload_domain_folded),
+#undef T
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

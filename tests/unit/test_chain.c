@@ -1257,6 +1257,14 @@ test_bundle_rejects(void **state)
 	tpki_chain_free(&u);
 }
 
+/* s, a new string, is want; it is freed. */
+static void
+assert_string_freed(char *s, const char *want)
+{
+	assert_string_equal(s, want);
+	free(s);
+}
+
 static void
 test_descriptions(void **state)
 {
@@ -1268,22 +1276,15 @@ test_descriptions(void **state)
 	    .not_after = 1800000000 };
 	EVP_PKEY		*k = tpki_key(TPKI_EC256);
 	X509			*x = tpki_cert(&o, k, NULL, NULL);
-	char			 fp[65], *s;
+	char			 fp[65];
 
 	cert_sha256(x, fp);
 	assert_int_equal(strlen(fp), 64);
-	s = cert_subject(x);
-	assert_string_equal(s, "CN=desc,O=Org");
-	free(s);
-	s = cert_issuer(x);
-	assert_string_equal(s, "CN=desc,O=Org");
-	free(s);
-	s = cert_serial(x);
-	assert_string_equal(s, "1234abcd");
-	free(s);
-	s = cert_san(x);
-	assert_string_equal(s, "DNS:a.example, IP:192.0.2.1, IP:2001:db8::1");
-	free(s);
+	assert_string_freed(cert_subject(x), "CN=desc,O=Org");
+	assert_string_freed(cert_issuer(x), "CN=desc,O=Org");
+	assert_string_freed(cert_serial(x), "1234abcd");
+	assert_string_freed(cert_san(x),
+	    "DNS:a.example, IP:192.0.2.1, IP:2001:db8::1");
 	assert_int_equal(cert_not_before(x), 1700000000);
 	assert_int_equal(cert_not_after(x), 1800000000);
 	assert_string_equal(chain_kind_name(KIND_INTERMEDIATE), "intermediate");
@@ -1292,9 +1293,7 @@ test_descriptions(void **state)
 	X509_free(x);
 	EVP_PKEY_free(k);
 	tpki_chain_make(&t, DOMAIN, 0, TPKI_EC256);
-	s = cert_san(t.root);
-	assert_string_equal(s, "");
-	free(s);
+	assert_string_freed(cert_san(t.root), "");
 	tpki_chain_free(&t);
 	chain_free(NULL);
 }

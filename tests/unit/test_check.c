@@ -26,6 +26,7 @@
 
 static struct tpki_chain	 pki;		/* root, inter[0], leaf */
 static struct tpki_chain	 other;		/* another root */
+static const char *const	 dns[] = { "example.test", NULL };	/* a SAN */
 
 static int
 setup(void **state)
@@ -173,25 +174,31 @@ test_order_and_root(void **state)
 	diagnosis_free(&d);
 }
 
-static X509 *
-leaf_with(struct tpki_opts *o, EVP_PKEY **key)
+/* Judge a leaf made to o (serverAuth unless o names an EKU) with a key
+ * of type kt, served with the intermediate, for name. */
+static void
+judge_leaf(struct diagnosis *d, const char *name, struct tpki_opts *o,
+    enum tpki_keytype kt)
 {
-	*key = tpki_key(TPKI_EC256);
+	EVP_PKEY	*k = tpki_key(kt);
+	X509		*x;
+
 	if (o->eku == 0)
 		o->eku = TPKI_EKU_SERVER;
-	return tpki_cert(o, *key, pki.inter[0], pki.inter_key[0]);
+	x = tpki_cert(o, k, pki.inter[0], pki.inter_key[0]);
+	judge(d, name, &pki.root, 1, x, pki.inter[0], NULL);
+	X509_free(x);
+	EVP_PKEY_free(k);
 }
 
 static void
 test_names(void **state)
 {
-	static const char *const dns[] = { "example.test", NULL };
 	static const char *const ips[] = { "192.0.2.7", NULL };
-	struct tpki_opts	 o;
+	struct tpki_opts	 o = { .cn = "192.0.2.7", .dns = dns };
+	struct tpki_opts	 cn_only = { .cn = "example.test" };
 	struct diagnosis	 d;
 	const struct diag_problem *p;
-	EVP_PKEY		*k;
-	X509			*x;
 
 	judge(&d, "other.test", &pki.root, 1, pki.leaf, pki.inter[0], NULL);
 	assert_non_null(p = problem(&d, "name-mismatch", 1));
@@ -199,72 +206,45 @@ test_names(void **state)
 	diagnosis_free(&d);
 
 	/* an address only in the CN: Java's "No subject alternative names" */
-	memset(&o, 0, sizeof(o));
-	o.cn = "192.0.2.7";
-	o.dns = dns;
-	x = leaf_with(&o, &k);
-	judge(&d, "192.0.2.7", &pki.root, 1, x, pki.inter[0], NULL);
+	judge_leaf(&d, "192.0.2.7", &o, TPKI_EC256);
 	assert_non_null(p = problem(&d, "ip-san-missing", 1));
 	assert_non_null(strstr(p->cause, "only in its subject"));
 	diagnosis_free(&d);
-	X509_free(x);
-	EVP_PKEY_free(k);
 
 	o.ips = ips;
-	x = leaf_with(&o, &k);
-	judge(&d, "192.0.2.7", &pki.root, 1, x, pki.inter[0], NULL);
+	judge_leaf(&d, "192.0.2.7", &o, TPKI_EC256);
 	assert_problems(&d, 0);
 	diagnosis_free(&d);
-	X509_free(x);
-	EVP_PKEY_free(k);
 
 	/* CN-only: browsers refuse it, though OpenSSL would match the CN */
-	memset(&o, 0, sizeof(o));
-	o.cn = "example.test";
-	x = leaf_with(&o, &k);
-	judge(&d, "example.test", &pki.root, 1, x, pki.inter[0], NULL);
+	judge_leaf(&d, "example.test", &cn_only, TPKI_EC256);
 	assert_non_null(problem(&d, "cn-only", 1));
 	assert_null(problem(&d, "verifier", 1));
 	diagnosis_free(&d);
-	X509_free(x);
-	EVP_PKEY_free(k);
 }
 
 static void
 test_dates(void **state)
 {
-	static const char *const dns[] = { "example.test", NULL };
-	struct tpki_opts	 o;
+	time_t			 now = time(NULL);
+	struct tpki_opts	 o = { .cn = "example.test", .dns = dns,
+	    .not_before = now - 30 * DAY, .not_after = now - 3 * DAY };
 	struct diagnosis	 d;
 	const struct diag_problem *p;
-	EVP_PKEY		*k;
-	X509			*x;
-	time_t			 now = time(NULL);
 
-	memset(&o, 0, sizeof(o));
-	o.cn = "example.test";
-	o.dns = dns;
-	o.not_before = now - 30 * DAY;
-	o.not_after = now - 3 * DAY;
-	x = leaf_with(&o, &k);
-	judge(&d, "example.test", &pki.root, 1, x, pki.inter[0], NULL);
+	judge_leaf(&d, "example.test", &o, TPKI_EC256);
 	assert_non_null(p = problem(&d, "expired", 1));
 	assert_non_null(strstr(p->cause, "3 days ago"));
 	assert_non_null(strstr(p->cause, "The server certificate"));
 	assert_null(problem(&d, "verifier", 1));	/* explained */
 	diagnosis_free(&d);
-	X509_free(x);
-	EVP_PKEY_free(k);
 
 	o.not_before = now + 2 * DAY + 600;
 	o.not_after = now + 300 * DAY;
-	x = leaf_with(&o, &k);
-	judge(&d, "example.test", &pki.root, 1, x, pki.inter[0], NULL);
+	judge_leaf(&d, "example.test", &o, TPKI_EC256);
 	assert_non_null(p = problem(&d, "not-yet-valid", 1));
 	assert_non_null(strstr(p->cause, "in 2 days"));
 	diagnosis_free(&d);
-	X509_free(x);
-	EVP_PKEY_free(k);
 }
 
 static void
@@ -324,49 +304,30 @@ test_imposter(void **state)
 static void
 test_strength(void **state)
 {
-	static const char *const dns[] = { "example.test", NULL };
-	struct tpki_opts	 o;
+	struct tpki_opts	 o = { .cn = "example.test", .dns = dns,
+	    .md = EVP_sha1() };
 	struct diagnosis	 d;
-	EVP_PKEY		*k = tpki_key(TPKI_RSA1024);
-	X509			*x;
 
-	memset(&o, 0, sizeof(o));
-	o.cn = "example.test";
-	o.dns = dns;
-	o.eku = TPKI_EKU_SERVER;
-	o.md = EVP_sha1();
-	x = tpki_cert(&o, k, pki.inter[0], pki.inter_key[0]);
-	judge(&d, "example.test", &pki.root, 1, x, pki.inter[0], NULL);
+	judge_leaf(&d, "example.test", &o, TPKI_RSA1024);
 	assert_non_null(problem(&d, "weak-key", 1));
 	assert_non_null(problem(&d, "weak-signature", 1));
 	assert_null(problem(&d, "verifier", 1));
 	diagnosis_free(&d);
-	X509_free(x);
-	EVP_PKEY_free(k);
 }
 
 /* What only OpenSSL's verifier sees still fails the check. */
 static void
 test_verifier(void **state)
 {
-	static const char *const dns[] = { "example.test", NULL };
-	struct tpki_opts	 o;
+	struct tpki_opts	 o = { .cn = "example.test", .dns = dns,
+	    .eku = TPKI_EKU_CLIENT };
 	struct diagnosis	 d;
 	const struct diag_problem *p;
-	EVP_PKEY		*k = tpki_key(TPKI_EC256);
-	X509			*x;
 
-	memset(&o, 0, sizeof(o));
-	o.cn = "example.test";
-	o.dns = dns;
-	o.eku = TPKI_EKU_CLIENT;
-	x = tpki_cert(&o, k, pki.inter[0], pki.inter_key[0]);
-	judge(&d, "example.test", &pki.root, 1, x, pki.inter[0], NULL);
+	judge_leaf(&d, "example.test", &o, TPKI_EC256);
 	assert_non_null(p = problem(&d, "verifier", 1));
 	assert_non_null(strstr(p->cause, "serverAuth"));
 	diagnosis_free(&d);
-	X509_free(x);
-	EVP_PKEY_free(k);
 }
 
 static void

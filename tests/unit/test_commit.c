@@ -230,6 +230,38 @@ gen_state(int64_t gen)
 	return s;
 }
 
+/* Settled on current (0: none): nothing pending, and `current` names it. */
+static void
+assert_settled(int64_t current)
+{
+	struct ks_state	 st = domain_state();
+
+	assert_int_equal(st.current, current);
+	assert_int_equal(st.pending, 0);
+	assert_int_equal(st.unsettled, 0);
+	assert_int_equal(gendir_current(conf, DOMAIN), current);
+}
+
+/* An upload whose dependents fail on generation gen's files ("gen-N"). */
+static void
+upload_failing(struct answer *a, const char *gen)
+{
+	marker("fail", gen);
+	assert_int_equal(upload_leaf(a), 1);
+	wait_answers(a, 1);
+	marker("fail", NULL);
+}
+
+/* What certd does at start: recover, and run until it is idle again. */
+static void
+recover(void)
+{
+	idle_calls = 0;
+	commit_recover();
+	while (idle_calls == 0)
+		event_base_loop(base, EVLOOP_ONCE);
+}
+
 static int
 setup(void **state)
 {
@@ -271,16 +303,10 @@ teardown(void **state)
 static void
 test_commit_goes_live(void **state)
 {
-	struct ks_state	 st;
-
 	commit_ok(1);
 	commit_ok(2);
-	st = domain_state();
-	assert_int_equal(st.current, 2);
-	assert_int_equal(st.pending, 0);
-	assert_int_equal(st.unsettled, 0);
+	assert_settled(2);
 	assert_string_equal(gen_state(2), "live");
-	assert_int_equal(gendir_current(conf, DOMAIN), 2);
 	assert_false(commit_busy());
 }
 
@@ -290,14 +316,10 @@ static void
 test_failure_rolls_back(void **state)
 {
 	struct answer	 a;
-	struct ks_state	 st;
 	size_t		 i, second = 0;
 
 	commit_ok(1);
-	marker("fail", "gen-2");
-	assert_int_equal(upload_leaf(&a), 1);
-	wait_answers(&a, 1);
-	marker("fail", NULL);
+	upload_failing(&a, "gen-2");
 	assert_int_equal(a.err, 0);
 	assert_string_equal(a.res.reload.result, "rolled-back");
 	assert_int_equal(a.res.reload.generation, 1);
@@ -309,12 +331,8 @@ test_failure_rolls_back(void **state)
 			second = i;
 	assert_true(second > 0);
 	assert_true(a.res.reload.steps[second].ok);
-	st = domain_state();
-	assert_int_equal(st.current, 1);
-	assert_int_equal(st.pending, 0);
-	assert_int_equal(st.unsettled, 0);
+	assert_settled(1);
 	assert_string_equal(gen_state(2), "rolled-back");
-	assert_int_equal(gendir_current(conf, DOMAIN), 1);
 }
 
 /* A first commit that fails: nothing is served, the generation failed. */
@@ -322,21 +340,13 @@ static void
 test_first_failure_serves_nothing(void **state)
 {
 	struct answer	 a;
-	struct ks_state	 st;
 
-	marker("fail", "gen-1");
-	assert_int_equal(upload_leaf(&a), 1);
-	wait_answers(&a, 1);
-	marker("fail", NULL);
+	upload_failing(&a, "gen-1");
 	assert_string_equal(a.res.reload.result, "failed");
 	assert_non_null(strstr(a.res.reload.message, "nothing of "
 	    DOMAIN " is served"));
-	st = domain_state();
-	assert_int_equal(st.current, 0);
-	assert_int_equal(st.pending, 0);
-	assert_int_equal(st.unsettled, 0);
+	assert_settled(0);
 	assert_string_equal(gen_state(1), "failed");
-	assert_int_equal(gendir_current(conf, DOMAIN), 0);
 	/* The next one is generation 2, and goes live. */
 	commit_ok(2);
 }
@@ -351,10 +361,7 @@ test_rollback_target(void **state)
 
 	commit_ok(1);
 	commit_ok(2);
-	marker("fail", "gen-3");
-	assert_int_equal(upload_leaf(&a), 1);	/* 3: rolled back */
-	wait_answers(&a, 1);
-	marker("fail", NULL);
+	upload_failing(&a, "gen-3");		/* 3: rolled back */
 	commit_ok(4);
 	/* From 4, "previous" skips rolled-back 3: it is 2. */
 	memset(&a, 0, sizeof(a));
@@ -424,9 +431,7 @@ static void
 test_recover(void **state)
 {
 	struct cert_error	 err;
-	struct ks_state		 st;
 	struct chain		*c;
-	int64_t			 gen;
 
 	commit_ok(1);
 	commit_ok(2);
@@ -436,31 +441,17 @@ test_recover(void **state)
 	    &err), 0);
 	assert_int_equal(keystore_generation(ks, DOMAIN, 1, &c, &err), 0);
 	chain_free(c);
-	idle_calls = 0;
-	commit_recover();
-	while (idle_calls == 0)
-		event_base_loop(base, EVLOOP_ONCE);
-	st = domain_state();
-	assert_int_equal(st.current, 1);
-	assert_int_equal(st.pending, 0);
-	assert_int_equal(st.unsettled, 0);
-	assert_int_equal(gendir_current(conf, DOMAIN), 1);
+	recover();
+	assert_settled(1);
 	/* An unsettled domain whose files name another generation: back to
 	 * the store's current, dependents run, settled. */
 	assert_int_equal(gendir_swap(conf, DOMAIN, 2, &err), 0);
 	assert_int_equal(keystore_set_pending(ks, DOMAIN, 2, "x", &err), 0);
 	assert_int_equal(keystore_drop_pending(ks, DOMAIN, 2, "live", "x",
 	    &err), 0);
-	st = domain_state();
-	assert_int_equal(st.unsettled, 1);
-	idle_calls = 0;
-	commit_recover();
-	while (idle_calls == 0)
-		event_base_loop(base, EVLOOP_ONCE);
-	st = domain_state();
-	assert_int_equal(st.unsettled, 0);
-	gen = gendir_current(conf, DOMAIN);
-	assert_int_equal(gen, 1);
+	assert_int_equal(domain_state().unsettled, 1);
+	recover();
+	assert_settled(1);
 }
 
 int

@@ -12,6 +12,7 @@
 #include "conf.h"
 #include "names.h"
 #include "testpki.h"
+#include "util.h"
 
 static char	tmpl[] = "/tmp/certd-test-conf.XXXXXX";
 
@@ -505,21 +506,27 @@ test_print_round_trips(void **state)
 static void
 test_valid_names(void **state)
 {
+	static const struct {
+		int		 (*valid)(const char *);
+		int		 want;
+		const char	*names[8];	/* up to a NULL */
+	} t[] = {
+		{ domain_valid, 1, { "example.com", "realhostip.com" } },
+		{ domain_valid, 0, { "", "../etc", "a/b", ".example.com",
+		    "Example.com" /* not folded */, "example.com.",
+		    "-example.com" } },
+		{ item_name_valid, 1, { "root", "Intermediate CA 1" } },
+		{ item_name_valid, 0, { "", "a/b", "tab\there" } },
+	};
+	size_t	 i, j;
+
 	(void)state;
-	assert_true(domain_valid("example.com"));
-	assert_true(domain_valid("realhostip.com"));
-	assert_false(domain_valid(""));
-	assert_false(domain_valid("../etc"));
-	assert_false(domain_valid("a/b"));
-	assert_false(domain_valid(".example.com"));
-	assert_false(domain_valid("Example.com"));	/* not folded */
-	assert_false(domain_valid("example.com."));
-	assert_false(domain_valid("-example.com"));
-	assert_true(item_name_valid("root"));
-	assert_true(item_name_valid("Intermediate CA 1"));
-	assert_false(item_name_valid(""));
-	assert_false(item_name_valid("a/b"));
-	assert_false(item_name_valid("tab\there"));
+	for (i = 0; i < nitems(t); i++)
+		for (j = 0; t[i].names[j] != NULL; j++)
+			if (!t[i].valid(t[i].names[j]) != !t[i].want)
+				fail_msg("t[%zu] \"%s\": %s, want %s", i,
+				    t[i].names[j], t[i].want ? "invalid" :
+				    "valid", t[i].want ? "valid" : "invalid");
 }
 
 /* Domain names are one name whatever their case, in every section. */

@@ -93,6 +93,21 @@ keep_fd(int fd)
 		fail_msg("fcntl: %s", strerror(errno));
 }
 
+/* msg as connect_as and its child pass fds: one byte, c, and the control
+ * buffer buf of len bytes for SCM_RIGHTS. */
+static void
+fd_msg(struct msghdr *msg, struct iovec *iov, char *c, void *buf,
+    size_t len)
+{
+	memset(msg, 0, sizeof(*msg));
+	iov->iov_base = c;
+	iov->iov_len = 1;
+	msg->msg_iov = iov;
+	msg->msg_iovlen = 1;
+	msg->msg_control = buf;
+	msg->msg_controllen = len;
+}
+
 /* The child: become uid/gid with exactly these groups, connect n times,
  * and pass the sockets back.  SO_PEERCRED and SO_PEERGROUPS are taken at
  * connect(), so the parent can hold them afterwards. */
@@ -117,13 +132,7 @@ child_dial(int sp, uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups,
 	for (i = 0; i < n; i++)
 		if ((s[i] = tool_connect(sock)) == -1)
 			_exit(2);
-	memset(&msg, 0, sizeof(msg));
-	iov.iov_base = &c;
-	iov.iov_len = 1;
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = u.buf;
-	msg.msg_controllen = CMSG_SPACE(n * sizeof(int));
+	fd_msg(&msg, &iov, &c, u.buf, CMSG_SPACE(n * sizeof(int)));
 	cm = CMSG_FIRSTHDR(&msg);
 	cm->cmsg_level = SOL_SOCKET;
 	cm->cmsg_type = SCM_RIGHTS;
@@ -157,13 +166,7 @@ connect_as(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups,
 	if (pid == 0)
 		child_dial(sp[1], uid, gid, groups, ngroups, n);
 	close(sp[1]);
-	memset(&msg, 0, sizeof(msg));
-	iov.iov_base = &c;
-	iov.iov_len = 1;
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = u.buf;
-	msg.msg_controllen = sizeof(u.buf);
+	fd_msg(&msg, &iov, &c, u.buf, sizeof(u.buf));
 	assert_int_equal(recvmsg(sp[0], &msg, 0), 1);
 	close(sp[0]);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
@@ -497,19 +500,30 @@ test_admin_reserve(void **state)
 
 /* --- request limits ------------------------------------------------------ */
 
+/* Send head, n filler bytes and tail as one request: the status. */
+static int
+send_padded(int fd, const char *head, size_t n, const char *tail, int ms)
+{
+	size_t	 hlen = strlen(head), tlen = strlen(tail);
+	char	*req = xmalloc(hlen + n + tlen);
+	int	 status;
+
+	memcpy(req, head, hlen);
+	memset(req + hlen, 'a', n);
+	memcpy(req + hlen + n, tail, tlen);
+	status = exchange(fd, req, hlen + n + tlen, ms);
+	free(req);
+	return status;
+}
+
 static int
 post(int fd, size_t body_len)
 {
-	char	*req;
-	int	 n, status;
+	char	 head[128];
 
-	req = xmalloc(body_len + 128);
-	n = snprintf(req, 128, "POST / HTTP/1.1\r\nHost: c\r\n"
+	snprintf(head, sizeof(head), "POST / HTTP/1.1\r\nHost: c\r\n"
 	    "Content-Length: %zu\r\n\r\n", body_len);
-	memset(req + n, 'a', body_len);
-	status = exchange(fd, req, n + body_len, 10000);
-	free(req);
-	return status;
+	return send_padded(fd, head, body_len, "", 10000);
 }
 
 static void
@@ -525,21 +539,14 @@ test_body_limit(void **state)
 	assert_int_equal(seen.calls, 1);
 }
 
-/* A GET whose header block is about size bytes. */
+/* A GET whose header block is size bytes. */
 static int
 get_big_header(int fd, size_t size)
 {
-	char	*req;
-	int	 n, status;
+	static const char	 head[] = "GET / HTTP/1.1\r\nX-Big: ";
 
-	req = xmalloc(size + 128);
-	n = snprintf(req, 64, "GET / HTTP/1.1\r\nX-Big: ");
-	memset(req + n, 'a', size - n - 4);
-	n = size - 4;
-	n += snprintf(req + n, 64, "\r\n\r\n");
-	status = exchange(fd, req, n, 5000);
-	free(req);
-	return status;
+	return send_padded(fd, head, size - strlen(head) - 4, "\r\n\r\n",
+	    5000);
 }
 
 static void
@@ -586,26 +593,18 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_admin_from_peer_process,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_admin_not_account_groups,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_admin_group_reloaded,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_uid_cap_evicts_idlest,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_uid_cap_keeps_busy,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_admins_uncapped,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_admin_reserve,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_body_limit,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_header_limit,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_request_deadline,
-		    setup, teardown),
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T(test_admin_from_peer_process),
+		T(test_admin_not_account_groups),
+		T(test_admin_group_reloaded),
+		T(test_uid_cap_evicts_idlest),
+		T(test_uid_cap_keeps_busy),
+		T(test_admins_uncapped),
+		T(test_admin_reserve),
+		T(test_body_limit),
+		T(test_header_limit),
+		T(test_request_deadline),
+#undef T
 	};
 
 	if (geteuid() != 0) {

@@ -19,40 +19,23 @@
 #include "keystore.h"
 #include "key.h"
 #include "testpki.h"
+#include "testutil.h"
 #include "util.h"
 
 #define DOMAIN	"example.com"
 static const char secret[] = "0123456789abcdef0123456789abcdef";
 
-struct fx {
-	char			 dir[64], path[128];
-	struct keystore		*ks;
-	struct tpki_chain	 c;
-};
-
-static struct keystore *
-open_ks(struct fx *fx, int sealed)
-{
-	struct cert_error	 err;
-	struct keystore		*ks;
-
-	if ((ks = keystore_open(fx->path, &err)) == NULL)
-		fail_msg("open: %s", err.message);
-	if (sealed && keystore_set_secret(ks, secret, sizeof(secret) - 1,
-	    &err) == -1)
-		fail_msg("secret: %s", err.message);
-	return ks;
-}
-
+/* Every test's keystore is sealed: pending keys are never stored bare. */
 static int
 setup(void **state)
 {
-	struct fx	*fx = calloc(1, sizeof(*fx));
+	struct ks_fx		*fx = calloc(1, sizeof(*fx));
+	struct cert_error	 err;
 
-	tpki_tmpdir(fx->dir, sizeof(fx->dir), "csr");
-	snprintf(fx->path, sizeof(fx->path), "%s/certd.db", fx->dir);
-	fx->ks = open_ks(fx, 1);
-	assert_int_equal(tpki_chain_make(&fx->c, DOMAIN, 1, TPKI_EC256), 0);
+	ks_fx_open(fx, "csr", DOMAIN);
+	if (keystore_set_secret(fx->ks, secret, sizeof(secret) - 1,
+	    &err) == -1)
+		fail_msg("secret: %s", err.message);
 	*state = fx;
 	return 0;
 }
@@ -60,18 +43,15 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	struct fx	*fx = *state;
-
-	keystore_close(fx->ks);
-	tpki_chain_free(&fx->c);
-	tpki_rmtree(fx->dir);
-	free(fx);
+	ks_fx_close(*state);
+	free(*state);
 	return 0;
 }
 
 /* A CSR of domain with names; the request's PEM (caller frees). */
 static char *
-csr_ok(struct fx *fx, const char *type, const char *name, struct ks_csr *info)
+csr_ok(struct ks_fx *fx, const char *type, const char *name,
+    struct ks_csr *info)
 {
 	struct csr_request	 rq = { .domain = DOMAIN, .key_type = type };
 	struct cert_error	 err;
@@ -86,7 +66,7 @@ csr_ok(struct fx *fx, const char *type, const char *name, struct ks_csr *info)
 
 /* The certificate fx's intermediate signs for the request. */
 static X509 *
-sign(struct fx *fx, const char *pem)
+sign(struct ks_fx *fx, const char *pem)
 {
 	const char	*dns[] = { DOMAIN, NULL };
 	struct tpki_opts o = { .cn = DOMAIN, .dns = dns,
@@ -105,7 +85,7 @@ sign(struct fx *fx, const char *pem)
 }
 
 static int
-upload(struct fx *fx, const char *name, int seq, X509 *x, EVP_PKEY *k,
+upload(struct ks_fx *fx, const char *name, int seq, X509 *x, EVP_PKEY *k,
     struct upload_result *res, struct cert_error *err)
 {
 	char		*cert = tpki_cert_pem(x);
@@ -122,7 +102,7 @@ upload(struct fx *fx, const char *name, int seq, X509 *x, EVP_PKEY *k,
 }
 
 static size_t
-pending(struct fx *fx)
+pending(struct ks_fx *fx)
 {
 	struct ks_csr	*c = NULL;
 	size_t		 n = 0;
@@ -133,7 +113,7 @@ pending(struct fx *fx)
 }
 
 static void
-stage_chain(struct fx *fx)
+stage_chain(struct ks_fx *fx)
 {
 	struct upload_result	 res;
 	struct cert_error	 err;
@@ -149,7 +129,7 @@ stage_chain(struct fx *fx)
 static void
 test_certificate_commits_with_pending_key(void **state)
 {
-	struct fx		*fx = *state;
+	struct ks_fx		*fx = *state;
 	struct ks_csr		 info;
 	struct upload_result	 res;
 	struct cert_error	 err;
@@ -188,7 +168,7 @@ test_certificate_commits_with_pending_key(void **state)
 static void
 test_certificate_of_no_pending_key(void **state)
 {
-	struct fx		*fx = *state;
+	struct ks_fx		*fx = *state;
 	struct ks_csr		 info;
 	struct upload_result	 res;
 	struct cert_error	 err;
@@ -219,7 +199,7 @@ test_certificate_of_no_pending_key(void **state)
 static void
 test_newest_pending_keys_kept(void **state)
 {
-	struct fx	*fx = *state;
+	struct ks_fx	*fx = *state;
 	struct ks_csr	 info;
 	int		 i;
 
@@ -230,25 +210,32 @@ test_newest_pending_keys_kept(void **state)
 	assert_int_equal(pending(fx), KS_CSR_KEEP);
 }
 
+/* keystore_csr() refuses rq with code. */
 static void
-test_bad_requests(void **state)
+csr_refused(struct ks_fx *fx, const struct csr_request *rq,
+    enum cert_code code)
 {
-	struct fx		*fx = *state;
-	struct csr_request	 rq = { .domain = DOMAIN };
 	struct ks_csr		 info;
 	struct cert_error	 err;
 	char			*pem;
 
+	assert_int_equal(keystore_csr(fx->ks, rq, 0, &pem, &info, &err), -1);
+	assert_int_equal(err.code, code);
+}
+
+static void
+test_bad_requests(void **state)
+{
+	struct ks_fx		*fx = *state;
+	struct csr_request	 rq = { .domain = DOMAIN };
+
 	rq.key_type = "dsa";
-	assert_int_equal(keystore_csr(fx->ks, &rq, 0, &pem, &info, &err), -1);
-	assert_int_equal(err.code, E_BAD_REQUEST);
+	csr_refused(fx, &rq, E_BAD_REQUEST);
 	rq.key_type = NULL;
 	rq.names[rq.nnames++] = "not a name";
-	assert_int_equal(keystore_csr(fx->ks, &rq, 0, &pem, &info, &err), -1);
-	assert_int_equal(err.code, E_BAD_REQUEST);
+	csr_refused(fx, &rq, E_BAD_REQUEST);
 	rq.domain = "Not..A.Domain";
-	assert_int_equal(keystore_csr(fx->ks, &rq, 0, &pem, &info, &err), -1);
-	assert_int_equal(err.code, E_BAD_REQUEST);
+	csr_refused(fx, &rq, E_BAD_REQUEST);
 	assert_int_equal(pending(fx), 0);
 }
 
@@ -257,7 +244,7 @@ test_bad_requests(void **state)
 static void
 test_sealed_and_credential_missing(void **state)
 {
-	struct fx		*fx = *state;
+	struct ks_fx		*fx = *state;
 	struct csr_request	 rq = { .domain = DOMAIN };
 	struct ks_csr		 info;
 	struct upload_result	 res;
@@ -271,10 +258,9 @@ test_sealed_and_credential_missing(void **state)
 	free(pem);
 	stage_chain(fx);
 	keystore_close(fx->ks);
-	fx->ks = open_ks(fx, 0);
+	assert_non_null(fx->ks = keystore_open(fx->path, &err));
 	assert_true(keystore_sealed(fx->ks));
-	assert_int_equal(keystore_csr(fx->ks, &rq, 0, &pem, &info, &err), -1);
-	assert_int_equal(err.code, E_CREDENTIAL);
+	csr_refused(fx, &rq, E_CREDENTIAL);
 	assert_int_equal(upload(fx, "server", 0, x, NULL, &res, &err), -1);
 	assert_int_equal(err.code, E_CREDENTIAL);
 	assert_int_equal(pending(fx), 1);

@@ -17,15 +17,18 @@
 #include "db.h"
 #include "util.h"
 #include "testpki.h"
+#include "testutil.h"
 
 extern const char *const sql_migrations[];
 extern const size_t sql_migrations_count;
 
 struct fx {
-	char	 dir[64];
-	char	 path[128];
+	char		 dir[64];
+	char		 path[128];
+	struct db	*db;		/* with setup_open */
 };
 
+/* A scratch directory for path: each test opens it its own way. */
 static int
 setup(void **state)
 {
@@ -37,33 +40,29 @@ setup(void **state)
 	return 0;
 }
 
+/* And a new database open at path, for the tests of the row operations. */
+static int
+setup_open(void **state)
+{
+	struct fx		*fx;
+	struct cert_error	 err;
+
+	setup(state);
+	fx = *state;
+	if ((fx->db = db_open(fx->path, &err)) == NULL)
+		fail_msg("open: %s", err.message);
+	return 0;
+}
+
 static int
 teardown(void **state)
 {
 	struct fx	*fx = *state;
 
+	db_close(fx->db);
 	tpki_rmtree(fx->dir);
 	free(fx);
 	return 0;
-}
-
-/* One row from a side connection, as a string (static buffer). */
-static const char *
-query1(const char *path, const char *sql)
-{
-	static char	 buf[256];
-	sqlite3		*h;
-	sqlite3_stmt	*st;
-
-	buf[0] = '\0';
-	assert_int_equal(sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY, NULL),
-	    SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-		snprintf(buf, sizeof(buf), "%s", sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	sqlite3_close(h);
-	return buf;
 }
 
 /* tests/unit/db-v1.sql, found through top_srcdir (make check sets it). */
@@ -211,7 +210,6 @@ test_create_sets_wal_version_and_mode_0600(void **state)
 	struct fx		*fx = *state;
 	struct cert_error	 err;
 	struct db		*db;
-	struct stat		 st;
 	char			 p[160];
 	mode_t			 old;
 
@@ -224,14 +222,11 @@ test_create_sets_wal_version_and_mode_0600(void **state)
 	assert_true(sql_migrations_count >= 2);
 	commit_fake(db, "example.com", "root");
 	assert_string_equal(query1(fx->path, "PRAGMA journal_mode"), "wal");
-	assert_int_equal(stat(fx->path, &st), 0);
-	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(file_mode(fx->path), 0600);
 	snprintf(p, sizeof(p), "%s-wal", fx->path);
-	assert_int_equal(stat(p, &st), 0);
-	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(file_mode(p), 0600);
 	snprintf(p, sizeof(p), "%s-shm", fx->path);
-	assert_int_equal(stat(p, &st), 0);
-	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(file_mode(p), 0600);
 	db_close(db);
 }
 
@@ -241,15 +236,13 @@ test_loose_mode_is_tightened(void **state)
 	struct fx		*fx = *state;
 	struct cert_error	 err;
 	struct db		*db;
-	struct stat		 st;
 	FILE			*f;
 
 	assert_non_null(f = fopen(fx->path, "w"));	/* empty = new DB */
 	fclose(f);
 	assert_int_equal(chmod(fx->path, 0644), 0);
 	assert_non_null(db = db_open(fx->path, &err));
-	assert_int_equal(stat(fx->path, &st), 0);
-	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(file_mode(fx->path), 0600);
 	db_close(db);
 }
 
@@ -469,37 +462,34 @@ test_stage_replace_unstage(void **state)
 {
 	struct fx		*fx = *state;
 	struct cert_error	 err;
-	struct db		*db;
 	struct ks_item		 it, *items;
 	size_t			 n;
 	int			 cnt;
 
-	assert_non_null(db = db_open(fx->path, &err));
 	it = fake_item("root", 1, KIND_ROOT, NULL);
-	assert_int_equal(db_stage_item(db, "a.example", &it, 10, &err), 0);
+	assert_int_equal(db_stage_item(fx->db, "a.example", &it, 10, &err), 0);
 	it = fake_item("inter", 2, KIND_INTERMEDIATE, NULL);
-	assert_int_equal(db_stage_item(db, "a.example", &it, 10, &err), 0);
+	assert_int_equal(db_stage_item(fx->db, "a.example", &it, 10, &err), 0);
 	/* Same name again replaces; same seq under another name too. */
 	it = fake_item("inter", 2, KIND_INTERMEDIATE, NULL);
 	it.certificate = (char *)"second";
-	assert_int_equal(db_stage_item(db, "a.example", &it, 11, &err), 0);
-	assert_int_equal(db_staged(db, "a.example", &items, &n, &err), 0);
+	assert_int_equal(db_stage_item(fx->db, "a.example", &it, 11, &err), 0);
+	assert_int_equal(db_staged(fx->db, "a.example", &items, &n, &err), 0);
 	assert_int_equal(n, 2);
 	assert_string_equal(items[1].certificate, "second");
 	ks_items_free(items, n);
 	it = fake_item("other", 2, KIND_INTERMEDIATE, NULL);
-	assert_int_equal(db_stage_item(db, "a.example", &it, 12, &err), 0);
-	assert_int_equal(db_staged(db, "a.example", &items, &n, &err), 0);
+	assert_int_equal(db_stage_item(fx->db, "a.example", &it, 12, &err), 0);
+	assert_int_equal(db_staged(fx->db, "a.example", &items, &n, &err), 0);
 	assert_int_equal(n, 2);
 	assert_string_equal(items[1].name, "other");
 	ks_items_free(items, n);
 
-	assert_int_equal(ndomains(db), 1);
+	assert_int_equal(ndomains(fx->db), 1);
 	/* Discarding the only staged items of a new domain forgets it. */
-	assert_int_equal(db_unstage(db, "a.example", &cnt, &err), 0);
+	assert_int_equal(db_unstage(fx->db, "a.example", &cnt, &err), 0);
 	assert_int_equal(cnt, 2);
-	assert_int_equal(ndomains(db), 0);
-	db_close(db);
+	assert_int_equal(ndomains(fx->db), 0);
 }
 
 static void
@@ -507,18 +497,15 @@ test_commit_clears_staged(void **state)
 {
 	struct fx		*fx = *state;
 	struct cert_error	 err;
-	struct db		*db;
 	struct ks_item		 it, *items;
 	size_t			 n;
 
-	assert_non_null(db = db_open(fx->path, &err));
 	it = fake_item("root", 1, KIND_ROOT, NULL);
-	assert_int_equal(db_stage_item(db, "a.example", &it, 10, &err), 0);
-	assert_int_equal(commit_fake(db, "a.example", "root"), 1);
-	assert_int_equal(db_staged(db, "a.example", &items, &n, &err), 0);
+	assert_int_equal(db_stage_item(fx->db, "a.example", &it, 10, &err), 0);
+	assert_int_equal(commit_fake(fx->db, "a.example", "root"), 1);
+	assert_int_equal(db_staged(fx->db, "a.example", &items, &n, &err), 0);
 	assert_int_equal(n, 0);
 	free(items);
-	db_close(db);
 }
 
 /* A generation is pending until its dependents pass; rollbacks and
@@ -528,53 +515,51 @@ test_commit_states(void **state)
 {
 	struct fx		*fx = *state;
 	struct cert_error	 err;
-	struct db		*db;
 	struct ks_item		 items[2];
 	struct ks_state		 st;
 	struct ks_generation	*g;
 	int64_t			 gen = 0;
 	size_t			 n;
 
-	assert_non_null(db = db_open(fx->path, &err));
-	assert_int_equal(commit_fake(db, "a.example", "root"), 1);
-	assert_int_equal(commit_fake(db, "a.example", "root"), 2);
+	assert_int_equal(commit_fake(fx->db, "a.example", "root"), 1);
+	assert_int_equal(commit_fake(fx->db, "a.example", "root"), 2);
 	items[0] = fake_item("root", 1, KIND_ROOT, NULL);
 	items[1] = fake_item("server", 2, KIND_SERVER, "KEY");
-	assert_int_equal(db_commit_generation(db, "a.example", items, 2, 6000,
-	    "test", &gen, &err), 0);
+	assert_int_equal(db_commit_generation(fx->db, "a.example", items, 2,
+	    6000, "test", &gen, &err), 0);
 	assert_int_equal(gen, 3);
 	/* Stored, pending: current is still 2, the domain unsettled. */
-	assert_int_equal(db_domain_state(db, "a.example", &st, &err), 0);
+	assert_int_equal(db_domain_state(fx->db, "a.example", &st, &err), 0);
 	assert_int_equal(st.current, 2);
 	assert_int_equal(st.pending, 3);
 	assert_int_equal(st.unsettled, 1);
 	assert_string_equal(query1(fx->path, "SELECT state FROM generations "
 	    "WHERE domain = 'a.example' AND generation = 3"), "pending");
 	/* A second pending one is refused while 3 is. */
-	assert_int_equal(db_set_pending(db, "a.example", 1, "x", 6000, &err),
-	    -1);
+	assert_int_equal(db_set_pending(fx->db, "a.example", 1, "x", 6000,
+	    &err), -1);
 	/* 3 fails: rolled back, still unsettled until the rerun. */
-	assert_int_equal(db_drop_pending(db, "a.example", 3, "rolled-back",
+	assert_int_equal(db_drop_pending(fx->db, "a.example", 3, "rolled-back",
 	    "configtest failed", 6000, &err), 0);
-	assert_int_equal(db_domain_state(db, "a.example", &st, &err), 0);
+	assert_int_equal(db_domain_state(fx->db, "a.example", &st, &err), 0);
 	assert_int_equal(st.current, 2);
 	assert_int_equal(st.pending, 0);
 	assert_int_equal(st.unsettled, 1);
-	assert_int_equal(db_settle(db, "a.example", &err), 0);
-	assert_int_equal(db_domain_state(db, "a.example", &st, &err), 0);
+	assert_int_equal(db_settle(fx->db, "a.example", &err), 0);
+	assert_int_equal(db_domain_state(fx->db, "a.example", &st, &err), 0);
 	assert_int_equal(st.unsettled, 0);
 	/* Rollback to 1: pending until it passes; then 2 is rolled back. */
-	assert_int_equal(db_set_pending(db, "a.example", 42, "x", 7000, &err),
-	    -1);
+	assert_int_equal(db_set_pending(fx->db, "a.example", 42, "x", 7000,
+	    &err), -1);
 	assert_int_equal(err.code, E_NOT_FOUND);
-	assert_int_equal(db_set_pending(db, "a.example", 1, "undo", 7000,
+	assert_int_equal(db_set_pending(fx->db, "a.example", 1, "undo", 7000,
 	    &err), 0);
-	assert_int_equal(db_make_live(db, "a.example", 1, "ok", 7000, NULL, &err),
-	    0);
-	assert_int_equal(db_domain_state(db, "a.example", &st, &err), 0);
+	assert_int_equal(db_make_live(fx->db, "a.example", 1, "ok", 7000,
+	    NULL, &err), 0);
+	assert_int_equal(db_domain_state(fx->db, "a.example", &st, &err), 0);
 	assert_int_equal(st.current, 1);
 	assert_int_equal(st.unsettled, 0);
-	assert_int_equal(db_generations(db, "a.example", &g, &n, &err), 0);
+	assert_int_equal(db_generations(fx->db, "a.example", &g, &n, &err), 0);
 	assert_int_equal(n, 3);
 	assert_string_equal(g[0].state, "rolled-back");	/* 3 */
 	assert_string_equal(g[1].state, "rolled-back");	/* 2 */
@@ -582,9 +567,8 @@ test_commit_states(void **state)
 	assert_true(g[2].current);
 	free(g);
 	/* Only the pending generation is made live. */
-	assert_int_equal(db_make_live(db, "a.example", 2, "ok", 7000, NULL, &err),
-	    -1);
-	db_close(db);
+	assert_int_equal(db_make_live(fx->db, "a.example", 2, "ok", 7000,
+	    NULL, &err), -1);
 }
 
 /* Keep N: live generations first, never the current or pending one. */
@@ -593,26 +577,24 @@ test_prune_live_first(void **state)
 {
 	struct fx		*fx = *state;
 	struct cert_error	 err;
-	struct db		*db;
 	struct ks_item		 items[2];
 	int64_t			*kept, gen;
 	size_t			 n;
 	int			 i;
 
-	assert_non_null(db = db_open(fx->path, &err));
-	assert_int_equal(commit_fake(db, "a.example", "root"), 1);
-	assert_int_equal(commit_fake(db, "a.example", "root"), 2);
+	assert_int_equal(commit_fake(fx->db, "a.example", "root"), 1);
+	assert_int_equal(commit_fake(fx->db, "a.example", "root"), 2);
 	/* Ten failures in a row (3..12), each rolled back. */
 	for (i = 0; i < 10; i++) {
 		items[0] = fake_item("root", 1, KIND_ROOT, NULL);
 		items[1] = fake_item("server", 2, KIND_SERVER, "KEY");
-		assert_int_equal(db_commit_generation(db, "a.example", items, 2,
-		    6000, "t", &gen, &err), 0);
-		assert_int_equal(db_drop_pending(db, "a.example", gen,
+		assert_int_equal(db_commit_generation(fx->db, "a.example",
+		    items, 2, 6000, "t", &gen, &err), 0);
+		assert_int_equal(db_drop_pending(fx->db, "a.example", gen,
 		    "rolled-back", "failed", 6000, &err), 0);
-		assert_int_equal(db_settle(db, "a.example", &err), 0);
-		assert_int_equal(db_prune(db, "a.example", 2, &kept, &n, &err),
-		    0);
+		assert_int_equal(db_settle(fx->db, "a.example", &err), 0);
+		assert_int_equal(db_prune(fx->db, "a.example", 2, &kept, &n,
+		    &err), 0);
 		/* 2 and 1 are live: the rollback targets stay. */
 		assert_int_equal(n, 2);
 		assert_int_equal(kept[0], 2);
@@ -624,14 +606,13 @@ test_prune_live_first(void **state)
 	/* A pending generation is never pruned. */
 	items[0] = fake_item("root", 1, KIND_ROOT, NULL);
 	items[1] = fake_item("server", 2, KIND_SERVER, "KEY");
-	assert_int_equal(db_commit_generation(db, "a.example", items, 2, 6000,
-	    "t", &gen, &err), 0);
-	assert_int_equal(db_prune(db, "a.example", 1, &kept, &n, &err), 0);
+	assert_int_equal(db_commit_generation(fx->db, "a.example", items, 2,
+	    6000, "t", &gen, &err), 0);
+	assert_int_equal(db_prune(fx->db, "a.example", 1, &kept, &n, &err), 0);
 	assert_int_equal(n, 2);
 	assert_int_equal(kept[0], gen);
 	assert_int_equal(kept[1], 2);
 	free(kept);
-	db_close(db);
 }
 
 static void
@@ -639,52 +620,49 @@ test_events_and_counts(void **state)
 {
 	struct fx		*fx = *state;
 	struct cert_error	 err;
-	struct db		*db;
 	struct ks_event		 e, *ev;
 	struct ks_count		*c;
 	size_t			 n;
 
-	assert_non_null(db = db_open(fx->path, &err));
-	commit_fake(db, "a.example", "root");
-	commit_fake(db, "a.example", "root");
-	commit_fake(db, "b.example", "root");
+	commit_fake(fx->db, "a.example", "root");
+	commit_fake(fx->db, "a.example", "root");
+	commit_fake(fx->db, "b.example", "root");
 	memset(&e, 0, sizeof(e));
 	strcpy(e.domain, "a.example");
 	strcpy(e.type, "reject");
 	strcpy(e.result, "E_ORDER");
 	e.message = (char *)"no root";
-	assert_int_equal(db_event_add(db, &e, &err), 0);
+	assert_int_equal(db_event_add(fx->db, &e, &err), 0);
 	strcpy(e.type, "reload");
 	strcpy(e.result, "ok");
 	strcpy(e.dependent, "apache");
 	e.duration_ms = 85;
-	assert_int_equal(db_event_add(db, &e, &err), 0);
+	assert_int_equal(db_event_add(fx->db, &e, &err), 0);
 
-	assert_int_equal(db_count(db, "commit", "domain", &c, &n, &err), 0);
+	assert_int_equal(db_count(fx->db, "commit", "domain", &c, &n, &err), 0);
 	assert_int_equal(n, 2);
 	assert_string_equal(c[0].key, "a.example");
 	assert_int_equal(c[0].n, 2);
 	assert_int_equal(c[1].n, 1);
 	free(c);
-	assert_int_equal(db_count(db, "reject", "result", &c, &n, &err), 0);
+	assert_int_equal(db_count(fx->db, "reject", "result", &c, &n, &err), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(c[0].key, "E_ORDER");
 	free(c);
-	assert_int_equal(db_count(db, "reload", "dependent,result", &c, &n,
+	assert_int_equal(db_count(fx->db, "reload", "dependent,result", &c, &n,
 	    &err), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(c[0].key, "apache\tok");
 	free(c);
-	assert_int_equal(db_count(db, NULL, "x; DROP TABLE events", &c, &n,
+	assert_int_equal(db_count(fx->db, NULL, "x; DROP TABLE events", &c, &n,
 	    &err), -1);
 
-	assert_int_equal(db_events(db, NULL, NULL, 2, &ev, &n, &err), 0);
+	assert_int_equal(db_events(fx->db, NULL, NULL, 2, &ev, &n, &err), 0);
 	assert_int_equal(n, 2);
 	assert_string_equal(ev[0].type, "reload");	/* newest first */
 	assert_int_equal(ev[0].duration_ms, 85);
 	assert_string_equal(ev[1].message, "no root");
 	events_free(ev, n);
-	db_close(db);
 }
 
 /* The log keeps its newest rows; the totals keep counting. */
@@ -693,37 +671,34 @@ test_events_trimmed_counts_kept(void **state)
 {
 	struct fx		*fx = *state;
 	struct cert_error	 err;
-	struct db		*db;
 	struct ks_event		 e, *ev;
 	struct ks_count		*c;
 	size_t			 n;
 	int			 i;
 
-	assert_non_null(db = db_open(fx->path, &err));
-	db_set_events_keep(db, 5);
+	db_set_events_keep(fx->db, 5);
 	memset(&e, 0, sizeof(e));
 	strcpy(e.domain, "a.example");
 	strcpy(e.type, "reject");
 	for (i = 0; i < 12; i++) {
 		strcpy(e.result, i % 3 == 0 ? "E_EXPIRED" : "E_ORDER");
 		e.at = 1000 + i;
-		assert_int_equal(db_event_add(db, &e, &err), 0);
+		assert_int_equal(db_event_add(fx->db, &e, &err), 0);
 	}
 	assert_string_equal(query1(fx->path, "SELECT count(*) FROM events"),
 	    "5");
-	assert_int_equal(db_events(db, NULL, NULL, 10, &ev, &n, &err), 0);
+	assert_int_equal(db_events(fx->db, NULL, NULL, 10, &ev, &n, &err), 0);
 	assert_int_equal(n, 5);
 	assert_int_equal(ev[0].at, 1011);	/* the newest five */
 	assert_int_equal(ev[4].at, 1007);
 	events_free(ev, n);
-	assert_int_equal(db_count(db, "reject", "result", &c, &n, &err), 0);
+	assert_int_equal(db_count(fx->db, "reject", "result", &c, &n, &err), 0);
 	assert_int_equal(n, 2);
 	assert_string_equal(c[0].key, "E_EXPIRED");
 	assert_int_equal(c[0].n, 4);
 	assert_string_equal(c[1].key, "E_ORDER");
 	assert_int_equal(c[1].n, 8);
 	free(c);
-	db_close(db);
 }
 
 static void
@@ -731,23 +706,21 @@ test_failed_commit_changes_nothing(void **state)
 {
 	struct fx		*fx = *state;
 	struct cert_error	 err;
-	struct db		*db;
 	struct ks_item		 items[2], it, *rows;
 	size_t			 n;
 	int64_t			 gen;
 
-	assert_non_null(db = db_open(fx->path, &err));
-	assert_int_equal(commit_fake(db, "a.example", "root"), 1);
+	assert_int_equal(commit_fake(fx->db, "a.example", "root"), 1);
 	it = fake_item("inter", 2, KIND_INTERMEDIATE, NULL);
-	assert_int_equal(db_stage_item(db, "a.example", &it, 10, &err), 0);
+	assert_int_equal(db_stage_item(fx->db, "a.example", &it, 10, &err), 0);
 	/* The second row breaks a constraint after the generation row, the
 	 * first keystore row and nothing else were written. */
 	items[0] = fake_item("root", 1, KIND_ROOT, NULL);
 	items[1] = fake_item("server", 1, KIND_SERVER, "KEY");
-	assert_int_equal(db_commit_generation(db, "a.example", items, 2, 20,
+	assert_int_equal(db_commit_generation(fx->db, "a.example", items, 2, 20,
 	    "bad", &gen, &err), -1);
 	assert_int_equal(err.code, E_INTERNAL);
-	assert_int_equal(db_current(db, "a.example", &gen, &err), 0);
+	assert_int_equal(db_current(fx->db, "a.example", &gen, &err), 0);
 	assert_int_equal(gen, 1);
 	assert_string_equal(query1(fx->path, "SELECT count(*) FROM "
 	    "generations"), "1");
@@ -755,12 +728,11 @@ test_failed_commit_changes_nothing(void **state)
 	    "keystore"), "2");
 	assert_string_equal(query1(fx->path, "SELECT count(*) FROM "
 	    "events"), "2");	/* the first commit and its going live */
-	assert_int_equal(db_staged(db, "a.example", &rows, &n, &err), 0);
+	assert_int_equal(db_staged(fx->db, "a.example", &rows, &n, &err), 0);
 	assert_int_equal(n, 1);
 	ks_items_free(rows, n);
 	/* And the next commit still gets number 2. */
-	assert_int_equal(commit_fake(db, "a.example", "root"), 2);
-	db_close(db);
+	assert_int_equal(commit_fake(fx->db, "a.example", "root"), 2);
 }
 
 int
@@ -768,22 +740,24 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T_OPEN(f) cmocka_unit_test_setup_teardown(f, setup_open, teardown)
 		T(test_create_sets_wal_version_and_mode_0600),
 		T(test_loose_mode_is_tightened),
 		T(test_reopen_keeps_data),
 		T(test_v1_database_migrates),
 		T(test_v1_migrated_schema_equals_new),
-		T(test_events_trimmed_counts_kept),
+		T_OPEN(test_events_trimmed_counts_kept),
 		T(test_newer_schema_refuses),
 		T(test_garbage_file_refuses),
 		T(test_corrupt_database_refuses),
-		T(test_stage_replace_unstage),
-		T(test_commit_clears_staged),
-		T(test_commit_states),
-		T(test_prune_live_first),
-		T(test_events_and_counts),
-		T(test_failed_commit_changes_nothing),
+		T_OPEN(test_stage_replace_unstage),
+		T_OPEN(test_commit_clears_staged),
+		T_OPEN(test_commit_states),
+		T_OPEN(test_prune_live_first),
+		T_OPEN(test_events_and_counts),
+		T_OPEN(test_failed_commit_changes_nothing),
 #undef T
+#undef T_OPEN
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -550,16 +550,23 @@ verify_with(struct keystore *ks, const struct dep_request *req,
 	conf_free(c);
 }
 
+/* One verify run against srv, with a keystore of its own. */
+static void
+verify_once(const struct server *srv, const char *keys, struct outcome *o)
+{
+	struct dep_request	 req;
+	struct keystore		*ks = ks_verify(&req);
+
+	verify_with(ks, &req, srv, keys, o);
+	keystore_close(ks);
+}
+
 static void
 test_verify_new_leaf_served(void **state)
 {
 	struct outcome		 o;
-	struct dep_request	 req;
-	struct keystore		*ks;
 
-	ks = ks_verify(&req);
-	verify_with(ks, &req, &(struct server){ .first = &new_chain,
-	    .with_inter = 1 },
+	verify_once(&(struct server){ .first = &new_chain, .with_inter = 1 },
 	    "verify_timeout = 3s\n", &o);
 	assert_true(o.ok);
 	assert_int_equal(o.n, 2);
@@ -569,7 +576,6 @@ test_verify_new_leaf_served(void **state)
 	    "served on 3 consecutive connections (3 attempts, "));
 	/* Spaced VERIFY_GAP_MS (100 ms) apart. */
 	assert_true(o.r[1].duration_ms >= 190);
-	keystore_close(ks);
 }
 
 /*
@@ -615,19 +621,15 @@ static void
 test_verify_waits_for_switch(void **state)
 {
 	struct outcome		 o;
-	struct dep_request	 req;
-	struct keystore		*ks;
 
 	/* Like a graceful Apache: the old leaf for a while, then the new. */
-	ks = ks_verify(&req);
-	verify_with(ks, &req, &(struct server){ .first = &old_chain,
+	verify_once(&(struct server){ .first = &old_chain,
 	    .with_inter = 1, .second = &new_chain, .switch_ms = 600 },
 	    "verify_timeout = 5s\n", &o);
 	assert_true(o.ok);
 	assert_true(o.r[1].ok);
 	assert_true(o.r[1].duration_ms >= 500);
 	assert_null(strstr(o.r[1].message, "(3 attempts, "));
-	keystore_close(ks);
 }
 
 static void
@@ -662,16 +664,11 @@ static void
 test_verify_nothing_listening(void **state)
 {
 	struct outcome		 o;
-	struct dep_request	 req;
-	struct keystore		*ks;
 
-	ks = ks_verify(&req);
-	verify_with(ks, &req, &(struct server){ .first = &old_chain,
-	    .with_inter = 1, .closed = 1 },
-	    "verify_timeout = 300ms\n", &o);
+	verify_once(&(struct server){ .first = &old_chain, .with_inter = 1,
+	    .closed = 1 }, "verify_timeout = 300ms\n", &o);
 	assert_false(o.ok);
 	assert_non_null(strstr(o.r[1].message, "Connection refused"));
-	keystore_close(ks);
 }
 
 /*

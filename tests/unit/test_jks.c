@@ -16,23 +16,7 @@
 
 #include "jks.h"
 #include "testpki.h"
-
-static struct tpki_chain	chain;
-
-static int
-setup(void **state)
-{
-	(void)state;
-	return tpki_chain_make(&chain, "example.com", 2, TPKI_EC256);
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	tpki_chain_free(&chain);
-	return 0;
-}
+#include "testutil.h"
 
 static uint32_t
 be32(const unsigned char *p)
@@ -60,11 +44,7 @@ ref_digest(const unsigned char *pw, size_t pwlen, const unsigned char *body,
 static void
 test_layout_and_digest_match_java(void **state)
 {
-	struct trust_entry	 e[3] = {
-		{ "root", chain.root },
-		{ "inter1", chain.inter[0] },
-		{ "inter2", chain.inter[1] },
-	};
+	struct store_fx		*fx = *state;
 	static const unsigned char pw[] = {	/* "changeit" as UTF-16BE */
 		0, 'c', 0, 'h', 0, 'a', 0, 'n', 0, 'g', 0, 'e', 0, 'i', 0, 't'
 	};
@@ -75,8 +55,7 @@ test_layout_and_digest_match_java(void **state)
 	time_t			 t = 1700000000;
 	uint64_t		 ms;
 
-	(void)state;
-	assert_int_equal(jks_write(e, 3, "changeit", t, &out, &len), 0);
+	assert_int_equal(jks_write(fx->cas, 3, "changeit", t, &out, &len), 0);
 	assert_int_equal(be32(out), 0xFEEDFEEDU);
 	assert_int_equal(be32(out + 4), 2);
 	assert_int_equal(be32(out + 8), 3);
@@ -95,7 +74,7 @@ test_layout_and_digest_match_java(void **state)
 	assert_int_equal(p[1], 5);
 	assert_memory_equal(p + 2, "X.509", 5);
 	p += 7;
-	derlen = i2d_X509(chain.root, &der);
+	derlen = i2d_X509(fx->c.root, &der);
 	assert_true(derlen > 0);
 	assert_int_equal(be32(p), (uint32_t)derlen);
 	assert_memory_equal(p + 4, der, derlen);
@@ -109,17 +88,13 @@ test_layout_and_digest_match_java(void **state)
 static void
 test_roundtrip_and_password(void **state)
 {
-	struct trust_entry	 e[3] = {
-		{ "root", chain.root },
-		{ "inter1", chain.inter[0] },
-		{ "inter2", chain.inter[1] },
-	};
+	struct store_fx		*fx = *state;
+	const struct trust_entry *e = fx->cas;
 	unsigned char		*out;
 	size_t			 len, n, i;
 	char			**al;
 	X509			**xs;
 
-	(void)state;
 	assert_int_equal(jks_write(e, 3, "s3cret", 0, &out, &len), 0);
 	assert_int_equal(jks_read(out, len, "s3cret", &al, &xs, &n), 0);
 	assert_int_equal(n, 3);
@@ -217,16 +192,16 @@ test_reader_refuses_keys_and_huge_counts(void **state)
 static void
 test_bad_aliases_refused(void **state)
 {
+	struct store_fx		*fx = *state;
 	struct trust_entry	 dup[2] = {
-		{ "root", chain.root }, { "root", chain.inter[0] } };
-	struct trust_entry	 upper[1] = { { "Root", chain.root } };
-	struct trust_entry	 empty[1] = { { "", chain.root } };
+		{ "root", fx->c.root }, { "root", fx->c.inter[0] } };
+	struct trust_entry	 upper[1] = { { "Root", fx->c.root } };
+	struct trust_entry	 empty[1] = { { "", fx->c.root } };
 	struct trust_entry	 nocert[1] = { { "root", NULL } };
-	struct trust_entry	 badutf[1] = { { "r\xc3", chain.root } };
+	struct trust_entry	 badutf[1] = { { "r\xc3", fx->c.root } };
 	unsigned char		*out;
 	size_t			 len;
 
-	(void)state;
 	assert_int_equal(jks_write(dup, 2, "x", 0, &out, &len), -1);
 	assert_null(out);
 	assert_int_equal(jks_write(upper, 1, "x", 0, &out, &len), -1);
@@ -241,9 +216,10 @@ test_bad_aliases_refused(void **state)
 static void
 test_non_ascii_alias_and_password(void **state)
 {
+	struct store_fx		*fx = *state;
 	/* U+00E4 and U+1F512 (a supplementary character). */
 	struct trust_entry	 e[1] = { { "k\xc3\xa4-\xf0\x9f\x94\x92",
-				    chain.root } };
+				    fx->c.root } };
 	static const unsigned char pw[] = { 0, 'p', 0, 0xe4, 0xd8, 0x3d,
 				    0xdd, 0x12 };
 	static const unsigned char mutf[] = { 'k', 0xc3, 0xa4, '-',
@@ -253,7 +229,6 @@ test_non_ascii_alias_and_password(void **state)
 	char			**al;
 	X509			**xs;
 
-	(void)state;
 	assert_int_equal(jks_write(e, 1, "p\xc3\xa4\xf0\x9f\x94\x92", 0,
 	    &out, &len), 0);
 	assert_int_equal(out[16], 0);
@@ -306,5 +281,6 @@ main(void)
 		cmocka_unit_test(test_make_aliases),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, store_fx_setup,
+	    store_fx_teardown);
 }

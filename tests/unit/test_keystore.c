@@ -15,6 +15,7 @@
 #include "cert.h"
 #include "keystore.h"
 #include "testpki.h"
+#include "testutil.h"
 #include "util.h"
 
 #define DOMAIN	"example.com"
@@ -27,10 +28,7 @@ count_domain(const struct ks_summary *d, void *arg)
 }
 
 struct fx {
-	char			 dir[64];
-	char			 path[128];
-	struct keystore		*ks;
-	struct tpki_chain	 c;		/* root -> inter -> leaf */
+	struct ks_fx		 k;		/* k.c: root -> inter -> leaf */
 	X509			*inter2;	/* another intermediate of root */
 	EVP_PKEY		*inter2_key;
 	time_t			 now;
@@ -40,17 +38,12 @@ static int
 setup(void **state)
 {
 	struct fx		*fx = calloc(1, sizeof(*fx));
-	struct cert_error	 err;
 	struct tpki_opts	 o = { .cn = "Second Intermediate", .ca = 1 };
 
-	tpki_tmpdir(fx->dir, sizeof(fx->dir), "ks");
-	snprintf(fx->path, sizeof(fx->path), "%s/certd.db", fx->dir);
-	if ((fx->ks = keystore_open(fx->path, &err)) == NULL)
-		fail_msg("open: %s", err.message);
-	assert_int_equal(tpki_chain_make(&fx->c, DOMAIN, 1, TPKI_EC256), 0);
+	ks_fx_open(&fx->k, "ks", DOMAIN);
 	fx->inter2_key = tpki_key(TPKI_EC256);
-	fx->inter2 = tpki_cert(&o, fx->inter2_key, fx->c.root,
-	    fx->c.root_key);
+	fx->inter2 = tpki_cert(&o, fx->inter2_key, fx->k.c.root,
+	    fx->k.c.root_key);
 	fx->now = time(NULL);
 	*state = fx;
 	return 0;
@@ -61,11 +54,9 @@ teardown(void **state)
 {
 	struct fx	*fx = *state;
 
-	keystore_close(fx->ks);
-	tpki_chain_free(&fx->c);
+	ks_fx_close(&fx->k);
 	X509_free(fx->inter2);
 	EVP_PKEY_free(fx->inter2_key);
-	tpki_rmtree(fx->dir);
 	free(fx);
 	return 0;
 }
@@ -83,7 +74,7 @@ upload_raw(struct fx *fx, const char *domain, const char *name, int seq,
 	};
 
 	cert_error_clear(err);
-	return keystore_upload(fx->ks, &up, fx->now, res, err);
+	return keystore_upload(fx->k.ks, &up, fx->now, res, err);
 }
 
 static int
@@ -114,7 +105,7 @@ upload_ok(struct fx *fx, const char *name, int seq, X509 *x, EVP_PKEY *k,
 		    cert_code_name(err.code), err.name, err.seq, err.message);
 	/* A committed generation is pending until its dependents pass:
 	 * here they have none. */
-	if (res->committed && keystore_make_live(fx->ks, DOMAIN,
+	if (res->committed && keystore_make_live(fx->k.ks, DOMAIN,
 	    res->generation, "no dependents", 0, NULL, NULL, &err) == -1)
 		fail_msg("make live: %s", err.message);
 }
@@ -125,9 +116,9 @@ commit_gen1(struct fx *fx)
 {
 	struct upload_result	 res;
 
-	upload_ok(fx, "root", 1, fx->c.root, NULL, &res);
-	upload_ok(fx, "inter", 2, fx->c.inter[0], NULL, &res);
-	upload_ok(fx, "server", 3, fx->c.leaf, fx->c.leaf_key, &res);
+	upload_ok(fx, "root", 1, fx->k.c.root, NULL, &res);
+	upload_ok(fx, "inter", 2, fx->k.c.inter[0], NULL, &res);
+	upload_ok(fx, "server", 3, fx->k.c.leaf, fx->k.c.leaf_key, &res);
 	assert_true(res.committed);
 	assert_int_equal(res.generation, 1);
 }
@@ -176,13 +167,21 @@ dump(const char *path)
 	return out != NULL ? out : strdup("");
 }
 
+/* The newest key column as stored, read past the keystore. */
+static const char *
+newest_key(struct fx *fx)
+{
+	return query1(fx->k.path, "SELECT key FROM keystore WHERE key IS NOT "
+	    "NULL ORDER BY id DESC");
+}
+
 static int64_t
 count_events(struct fx *fx, const char *type)
 {
 	struct ks_event	*ev;
 	size_t		 n;
 
-	assert_int_equal(keystore_events(fx->ks, NULL, type, 1000, &ev, &n),
+	assert_int_equal(keystore_events(fx->k.ks, NULL, type, 1000, &ev, &n),
 	    0);
 	keystore_events_free(ev, n);
 	return (int64_t)n;
@@ -198,37 +197,37 @@ test_cloudstack_sequence_commits_generation_1(void **state)
 	struct ks_domain	*d;
 	int64_t			 gen;
 
-	upload_ok(fx, "root", 1, fx->c.root, NULL, &res);
+	upload_ok(fx, "root", 1, fx->k.c.root, NULL, &res);
 	assert_false(res.committed);
 	assert_int_equal(res.kind, KIND_ROOT);
-	upload_ok(fx, "inter", 2, fx->c.inter[0], NULL, &res);
+	upload_ok(fx, "inter", 2, fx->k.c.inter[0], NULL, &res);
 	assert_false(res.committed);
 	assert_int_equal(res.kind, KIND_INTERMEDIATE);
-	assert_int_equal(keystore_domain(fx->ks, DOMAIN, &d, &err), 0);
+	assert_int_equal(keystore_domain(fx->k.ks, DOMAIN, &d, &err), 0);
 	assert_int_equal(d->generation, 0);
 	assert_int_equal(d->nstaged, 2);
 	keystore_domain_free(d);
 
 	/* CloudStack sends the server certificate without an id: 0. */
-	upload_ok(fx, "server", 0, fx->c.leaf, fx->c.leaf_key, &res);
+	upload_ok(fx, "server", 0, fx->k.c.leaf, fx->k.c.leaf_key, &res);
 	assert_true(res.committed);
 	assert_int_equal(res.generation, 1);
 	assert_int_equal(res.kind, KIND_SERVER);
 	assert_int_equal(res.seq, 3);
 
-	assert_int_equal(keystore_current(fx->ks, DOMAIN, &c, &gen, &err), 0);
+	assert_int_equal(keystore_current(fx->k.ks, DOMAIN, &c, &gen, &err), 0);
 	assert_int_equal(gen, 1);
 	assert_int_equal(c->n, 3);
 	assert_string_equal(c->items[0].name, "root");
-	assert_int_equal(X509_cmp(c->items[0].cert, fx->c.root), 0);
-	assert_int_equal(X509_cmp(c->items[1].cert, fx->c.inter[0]), 0);
-	assert_int_equal(X509_cmp(c->items[2].cert, fx->c.leaf), 0);
+	assert_int_equal(X509_cmp(c->items[0].cert, fx->k.c.root), 0);
+	assert_int_equal(X509_cmp(c->items[1].cert, fx->k.c.inter[0]), 0);
+	assert_int_equal(X509_cmp(c->items[2].cert, fx->k.c.leaf), 0);
 	assert_int_equal(c->items[2].kind, KIND_SERVER);
 	assert_non_null(c->key);
-	assert_int_equal(EVP_PKEY_eq(c->key, fx->c.leaf_key), 1);
+	assert_int_equal(EVP_PKEY_eq(c->key, fx->k.c.leaf_key), 1);
 	chain_free(c);
 
-	assert_int_equal(keystore_domain(fx->ks, DOMAIN, &d, &err), 0);
+	assert_int_equal(keystore_domain(fx->k.ks, DOMAIN, &d, &err), 0);
 	assert_int_equal(d->generation, 1);
 	assert_int_equal(d->nitems, 3);
 	assert_int_equal(d->nstaged, 0);
@@ -246,20 +245,23 @@ static void
 test_key_stored_as_pkcs8_pem(void **state)
 {
 	struct fx	*fx = *state;
-	sqlite3		*h;
-	sqlite3_stmt	*st;
-	const char	*k;
 
 	commit_gen1(fx);
-	assert_int_equal(sqlite3_open(fx->path, &h), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(h, "SELECT key FROM keystore "
-	    "WHERE key IS NOT NULL", -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	k = (const char *)sqlite3_column_text(st, 0);
-	assert_true(strncmp(k, "-----BEGIN PRIVATE KEY-----", 27) == 0);
-	assert_int_equal(sqlite3_step(st), SQLITE_DONE);	/* one key */
-	sqlite3_finalize(st);
-	sqlite3_close(h);
+	assert_string_equal(query1(fx->k.path, "SELECT count(*) FROM keystore "
+	    "WHERE key IS NOT NULL"), "1");
+	assert_true(strncmp(newest_key(fx), "-----BEGIN PRIVATE KEY-----",
+	    27) == 0);
+}
+
+/* A new server certificate for DOMAIN, of key k, issued by issuer. */
+static X509 *
+server_leaf(EVP_PKEY *k, X509 *issuer, EVP_PKEY *issuer_key)
+{
+	static const char *const dns[] = { DOMAIN, NULL };
+	struct tpki_opts	 o = { .cn = DOMAIN, .dns = dns,
+	    .eku = TPKI_EKU_SERVER };
+
+	return tpki_cert(&o, k, issuer, issuer_key);
 }
 
 static void
@@ -269,29 +271,28 @@ test_renewal_of_server_only_makes_generation_2(void **state)
 	struct upload_result	 res;
 	struct cert_error	 err;
 	struct chain		*c1, *c2;
-	const char *const	 dns[] = { DOMAIN, NULL };
-	struct tpki_opts	 o = { .cn = DOMAIN, .dns = dns,
-	    .eku = TPKI_EKU_SERVER };
 	EVP_PKEY		*k = tpki_key(TPKI_EC256);
 	X509			*leaf;
 	int64_t			 gen;
 
 	commit_gen1(fx);
-	leaf = tpki_cert(&o, k, fx->c.inter[0], fx->c.inter_key[0]);
+	leaf = server_leaf(k, fx->k.c.inter[0], fx->k.c.inter_key[0]);
 	upload_ok(fx, "server", 3, leaf, k, &res);
 	assert_true(res.committed);
 	assert_int_equal(res.generation, 2);
 
-	assert_int_equal(keystore_current(fx->ks, DOMAIN, &c2, &gen, &err), 0);
+	assert_int_equal(keystore_current(fx->k.ks, DOMAIN, &c2, &gen, &err),
+	    0);
 	assert_int_equal(gen, 2);
-	assert_int_equal(keystore_generation(fx->ks, DOMAIN, 1, &c1, &err), 0);
+	assert_int_equal(keystore_generation(fx->k.ks, DOMAIN, 1, &c1, &err),
+	    0);
 	assert_int_equal(c2->n, 3);
 	assert_int_equal(X509_cmp(c1->items[0].cert, c2->items[0].cert), 0);
 	assert_int_equal(X509_cmp(c1->items[1].cert, c2->items[1].cert), 0);
 	assert_int_equal(X509_cmp(c2->items[2].cert, leaf), 0);
-	assert_int_equal(X509_cmp(c1->items[2].cert, fx->c.leaf), 0);
+	assert_int_equal(X509_cmp(c1->items[2].cert, fx->k.c.leaf), 0);
 	assert_int_equal(EVP_PKEY_eq(c2->key, k), 1);
-	assert_int_equal(EVP_PKEY_eq(c1->key, fx->c.leaf_key), 1);
+	assert_int_equal(EVP_PKEY_eq(c1->key, fx->k.c.leaf_key), 1);
 	chain_free(c1);
 	chain_free(c2);
 	X509_free(leaf);
@@ -306,27 +307,24 @@ test_same_name_reupload_replaces(void **state)
 	struct cert_error	 err;
 	struct ks_domain	*d;
 	struct chain		*c;
-	const char *const	 dns[] = { DOMAIN, NULL };
-	struct tpki_opts	 o = { .cn = DOMAIN, .dns = dns,
-	    .eku = TPKI_EKU_SERVER };
 	EVP_PKEY		*k = tpki_key(TPKI_EC256);
 	X509			*leaf;
 	char			 sha[65];
 
-	upload_ok(fx, "root", 1, fx->c.root, NULL, &res);
-	upload_ok(fx, "inter", 2, fx->c.inter[0], NULL, &res);
+	upload_ok(fx, "root", 1, fx->k.c.root, NULL, &res);
+	upload_ok(fx, "inter", 2, fx->k.c.inter[0], NULL, &res);
 	/* The wrong intermediate was sent: the same name fixes it. */
 	upload_ok(fx, "inter", 2, fx->inter2, NULL, &res);
-	assert_int_equal(keystore_domain(fx->ks, DOMAIN, &d, &err), 0);
+	assert_int_equal(keystore_domain(fx->k.ks, DOMAIN, &d, &err), 0);
 	assert_int_equal(d->nstaged, 2);
 	cert_sha256(fx->inter2, sha);
 	assert_string_equal(d->staged[1].fingerprint, sha);
 	keystore_domain_free(d);
 
-	leaf = tpki_cert(&o, k, fx->inter2, fx->inter2_key);
+	leaf = server_leaf(k, fx->inter2, fx->inter2_key);
 	upload_ok(fx, "server", 3, leaf, k, &res);
 	assert_true(res.committed);
-	assert_int_equal(keystore_current(fx->ks, DOMAIN, &c, NULL, &err), 0);
+	assert_int_equal(keystore_current(fx->k.ks, DOMAIN, &c, NULL, &err), 0);
 	assert_int_equal(c->n, 3);
 	assert_int_equal(X509_cmp(c->items[1].cert, fx->inter2), 0);
 	chain_free(c);
@@ -341,23 +339,20 @@ test_replacing_committed_intermediate_then_server(void **state)
 	struct upload_result	 res;
 	struct cert_error	 err;
 	struct chain		*c;
-	const char *const	 dns[] = { DOMAIN, NULL };
-	struct tpki_opts	 o = { .cn = DOMAIN, .dns = dns,
-	    .eku = TPKI_EKU_SERVER };
 	EVP_PKEY		*k = tpki_key(TPKI_EC256);
 	X509			*leaf;
 
 	commit_gen1(fx);
 	/* CloudStack re-pushes the same root: no staged change. */
-	upload_ok(fx, "root", 1, fx->c.root, NULL, &res);
-	assert_int_equal(keystore_discard(fx->ks, DOMAIN, &err), -1);
+	upload_ok(fx, "root", 1, fx->k.c.root, NULL, &res);
+	assert_int_equal(keystore_discard(fx->k.ks, DOMAIN, &err), -1);
 	assert_int_equal(err.code, E_NOT_FOUND);
 	/* A new intermediate under another name at the same seq. */
 	upload_ok(fx, "inter-2024", 2, fx->inter2, NULL, &res);
-	leaf = tpki_cert(&o, k, fx->inter2, fx->inter2_key);
+	leaf = server_leaf(k, fx->inter2, fx->inter2_key);
 	upload_ok(fx, "server", 0, leaf, k, &res);
 	assert_int_equal(res.generation, 2);
-	assert_int_equal(keystore_current(fx->ks, DOMAIN, &c, NULL, &err), 0);
+	assert_int_equal(keystore_current(fx->k.ks, DOMAIN, &c, NULL, &err), 0);
 	assert_int_equal(c->n, 3);
 	assert_string_equal(c->items[1].name, "inter-2024");
 	chain_free(c);
@@ -382,7 +377,7 @@ test_new_root_starts_new_chain(void **state)
 	upload_ok(fx, "server", 0, c2.leaf, c2.leaf_key, &res);
 	assert_int_equal(res.generation, 2);
 	assert_int_equal(res.seq, 2);
-	assert_int_equal(keystore_current(fx->ks, DOMAIN, &c, NULL, &err), 0);
+	assert_int_equal(keystore_current(fx->k.ks, DOMAIN, &c, NULL, &err), 0);
 	assert_int_equal(c->n, 2);
 	assert_int_equal(X509_cmp(c->items[0].cert, c2.root), 0);
 	chain_free(c);
@@ -398,24 +393,24 @@ test_discard_drops_staged(void **state)
 	struct ks_domain	*d;
 	size_t			 n;
 
-	upload_ok(fx, "root", 1, fx->c.root, NULL, &res);
-	upload_ok(fx, "inter", 2, fx->c.inter[0], NULL, &res);
-	assert_int_equal(keystore_discard(fx->ks, DOMAIN, &err), 2);
-	assert_int_equal(keystore_discard(fx->ks, DOMAIN, &err), -1);
+	upload_ok(fx, "root", 1, fx->k.c.root, NULL, &res);
+	upload_ok(fx, "inter", 2, fx->k.c.inter[0], NULL, &res);
+	assert_int_equal(keystore_discard(fx->k.ks, DOMAIN, &err), 2);
+	assert_int_equal(keystore_discard(fx->k.ks, DOMAIN, &err), -1);
 	assert_int_equal(err.code, E_NOT_FOUND);
 	/* A domain that only had staged items is gone. */
-	assert_int_equal(keystore_domain(fx->ks, DOMAIN, &d, &err), -1);
+	assert_int_equal(keystore_domain(fx->k.ks, DOMAIN, &d, &err), -1);
 	assert_int_equal(err.code, E_NOT_FOUND);
 	n = 0;
-	assert_int_equal(keystore_walk(fx->ks, NULL, count_domain, &n, &err),
+	assert_int_equal(keystore_walk(fx->k.ks, NULL, count_domain, &n, &err),
 	    0);
 	assert_int_equal(n, 0);
 
 	/* With a committed chain, discard keeps it. */
 	commit_gen1(fx);
 	upload_ok(fx, "inter", 2, fx->inter2, NULL, &res);
-	assert_int_equal(keystore_discard(fx->ks, DOMAIN, &err), 1);
-	assert_int_equal(keystore_domain(fx->ks, DOMAIN, &d, &err), 0);
+	assert_int_equal(keystore_discard(fx->k.ks, DOMAIN, &err), 1);
+	assert_int_equal(keystore_domain(fx->k.ks, DOMAIN, &d, &err), 0);
 	assert_int_equal(d->generation, 1);
 	assert_int_equal(d->nstaged, 0);
 	assert_int_equal(d->nitems, 3);
@@ -449,37 +444,37 @@ test_bundle_any_order_commits(void **state)
 	X509			*order[3];
 	char			*b, *k;
 
-	upload_ok(fx, "root", 1, fx->c.root, NULL, &res);	/* staged */
-	order[0] = fx->c.leaf;
-	order[1] = fx->c.root;
-	order[2] = fx->c.inter[0];
+	upload_ok(fx, "root", 1, fx->k.c.root, NULL, &res);	/* staged */
+	order[0] = fx->k.c.leaf;
+	order[1] = fx->k.c.root;
+	order[2] = fx->k.c.inter[0];
 	b = bundle_pem(order, 3);
-	k = tpki_key_pem(fx->c.leaf_key, TPKI_KEY_PKCS8);
-	if (keystore_bundle(fx->ks, DOMAIN, b, strlen(b), k, strlen(k),
+	k = tpki_key_pem(fx->k.c.leaf_key, TPKI_KEY_PKCS8);
+	if (keystore_bundle(fx->k.ks, DOMAIN, b, strlen(b), k, strlen(k),
 	    fx->now, &res, &err) == -1)
 		fail_msg("bundle: %s %s", cert_code_name(err.code),
 		    err.message);
 	assert_true(res.committed);
 	assert_int_equal(res.generation, 1);
-	assert_int_equal(keystore_make_live(fx->ks, DOMAIN, 1, "ok", 0, NULL,
+	assert_int_equal(keystore_make_live(fx->k.ks, DOMAIN, 1, "ok", 0, NULL,
 	    NULL, &err), 0);
-	assert_int_equal(keystore_current(fx->ks, DOMAIN, &c, NULL, &err), 0);
+	assert_int_equal(keystore_current(fx->k.ks, DOMAIN, &c, NULL, &err), 0);
 	assert_int_equal(c->n, 3);
-	assert_int_equal(X509_cmp(c->items[0].cert, fx->c.root), 0);
+	assert_int_equal(X509_cmp(c->items[0].cert, fx->k.c.root), 0);
 	assert_int_equal(c->items[0].seq, 1);
-	assert_int_equal(X509_cmp(c->items[1].cert, fx->c.inter[0]), 0);
-	assert_int_equal(X509_cmp(c->items[2].cert, fx->c.leaf), 0);
-	assert_int_equal(EVP_PKEY_eq(c->key, fx->c.leaf_key), 1);
+	assert_int_equal(X509_cmp(c->items[1].cert, fx->k.c.inter[0]), 0);
+	assert_int_equal(X509_cmp(c->items[2].cert, fx->k.c.leaf), 0);
+	assert_int_equal(EVP_PKEY_eq(c->key, fx->k.c.leaf_key), 1);
 	chain_free(c);
 	/* The bundle replaced the staged set. */
-	assert_int_equal(keystore_domain(fx->ks, DOMAIN, &d, &err), 0);
+	assert_int_equal(keystore_domain(fx->k.ks, DOMAIN, &d, &err), 0);
 	assert_int_equal(d->nstaged, 0);
 	keystore_domain_free(d);
 	free(b);
 
 	/* Without a key nothing happens. */
 	b = bundle_pem(order, 3);
-	assert_int_equal(keystore_bundle(fx->ks, DOMAIN, b, strlen(b), NULL,
+	assert_int_equal(keystore_bundle(fx->k.ks, DOMAIN, b, strlen(b), NULL,
 	    0, fx->now, &res, &err), -1);
 	assert_int_equal(err.code, E_ORDER);
 	assert_false(res.committed);
@@ -503,7 +498,7 @@ expect_reject(struct fx *fx, const char *domain, const char *name, int seq,
 	char			*before, *after;
 	int64_t			 nrej;
 
-	before = dump(fx->path);
+	before = dump(fx->k.path);
 	nrej = count_events(fx, "reject");
 	if (upload_raw(fx, domain, name, seq, cert, key, &res, &err) != -1)
 		fail_msg("upload %s seq %d accepted, expected %s", name, seq,
@@ -518,10 +513,10 @@ expect_reject(struct fx *fx, const char *domain, const char *name, int seq,
 		assert_string_equal(err.name, ename);
 		assert_int_equal(err.seq, eseq);
 	}
-	after = dump(fx->path);
+	after = dump(fx->k.path);
 	assert_string_equal(before, after);
 	assert_int_equal(count_events(fx, "reject"), nrej + 1);
-	assert_int_equal(keystore_events(fx->ks, NULL, "reject", 1, &ev, &n),
+	assert_int_equal(keystore_events(fx->k.ks, NULL, "reject", 1, &ev, &n),
 	    0);
 	assert_int_equal(n, 1);
 	assert_string_equal(ev[0].result, cert_code_name(code));
@@ -606,7 +601,7 @@ test_reject_order(void **state)
 	char		*cert, *key;
 
 	reject_base(fx);
-	cert = tpki_cert_pem(fx->c.inter[0]);
+	cert = tpki_cert_pem(fx->k.c.inter[0]);
 	/* An intermediate for a domain without a root. */
 	expect_reject(fx, "fresh.example", "inter", 2, cert, NULL, E_ORDER,
 	    "inter", 2);
@@ -617,8 +612,8 @@ test_reject_order(void **state)
 	expect_reject(fx, DOMAIN, "other", 2, cert, NULL, E_ORDER, "other", 2);
 	free(cert);
 	/* A server certificate before any root. */
-	cert = tpki_cert_pem(fx->c.leaf);
-	key = tpki_key_pem(fx->c.leaf_key, TPKI_KEY_PKCS8);
+	cert = tpki_cert_pem(fx->k.c.leaf);
+	key = tpki_key_pem(fx->k.c.leaf_key, TPKI_KEY_PKCS8);
 	expect_reject(fx, "fresh.example", "server", 0, cert, key, E_ORDER,
 	    "server", 0);
 	free(cert);
@@ -627,11 +622,11 @@ test_reject_order(void **state)
 	    3);
 	free(key);
 	/* The server certificate without its key. */
-	expect_reject_x(fx, "server", 3, fx->c.leaf, NULL, E_ORDER, "server",
+	expect_reject_x(fx, "server", 3, fx->k.c.leaf, NULL, E_ORDER, "server",
 	    3);
 	/* Server placed before the last CA. */
-	expect_reject_x(fx, "server", 2, fx->c.leaf, fx->c.leaf_key, E_ORDER,
-	    "server", 2);
+	expect_reject_x(fx, "server", 2, fx->k.c.leaf, fx->k.c.leaf_key,
+	    E_ORDER, "server", 2);
 }
 
 static void
@@ -660,7 +655,7 @@ test_reject_ca_checks(void **state)
 	    E_ISSUER_MISMATCH, "inter", 2);
 	tpki_chain_free(&other);
 	/* The root again as an intermediate. */
-	expect_reject_x(fx, "inter-x", 3, fx->c.root, NULL, E_DUPLICATE,
+	expect_reject_x(fx, "inter-x", 3, fx->k.c.root, NULL, E_DUPLICATE,
 	    "inter-x", 3);
 	EVP_PKEY_free(k);
 }
@@ -776,7 +771,7 @@ static void
 test_reject_bad_request(void **state)
 {
 	struct fx	*fx = *state;
-	char		*cert = tpki_cert_pem(fx->c.root);
+	char		*cert = tpki_cert_pem(fx->k.c.root);
 	char		 longname[80];
 
 	reject_base(fx);
@@ -802,13 +797,13 @@ test_rejections_counted_by_code(void **state)
 	expect_reject(fx, DOMAIN, "root", 1, "junk", NULL, E_ENCODING, "root",
 	    1);
 	commit_gen1(fx);
-	assert_int_equal(keystore_count(fx->ks, "reject", "result", &c, &n),
+	assert_int_equal(keystore_count(fx->k.ks, "reject", "result", &c, &n),
 	    0);
 	assert_int_equal(n, 1);
 	assert_string_equal(c[0].key, "E_ENCODING");
 	assert_int_equal(c[0].n, 2);
 	free(c);
-	assert_int_equal(keystore_count(fx->ks, "commit", "domain", &c, &n),
+	assert_int_equal(keystore_count(fx->k.ks, "commit", "domain", &c, &n),
 	    0);
 	assert_int_equal(n, 1);
 	assert_string_equal(c[0].key, DOMAIN);
@@ -828,14 +823,14 @@ test_survives_close_reopen(void **state)
 
 	commit_gen1(fx);
 	upload_ok(fx, "inter", 2, fx->inter2, NULL, &res);
-	keystore_close(fx->ks);
-	assert_non_null(fx->ks = keystore_open(fx->path, &err));
-	assert_int_equal(keystore_current(fx->ks, DOMAIN, &c, &gen, &err), 0);
+	keystore_close(fx->k.ks);
+	assert_non_null(fx->k.ks = keystore_open(fx->k.path, &err));
+	assert_int_equal(keystore_current(fx->k.ks, DOMAIN, &c, &gen, &err), 0);
 	assert_int_equal(gen, 1);
-	assert_int_equal(X509_cmp(c->items[2].cert, fx->c.leaf), 0);
-	assert_int_equal(EVP_PKEY_eq(c->key, fx->c.leaf_key), 1);
+	assert_int_equal(X509_cmp(c->items[2].cert, fx->k.c.leaf), 0);
+	assert_int_equal(EVP_PKEY_eq(c->key, fx->k.c.leaf_key), 1);
 	chain_free(c);
-	assert_int_equal(keystore_domain(fx->ks, DOMAIN, &d, &err), 0);
+	assert_int_equal(keystore_domain(fx->k.ks, DOMAIN, &d, &err), 0);
 	assert_int_equal(d->nstaged, 1);
 	assert_string_equal(d->staged[0].name, "inter");
 	keystore_domain_free(d);
@@ -855,32 +850,34 @@ test_rollback_and_prune(void **state)
 
 	commit_gen1(fx);
 	for (i = 2; i <= 4; i++) {
-		upload_ok(fx, "server", 3, fx->c.leaf, fx->c.leaf_key, &res);
+		upload_ok(fx, "server", 3, fx->k.c.leaf, fx->k.c.leaf_key,
+		    &res);
 		assert_int_equal(res.generation, i);
 	}
 	/* A rollback to 3 becomes current once its dependents pass. */
-	assert_int_equal(keystore_set_pending(fx->ks, DOMAIN, 3,
+	assert_int_equal(keystore_set_pending(fx->k.ks, DOMAIN, 3,
 	    "verify failed", &err), 0);
-	assert_int_equal(keystore_current(fx->ks, DOMAIN, &c, &gen, &err), 0);
+	assert_int_equal(keystore_current(fx->k.ks, DOMAIN, &c, &gen, &err), 0);
 	assert_int_equal(gen, 4);
 	chain_free(c);
-	assert_int_equal(keystore_make_live(fx->ks, DOMAIN, 3, "ok", 0, NULL,
+	assert_int_equal(keystore_make_live(fx->k.ks, DOMAIN, 3, "ok", 0, NULL,
 	    NULL, &err), 0);
-	assert_int_equal(keystore_current(fx->ks, DOMAIN, &c, &gen, &err), 0);
+	assert_int_equal(keystore_current(fx->k.ks, DOMAIN, &c, &gen, &err), 0);
 	assert_int_equal(gen, 3);
 	chain_free(c);
-	assert_int_equal(keystore_set_pending(fx->ks, DOMAIN, 9, "x", &err),
+	assert_int_equal(keystore_set_pending(fx->k.ks, DOMAIN, 9, "x", &err),
 	    -1);
 	assert_int_equal(err.code, E_NOT_FOUND);
-	assert_int_equal(keystore_generation(fx->ks, DOMAIN, 9, &c, &err), -1);
+	assert_int_equal(keystore_generation(fx->k.ks, DOMAIN, 9, &c, &err),
+	    -1);
 	assert_int_equal(err.code, E_NOT_FOUND);
 
 	/* Keep 1: the current (3) stays; 4 was rolled back, so it goes
 	 * before the live 1 and 2 do. */
-	assert_int_equal(keystore_prune(fx->ks, DOMAIN, 2, &kept, &n, &err),
+	assert_int_equal(keystore_prune(fx->k.ks, DOMAIN, 2, &kept, &n, &err),
 	    0);
 	free(kept);
-	assert_int_equal(keystore_domain(fx->ks, DOMAIN, &d, &err), 0);
+	assert_int_equal(keystore_domain(fx->k.ks, DOMAIN, &d, &err), 0);
 	assert_int_equal(d->ngens, 2);
 	assert_int_equal(d->gens[0].generation, 3);
 	assert_string_equal(d->gens[0].state, "live");
@@ -889,29 +886,10 @@ test_rollback_and_prune(void **state)
 	assert_string_equal(d->gens[1].state, "live");
 	keystore_domain_free(d);
 	/* A new commit continues the numbering. */
-	upload_ok(fx, "server", 3, fx->c.leaf, fx->c.leaf_key, &res);
+	upload_ok(fx, "server", 3, fx->k.c.leaf, fx->k.c.leaf_key, &res);
 	assert_int_equal(res.generation, 5);
 	assert_int_equal(count_events(fx, "rollback"), 1);
 	assert_int_equal(count_events(fx, "live"), 6);
-}
-
-static const char *
-stored_key(const char *path)
-{
-	static char	 buf[4096];
-	sqlite3		*h;
-	sqlite3_stmt	*st;
-
-	buf[0] = '\0';
-	assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(h, "SELECT key FROM keystore "
-	    "WHERE key IS NOT NULL ORDER BY id DESC", -1, &st, NULL),
-	    SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		snprintf(buf, sizeof(buf), "%s", sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	sqlite3_close(h);
-	return buf;
 }
 
 static void
@@ -926,39 +904,39 @@ test_keys_encrypted_at_rest_with_secret(void **state)
 
 	/* A key written before the secret stays readable. */
 	commit_gen1(fx);
-	assert_int_equal(keystore_set_secret(fx->ks, "short", 5, &err), -1);
-	assert_int_equal(keystore_set_secret(fx->ks, secret, sizeof(secret),
+	assert_int_equal(keystore_set_secret(fx->k.ks, "short", 5, &err), -1);
+	assert_int_equal(keystore_set_secret(fx->k.ks, secret, sizeof(secret),
 	    &err), 0);
-	upload_ok(fx, "server", 3, fx->c.leaf, fx->c.leaf_key, &res);
+	upload_ok(fx, "server", 3, fx->k.c.leaf, fx->k.c.leaf_key, &res);
 	assert_int_equal(res.generation, 2);
-	assert_true(strncmp(stored_key(fx->path), "certd-aes256gcm:1:", 18)
+	assert_true(strncmp(newest_key(fx), "certd-aes256gcm:1:", 18)
 	    == 0);
-	assert_null(strstr(stored_key(fx->path), "PRIVATE"));
-	assert_int_equal(keystore_current(fx->ks, DOMAIN, &c, NULL, &err), 0);
-	assert_int_equal(EVP_PKEY_eq(c->key, fx->c.leaf_key), 1);
+	assert_null(strstr(newest_key(fx), "PRIVATE"));
+	assert_int_equal(keystore_current(fx->k.ks, DOMAIN, &c, NULL, &err), 0);
+	assert_int_equal(EVP_PKEY_eq(c->key, fx->k.c.leaf_key), 1);
 	chain_free(c);
-	assert_int_equal(keystore_generation(fx->ks, DOMAIN, 1, &c, &err), 0);
-	assert_int_equal(EVP_PKEY_eq(c->key, fx->c.leaf_key), 1);
+	assert_int_equal(keystore_generation(fx->k.ks, DOMAIN, 1, &c, &err), 0);
+	assert_int_equal(EVP_PKEY_eq(c->key, fx->k.c.leaf_key), 1);
 	chain_free(c);
 
 	/* Without the credential, or with another one, it does not open. */
-	keystore_close(fx->ks);
-	assert_non_null(fx->ks = keystore_open(fx->path, &err));
-	assert_int_equal(keystore_current(fx->ks, DOMAIN, &c, NULL, &err),
+	keystore_close(fx->k.ks);
+	assert_non_null(fx->k.ks = keystore_open(fx->k.path, &err));
+	assert_int_equal(keystore_current(fx->k.ks, DOMAIN, &c, NULL, &err),
 	    -1);
 	assert_int_equal(err.code, E_INTERNAL);
 	assert_non_null(strstr(err.message, "certd.key"));
-	assert_int_equal(keystore_set_secret(fx->ks, wrong, sizeof(wrong),
+	assert_int_equal(keystore_set_secret(fx->k.ks, wrong, sizeof(wrong),
 	    &err), 0);
-	assert_int_equal(keystore_current(fx->ks, DOMAIN, &c, NULL, &err),
+	assert_int_equal(keystore_current(fx->k.ks, DOMAIN, &c, NULL, &err),
 	    -1);
 	assert_int_equal(err.code, E_INTERNAL);
-	keystore_close(fx->ks);
-	assert_non_null(fx->ks = keystore_open(fx->path, &err));
-	assert_int_equal(keystore_set_secret(fx->ks, secret, sizeof(secret),
+	keystore_close(fx->k.ks);
+	assert_non_null(fx->k.ks = keystore_open(fx->k.path, &err));
+	assert_int_equal(keystore_set_secret(fx->k.ks, secret, sizeof(secret),
 	    &err), 0);
-	assert_int_equal(keystore_current(fx->ks, DOMAIN, &c, NULL, &err), 0);
-	assert_int_equal(EVP_PKEY_eq(c->key, fx->c.leaf_key), 1);
+	assert_int_equal(keystore_current(fx->k.ks, DOMAIN, &c, NULL, &err), 0);
+	assert_int_equal(EVP_PKEY_eq(c->key, fx->k.c.leaf_key), 1);
 	chain_free(c);
 }
 

@@ -20,25 +20,9 @@
 
 #include "pkcs12.h"
 #include "testpki.h"
+#include "testutil.h"
 
 #define OID_JDK_TRUST	"2.16.840.1.113894.746875.1.1"
-
-static struct tpki_chain	chain;
-
-static int
-setup(void **state)
-{
-	(void)state;
-	return tpki_chain_make(&chain, "example.com", 2, TPKI_EC256);
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	tpki_chain_free(&chain);
-	return 0;
-}
 
 static PKCS12 *
 parse_der(const unsigned char *der, size_t len)
@@ -120,14 +104,28 @@ find_attr(const PKCS12_SAFEBAG *bag, const ASN1_OBJECT *obj)
 	return NULL;
 }
 
+/* A bag of the server's key or certificate: its friendlyName is "server";
+ * its localKeyID, which ties the two, is returned (a copy). */
+static ASN1_OCTET_STRING *
+server_key_id(const PKCS12_SAFEBAG *bag)
+{
+	const ASN1_TYPE	*kid;
+	char		*name;
+
+	name = PKCS12_get_friendlyname((PKCS12_SAFEBAG *)bag);
+	assert_string_equal(name, "server");
+	OPENSSL_free(name);
+	kid = PKCS12_get_attr_gen(PKCS12_SAFEBAG_get0_attrs(bag),
+	    NID_localKeyID);
+	assert_non_null(kid);
+	return ASN1_OCTET_STRING_dup(kid->value.octet_string);
+}
+
 static void
 test_truststore_bags_carry_java_trust(void **state)
 {
-	struct trust_entry	 e[3] = {
-		{ "root", chain.root },
-		{ "inter1", chain.inter[0] },
-		{ "inter2", chain.inter[1] },
-	};
+	struct store_fx		*fx = *state;
+	const struct trust_entry *e = fx->cas;
 	STACK_OF(PKCS7)		*safes;
 	STACK_OF(PKCS12_SAFEBAG) *bags;
 	const PKCS12_SAFEBAG	*bag;
@@ -141,7 +139,6 @@ test_truststore_bags_carry_java_trust(void **state)
 	size_t			 len;
 	int			 i;
 
-	(void)state;
 	assert_int_equal(pkcs12_truststore(e, 3, "changeit", &der, &len), 0);
 	p12 = parse_der(der, len);
 	check_mac(p12, "changeit");
@@ -189,11 +186,11 @@ test_truststore_bags_carry_java_trust(void **state)
 static void
 test_truststore_parse_and_refusals(void **state)
 {
-	struct trust_entry	 e[2] = {
-		{ "root", chain.root }, { "inter1", chain.inter[0] } };
+	struct store_fx		*fx = *state;
+	const struct trust_entry *e = fx->cas;	/* root, inter1 */
 	struct trust_entry	 dup[2] = {
-		{ "root", chain.root }, { "ROOT", chain.inter[0] } };
-	struct trust_entry	 noalias[1] = { { "", chain.root } };
+		{ "root", fx->c.root }, { "ROOT", fx->c.inter[0] } };
+	struct trust_entry	 noalias[1] = { { "", fx->c.root } };
 	STACK_OF(X509)		*ca = NULL;
 	EVP_PKEY		*pkey = NULL;
 	X509			*cert = NULL;
@@ -201,7 +198,6 @@ test_truststore_parse_and_refusals(void **state)
 	unsigned char		*der;
 	size_t			 len;
 
-	(void)state;
 	assert_int_equal(pkcs12_truststore(e, 2, "pw", &der, &len), 0);
 	p12 = parse_der(der, len);
 	assert_true(PKCS12_parse(p12, "pw", &pkey, &cert, &ca));
@@ -231,11 +227,12 @@ test_truststore_parse_and_refusals(void **state)
 static void
 test_keystore_layout(void **state)
 {
+	struct store_fx		*fx = *state;
 	STACK_OF(X509)		*in, *ca = NULL;
 	STACK_OF(PKCS7)		*safes;
 	STACK_OF(PKCS12_SAFEBAG) *bags;
 	const PKCS12_SAFEBAG	*bag;
-	const ASN1_OCTET_STRING	*kid_key = NULL, *kid_leaf = NULL;
+	ASN1_OCTET_STRING	*kid_key = NULL, *kid_leaf = NULL;
 	const X509_ALGOR	*alg;
 	const X509_SIG		*p8;
 	EVP_PKEY		*pkey = NULL;
@@ -243,23 +240,21 @@ test_keystore_layout(void **state)
 	PKCS12			*p12;
 	PKCS7			*p7;
 	unsigned char		*der;
-	char			*name;
 	size_t			 len;
 	int			 i, j, nkey = 0, ncert = 0;
 
-	(void)state;
 	assert_non_null(in = sk_X509_new_null());
-	sk_X509_push(in, chain.inter[1]);
-	sk_X509_push(in, chain.inter[0]);
-	sk_X509_push(in, chain.root);
-	assert_int_equal(pkcs12_keystore(chain.leaf_key, chain.leaf, in,
+	sk_X509_push(in, fx->c.inter[1]);
+	sk_X509_push(in, fx->c.inter[0]);
+	sk_X509_push(in, fx->c.root);
+	assert_int_equal(pkcs12_keystore(fx->c.leaf_key, fx->c.leaf, in,
 	    "server", "changeit", &der, &len), 0);
 	p12 = parse_der(der, len);
 	check_mac(p12, "changeit");
 
 	assert_true(PKCS12_parse(p12, "changeit", &pkey, &cert, &ca));
-	assert_int_equal(EVP_PKEY_eq(pkey, chain.leaf_key), 1);
-	assert_int_equal(X509_cmp(cert, chain.leaf), 0);
+	assert_int_equal(EVP_PKEY_eq(pkey, fx->c.leaf_key), 1);
+	assert_int_equal(X509_cmp(cert, fx->c.leaf), 0);
 	assert_int_equal(sk_X509_num(ca), 3);
 	EVP_PKEY_free(pkey);
 	X509_free(cert);
@@ -281,28 +276,13 @@ test_keystore_layout(void **state)
 				p8 = PKCS12_SAFEBAG_get0_pkcs8(bag);
 				X509_SIG_get0(p8, &alg, NULL);
 				check_pbes2(alg);
-				name = PKCS12_get_friendlyname(
-				    (PKCS12_SAFEBAG *)bag);
-				assert_string_equal(name, "server");
-				OPENSSL_free(name);
-				kid_key = ASN1_OCTET_STRING_dup(
-				    PKCS12_get_attr_gen(
-				    PKCS12_SAFEBAG_get0_attrs(bag),
-				    NID_localKeyID)->value.octet_string);
+				kid_key = server_key_id(bag);
 				break;
 			case NID_certBag:
 				ncert++;
 				x = PKCS12_SAFEBAG_get1_cert(bag);
-				if (X509_cmp(x, chain.leaf) == 0) {
-					name = PKCS12_get_friendlyname(
-					    (PKCS12_SAFEBAG *)bag);
-					assert_string_equal(name, "server");
-					OPENSSL_free(name);
-					kid_leaf = ASN1_OCTET_STRING_dup(
-					    PKCS12_get_attr_gen(
-					    PKCS12_SAFEBAG_get0_attrs(bag),
-					    NID_localKeyID)->value.octet_string);
-				}
+				if (X509_cmp(x, fx->c.leaf) == 0)
+					kid_leaf = server_key_id(bag);
 				X509_free(x);
 				break;
 			default:
@@ -317,8 +297,8 @@ test_keystore_layout(void **state)
 	assert_non_null(kid_key);
 	assert_non_null(kid_leaf);
 	assert_int_equal(ASN1_OCTET_STRING_cmp(kid_key, kid_leaf), 0);
-	ASN1_OCTET_STRING_free((ASN1_OCTET_STRING *)kid_key);
-	ASN1_OCTET_STRING_free((ASN1_OCTET_STRING *)kid_leaf);
+	ASN1_OCTET_STRING_free(kid_key);
+	ASN1_OCTET_STRING_free(kid_leaf);
 	sk_PKCS7_pop_free(safes, PKCS7_free);
 	PKCS12_free(p12);
 	free(der);
@@ -328,6 +308,7 @@ test_keystore_layout(void **state)
 static void
 test_keystore_refusals(void **state)
 {
+	struct store_fx	*fx = *state;
 	unsigned char	*der;
 	size_t		 len;
 	PKCS12		*p12;
@@ -335,20 +316,19 @@ test_keystore_refusals(void **state)
 	X509		*cert = NULL;
 	STACK_OF(X509)	*ca = NULL;
 
-	(void)state;
 	/* A key that is not the leaf's. */
-	assert_int_equal(pkcs12_keystore(chain.root_key, chain.leaf, NULL,
+	assert_int_equal(pkcs12_keystore(fx->c.root_key, fx->c.leaf, NULL,
 	    "server", "pw", &der, &len), -1);
 	assert_null(der);
-	assert_int_equal(pkcs12_keystore(chain.leaf_key, chain.leaf, NULL,
+	assert_int_equal(pkcs12_keystore(fx->c.leaf_key, fx->c.leaf, NULL,
 	    "server", NULL, &der, &len), -1);
 	/* No chain is fine; the default alias is "server". */
-	assert_int_equal(pkcs12_keystore(chain.leaf_key, chain.leaf, NULL,
+	assert_int_equal(pkcs12_keystore(fx->c.leaf_key, fx->c.leaf, NULL,
 	    NULL, "pw", &der, &len), 0);
 	p12 = parse_der(der, len);
 	assert_false(PKCS12_parse(p12, "wrong", &pkey, &cert, &ca));
 	assert_true(PKCS12_parse(p12, "pw", &pkey, &cert, &ca));
-	assert_int_equal(EVP_PKEY_eq(pkey, chain.leaf_key), 1);
+	assert_int_equal(EVP_PKEY_eq(pkey, fx->c.leaf_key), 1);
 	assert_true(ca == NULL || sk_X509_num(ca) == 0);
 	EVP_PKEY_free(pkey);
 	X509_free(cert);
@@ -367,5 +347,6 @@ main(void)
 		cmocka_unit_test(test_keystore_refusals),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, store_fx_setup,
+	    store_fx_teardown);
 }

@@ -34,6 +34,7 @@
 #include "publish.h"
 #include "render.h"
 #include "testpki.h"
+#include "testutil.h"
 #include "util.h"
 
 #define DOMAIN	"example.com"
@@ -156,6 +157,16 @@ dpath(struct fixture *f, const char *rel, char *out, size_t len)
 	snprintf(out, len, "%s/domains/%s/%s", f->conf->state_dir, DOMAIN, rel);
 }
 
+/* The mode of <state>/domains/DOMAIN/<rel>. */
+static mode_t
+dmode(struct fixture *f, const char *rel)
+{
+	char	 path[PATH_MAX];
+
+	dpath(f, rel, path, sizeof(path));
+	return file_mode(path);
+}
+
 static char *
 slurp(const char *path, size_t *len)
 {
@@ -253,9 +264,7 @@ test_files_and_modes(void **state)
 			    (unsigned)(st.st_mode & 07777), (unsigned)want);
 	}
 	assert_int_equal(i, GENDIR_NFILES);
-	dpath(f, "gen-1", path, sizeof(path));
-	assert_int_equal(stat(path, &st), 0);
-	assert_int_equal(st.st_mode & 07777, 0755);
+	assert_int_equal(dmode(f, "gen-1"), 0755);
 
 	key = slurp_cur(f, "key.pem", NULL);
 	assert_int_equal(strncmp(key, "-----BEGIN PRIVATE KEY-----\n", 28), 0);
@@ -335,8 +344,7 @@ test_manifest(void **state)
 	unsigned char	*der;
 	json_t		*m, *files, *e;
 	json_error_t	 jerr;
-	struct stat	 st;
-	char		 path[PATH_MAX], hex[65], mode[8], *buf, *data;
+	char		 path[PATH_MAX], rel[64], hex[65], mode[8], *buf, *data;
 	size_t		 i, len, dlen;
 	int		 fd;
 
@@ -368,11 +376,8 @@ test_manifest(void **state)
 		    "sha256")), hex);
 		assert_int_equal(json_integer_value(json_object_get(e, "size")),
 		    dlen);
-		snprintf(path, sizeof(path), "%s/domains/%s/gen-7/%s",
-		    f->conf->state_dir, DOMAIN, name);
-		assert_int_equal(stat(path, &st), 0);
-		snprintf(mode, sizeof(mode), "%04o",
-		    (unsigned)(st.st_mode & 07777));
+		snprintf(rel, sizeof(rel), "gen-7/%s", name);
+		snprintf(mode, sizeof(mode), "%04o", (unsigned)dmode(f, rel));
 		assert_string_equal(json_string_value(json_object_get(e,
 		    "mode")), mode);
 	}
@@ -527,18 +532,12 @@ static void
 test_no_key_group(void **state)
 {
 	struct fixture	*f = *state;
-	struct stat	 st;
-	char		 path[PATH_MAX];
 
 	free(f->conf->key_group);
 	f->conf->key_group = strdup("certd-no-such-group");
 	render_ok(f, 1);
-	dpath(f, "current/key.pem", path, sizeof(path));
-	assert_int_equal(stat(path, &st), 0);
-	assert_int_equal(st.st_mode & 07777, 0600);
-	dpath(f, "current/keystore.p12", path, sizeof(path));
-	assert_int_equal(stat(path, &st), 0);
-	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(dmode(f, "current/key.pem"), 0600);
+	assert_int_equal(dmode(f, "current/keystore.p12"), 0600);
 	assert_int_equal(gendir_check(f->conf, DOMAIN, 1), 1);
 }
 
@@ -739,26 +738,21 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_files_and_modes, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_chain_order, setup,
-		    teardown),
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T(test_files_and_modes),
+		T(test_chain_order),
 		cmocka_unit_test_setup_teardown(test_no_intermediates, setup0,
 		    teardown),
-		cmocka_unit_test_setup_teardown(test_manifest, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_swap_rollback, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_reuse_complete, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_prune, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_clean, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_no_key_group, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_bad_input, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_include_system, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_publish, setup, teardown),
+		T(test_manifest),
+		T(test_swap_rollback),
+		T(test_reuse_complete),
+		T(test_prune),
+		T(test_clean),
+		T(test_no_key_group),
+		T(test_bad_input),
+		T(test_include_system),
+		T(test_publish),
+#undef T
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
