@@ -170,6 +170,27 @@ db_end(struct db *db, int rc, struct cert_error *err)
 	return -1;
 }
 
+int
+db_rows(struct db *db, sqlite3_stmt *st, db_row_fn *read, void *arg,
+    size_t size, void **out, size_t *n, const char *what,
+    struct cert_error *err)
+{
+	unsigned char	*a = NULL;
+	size_t		 len = 0;
+	int		 r;
+
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		a = xreallocarray(a, len + 1, size);
+		memset(a + len * size, 0, size);
+		read(st, a + len * size, arg);
+		len++;
+	}
+	sqlite3_finalize(st);
+	*out = a;
+	*n = len;
+	return r == SQLITE_DONE ? 0 : db_error(db, err, what);
+}
+
 char *
 col_strdup(sqlite3_stmt *st, int i)
 {
@@ -433,17 +454,38 @@ db_current(struct db *db, const char *domain, int64_t *gen,
 #define ITEM_COLS "name, seq, kind, fingerprint, subject, issuer, serial, " \
 	"san, not_before, not_after, created, certificate"
 
-/* The items sql selects (ITEM_COLS, then a key or NULL), bound as in
- * db_query. */
+/* A row of ITEM_COLS, then a key or NULL (*with_key: keep the key). */
+static void
+read_item(sqlite3_stmt *st, void *row, void *with_key)
+{
+	struct ks_item	*it = row;
+
+	col_strlcpy(st, 0, it->name, sizeof(it->name));
+	it->seq = sqlite3_column_int(st, 1);
+	it->kind = chain_kind_from_name(
+	    (const char *)sqlite3_column_text(st, 2));
+	col_strlcpy(st, 3, it->fingerprint, sizeof(it->fingerprint));
+	it->subject = col_strdup(st, 4);
+	it->issuer = col_strdup(st, 5);
+	it->serial = col_strdup(st, 6);
+	it->san = col_strdup(st, 7);
+	it->not_before = sqlite3_column_int64(st, 8);
+	it->not_after = sqlite3_column_int64(st, 9);
+	it->created = sqlite3_column_int64(st, 10);
+	it->certificate = col_strdup(st, 11);
+	it->has_key = sqlite3_column_type(st, 12) != SQLITE_NULL;
+	if (*(int *)with_key && it->has_key)
+		it->key = col_strdup(st, 12);
+}
+
+/* The items sql selects, bound as in db_query. */
 static int
 read_items(struct db *db, int with_key, struct ks_item **out, size_t *n,
     struct cert_error *err, const char *sql, const char *types, ...)
 {
-	struct ks_item	*items = NULL, *it;
 	sqlite3_stmt	*st;
 	va_list		 ap;
-	size_t		 len = 0;
-	int		 r;
+	void		*v;
 
 	*out = NULL;
 	*n = 0;
@@ -452,34 +494,13 @@ read_items(struct db *db, int with_key, struct ks_item **out, size_t *n,
 	va_end(ap);
 	if (st == NULL)
 		return -1;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		items = xreallocarray(items, len + 1, sizeof(*it));
-		it = &items[len++];
-		memset(it, 0, sizeof(*it));
-		col_strlcpy(st, 0, it->name, sizeof(it->name));
-		it->seq = sqlite3_column_int(st, 1);
-		it->kind = chain_kind_from_name(
-		    (const char *)sqlite3_column_text(st, 2));
-		col_strlcpy(st, 3, it->fingerprint, sizeof(it->fingerprint));
-		it->subject = col_strdup(st, 4);
-		it->issuer = col_strdup(st, 5);
-		it->serial = col_strdup(st, 6);
-		it->san = col_strdup(st, 7);
-		it->not_before = sqlite3_column_int64(st, 8);
-		it->not_after = sqlite3_column_int64(st, 9);
-		it->created = sqlite3_column_int64(st, 10);
-		it->certificate = col_strdup(st, 11);
-		it->has_key = sqlite3_column_type(st, 12) != SQLITE_NULL;
-		if (with_key && it->has_key)
-			it->key = col_strdup(st, 12);
+	if (db_rows(db, st, read_item, &with_key, sizeof(**out), &v, n,
+	    "read items", err) == -1) {
+		ks_items_free(v, *n);
+		*n = 0;
+		return -1;
 	}
-	sqlite3_finalize(st);
-	if (r != SQLITE_DONE) {
-		ks_items_free(items, len);
-		return db_error(db, err, "read items");
-	}
-	*out = items;
-	*n = len;
+	*out = v;
 	return 0;
 }
 

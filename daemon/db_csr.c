@@ -59,9 +59,10 @@ db_csr_take(struct db *db, const char *domain, int64_t id,
 }
 
 static void
-read_csr(sqlite3_stmt *st, struct ks_csr *c)
+read_csr(sqlite3_stmt *st, void *row, void *unused)
 {
-	memset(c, 0, sizeof(*c));
+	struct ks_csr	*c = row;
+
 	c->id = sqlite3_column_int64(st, 0);
 	col_strlcpy(st, 1, c->domain, sizeof(c->domain));
 	col_strlcpy(st, 2, c->spki, sizeof(c->spki));
@@ -83,7 +84,7 @@ db_csr_find(struct db *db, const char *domain, const char *spki,
 	    "WHERE domain = ? AND spki = ?", "tt", domain, spki)) == NULL)
 		return -1;
 	if ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		read_csr(st, c);
+		read_csr(st, c, NULL);
 		c->key = col_strdup(st, 7);
 	}
 	sqlite3_finalize(st);
@@ -100,26 +101,20 @@ db_csr_list(struct db *db, const char *domain, struct ks_csr **out,
     size_t *n, struct cert_error *err)
 {
 	sqlite3_stmt	*st;
-	struct ks_csr	*c = NULL;
-	size_t		 len = 0;
-	int		 r;
+	void		*v;
 
 	*out = NULL;
 	*n = 0;
 	if ((st = db_query(db, err, "SELECT " CSR_COLS " FROM csr_keys WHERE "
 	    "domain = ? ORDER BY id DESC", "t", domain)) == NULL)
 		return -1;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		c = xreallocarray(c, len + 1, sizeof(*c));
-		read_csr(st, &c[len++]);
+	if (db_rows(db, st, read_csr, NULL, sizeof(**out), &v, n,
+	    "list pending keys", err) == -1) {
+		ks_csrs_free(v, *n);
+		*n = 0;
+		return -1;
 	}
-	sqlite3_finalize(st);
-	if (r != SQLITE_DONE) {
-		ks_csrs_free(c, len);
-		return db_error(db, err, "list pending keys");
-	}
-	*out = c;
-	*n = len;
+	*out = v;
 	return 0;
 }
 

@@ -107,41 +107,38 @@ db_settled(struct db *db, int (*fn)(const char *, void *), void *arg,
 	    "NULL AND pending IS NULL AND unsettled = 0", fn, arg, err);
 }
 
+static void
+read_generation(sqlite3_stmt *st, void *row, void *unused)
+{
+	struct ks_generation	*g = row;
+
+	g->generation = sqlite3_column_int64(st, 0);
+	g->created = (time_t)sqlite3_column_int64(st, 1);
+	g->current = sqlite3_column_int(st, 2);
+	col_strlcpy(st, 3, g->state, sizeof(g->state));
+}
+
 int
 db_generations(struct db *db, const char *domain,
     struct ks_generation **out, size_t *n, struct cert_error *err)
 {
-	sqlite3_stmt		*st;
-	struct ks_generation	*gens = NULL;
-	size_t			 len = 0;
-	int			 r;
+	sqlite3_stmt	*st;
+	void		*v;
 
 	*out = NULL;
 	*n = 0;
-	st = db_prepare(db, "SELECT g.generation, g.created, "
+	if ((st = db_query(db, err, "SELECT g.generation, g.created, "
 	    "g.generation IS d.current, g.state FROM generations g "
 	    "JOIN domains d ON d.name = g.domain WHERE g.domain = ? "
-	    "ORDER BY g.generation DESC", err);
-	if (st == NULL)
+	    "ORDER BY g.generation DESC", "t", domain)) == NULL)
 		return -1;
-	sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		gens = xreallocarray(gens, len + 1, sizeof(*gens));
-		memset(&gens[len], 0, sizeof(gens[len]));
-		gens[len].generation = sqlite3_column_int64(st, 0);
-		gens[len].created = (time_t)sqlite3_column_int64(st, 1);
-		gens[len].current = sqlite3_column_int(st, 2);
-		col_strlcpy(st, 3, gens[len].state, sizeof(gens[len].state));
-		len++;
+	if (db_rows(db, st, read_generation, NULL, sizeof(**out), &v, n,
+	    "read generations", err) == -1) {
+		free(v);
+		*n = 0;
+		return -1;
 	}
-	sqlite3_finalize(st);
-	if (r != SQLITE_DONE) {
-		free(gens);
-		return cert_error_set(err, E_INTERNAL, NULL, 0,
-		    "database %s: read generations failed", db->path);
-	}
-	*out = gens;
-	*n = len;
+	*out = v;
 	return 0;
 }
 
@@ -255,14 +252,30 @@ db_walk_current(struct db *db, db_item_fn fn, void *arg,
 	return 0;
 }
 
+static void
+read_event(sqlite3_stmt *st, void *row, void *unused)
+{
+	struct ks_event	*ev = row;
+
+	ev->id = sqlite3_column_int64(st, 0);
+	ev->at = (time_t)sqlite3_column_int64(st, 1);
+	col_strlcpy(st, 2, ev->domain, sizeof(ev->domain));
+	ev->generation = sqlite3_column_int64(st, 3);
+	col_strlcpy(st, 4, ev->type, sizeof(ev->type));
+	col_strlcpy(st, 5, ev->result, sizeof(ev->result));
+	col_strlcpy(st, 6, ev->step, sizeof(ev->step));
+	col_strlcpy(st, 7, ev->dependent, sizeof(ev->dependent));
+	ev->duration_ms = sqlite3_column_int64(st, 8);
+	ev->message = col_strdup(st, 9);
+	col_strlcpy(st, 10, ev->actor, sizeof(ev->actor));
+}
+
 int
 db_events(struct db *db, const char *domain, const char *type, size_t max,
     struct ks_event **out, size_t *n, struct cert_error *err)
 {
 	sqlite3_stmt	*st;
-	struct ks_event	*evs = NULL, *ev;
-	size_t		 len = 0, i;
-	int		 r;
+	void		*v;
 
 	*out = NULL;
 	*n = 0;
@@ -277,34 +290,23 @@ db_events(struct db *db, const char *domain, const char *type, size_t max,
 	if (type != NULL)
 		sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, max > INT64_MAX ? INT64_MAX : (int64_t)max);
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		evs = xreallocarray(evs, len + 1, sizeof(*evs));
-		ev = &evs[len];
-		memset(ev, 0, sizeof(*ev));
-		ev->id = sqlite3_column_int64(st, 0);
-		ev->at = (time_t)sqlite3_column_int64(st, 1);
-		col_strlcpy(st, 2, ev->domain, sizeof(ev->domain));
-		ev->generation = sqlite3_column_int64(st, 3);
-		col_strlcpy(st, 4, ev->type, sizeof(ev->type));
-		col_strlcpy(st, 5, ev->result, sizeof(ev->result));
-		col_strlcpy(st, 6, ev->step, sizeof(ev->step));
-		col_strlcpy(st, 7, ev->dependent, sizeof(ev->dependent));
-		ev->duration_ms = sqlite3_column_int64(st, 8);
-		ev->message = col_strdup(st, 9);
-		col_strlcpy(st, 10, ev->actor, sizeof(ev->actor));
-		len++;
+	if (db_rows(db, st, read_event, NULL, sizeof(**out), &v, n,
+	    "read events", err) == -1) {
+		keystore_events_free(v, *n);
+		*n = 0;
+		return -1;
 	}
-	sqlite3_finalize(st);
-	if (r != SQLITE_DONE) {
-		for (i = 0; i < len; i++)
-			free(evs[i].message);
-		free(evs);
-		return cert_error_set(err, E_INTERNAL, NULL, 0,
-		    "database %s: read events failed", db->path);
-	}
-	*out = evs;
-	*n = len;
+	*out = v;
 	return 0;
+}
+
+static void
+read_count(sqlite3_stmt *st, void *row, void *unused)
+{
+	struct ks_count	*c = row;
+
+	col_strlcpy(st, 0, c->key, sizeof(c->key));
+	c->n = sqlite3_column_int64(st, 1);
 }
 
 int
@@ -324,9 +326,8 @@ db_count(struct db *db, const char *type, const char *group_by,
 	};
 	char		 sql[256];
 	sqlite3_stmt	*st;
-	struct ks_count	*c = NULL;
-	size_t		 len = 0, i;
-	int		 r;
+	size_t		 i;
+	void		*v;
 
 	*out = NULL;
 	*n = 0;
@@ -343,19 +344,12 @@ db_count(struct db *db, const char *type, const char *group_by,
 		return -1;
 	if (type != NULL)
 		sqlite3_bind_text(st, 1, type, -1, SQLITE_STATIC);
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		c = xreallocarray(c, len + 1, sizeof(*c));
-		col_strlcpy(st, 0, c[len].key, sizeof(c[len].key));
-		c[len].n = sqlite3_column_int64(st, 1);
-		len++;
+	if (db_rows(db, st, read_count, NULL, sizeof(**out), &v, n,
+	    "count events", err) == -1) {
+		free(v);
+		*n = 0;
+		return -1;
 	}
-	sqlite3_finalize(st);
-	if (r != SQLITE_DONE) {
-		free(c);
-		return cert_error_set(err, E_INTERNAL, NULL, 0,
-		    "database %s: count events failed", db->path);
-	}
-	*out = c;
-	*n = len;
+	*out = v;
 	return 0;
 }
