@@ -172,13 +172,15 @@ db_end(struct db *db, int rc, struct cert_error *err)
 
 int
 db_rows(struct db *db, sqlite3_stmt *st, db_row_fn *read, void *arg,
-    size_t size, void **out, size_t *n, const char *what,
-    struct cert_error *err)
+    void (*clear)(void *), size_t size, void **out, size_t *n,
+    const char *what, struct cert_error *err)
 {
 	unsigned char	*a = NULL;
-	size_t		 len = 0;
+	size_t		 len = 0, i;
 	int		 r;
 
+	*out = NULL;
+	*n = 0;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		a = xreallocarray(a, len + 1, size);
 		memset(a + len * size, 0, size);
@@ -186,9 +188,15 @@ db_rows(struct db *db, sqlite3_stmt *st, db_row_fn *read, void *arg,
 		len++;
 	}
 	sqlite3_finalize(st);
+	if (r != SQLITE_DONE) {
+		for (i = 0; clear != NULL && i < len; i++)
+			clear(a + i * size);
+		free(a);
+		return db_error(db, err, what);
+	}
 	*out = a;
 	*n = len;
-	return r == SQLITE_DONE ? 0 : db_error(db, err, what);
+	return 0;
 }
 
 char *
@@ -478,6 +486,12 @@ read_item(sqlite3_stmt *st, void *row, void *with_key)
 		it->key = col_strdup(st, 12);
 }
 
+static void
+clear_item(void *row)
+{
+	ks_item_clear(row);
+}
+
 /* The items sql selects, bound as in db_query. */
 static int
 read_items(struct db *db, int with_key, struct ks_item **out, size_t *n,
@@ -486,6 +500,7 @@ read_items(struct db *db, int with_key, struct ks_item **out, size_t *n,
 	sqlite3_stmt	*st;
 	va_list		 ap;
 	void		*v;
+	int		 rv;
 
 	*out = NULL;
 	*n = 0;
@@ -494,14 +509,10 @@ read_items(struct db *db, int with_key, struct ks_item **out, size_t *n,
 	va_end(ap);
 	if (st == NULL)
 		return -1;
-	if (db_rows(db, st, read_item, &with_key, sizeof(**out), &v, n,
-	    "read items", err) == -1) {
-		ks_items_free(v, *n);
-		*n = 0;
-		return -1;
-	}
+	rv = db_rows(db, st, read_item, &with_key, clear_item, sizeof(**out),
+	    &v, n, "read items", err);
 	*out = v;
-	return 0;
+	return rv;
 }
 
 int

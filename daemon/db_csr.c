@@ -96,26 +96,29 @@ db_csr_find(struct db *db, const char *domain, const char *spki,
 	    "%s has that public key", domain);
 }
 
+static void
+clear_csr(void *row)
+{
+	ks_csr_clear(row);
+}
+
 int
 db_csr_list(struct db *db, const char *domain, struct ks_csr **out,
     size_t *n, struct cert_error *err)
 {
 	sqlite3_stmt	*st;
 	void		*v;
+	int		 rv;
 
 	*out = NULL;
 	*n = 0;
 	if ((st = db_query(db, err, "SELECT " CSR_COLS " FROM csr_keys WHERE "
 	    "domain = ? ORDER BY id DESC", "t", domain)) == NULL)
 		return -1;
-	if (db_rows(db, st, read_csr, NULL, sizeof(**out), &v, n,
-	    "list pending keys", err) == -1) {
-		ks_csrs_free(v, *n);
-		*n = 0;
-		return -1;
-	}
+	rv = db_rows(db, st, read_csr, NULL, clear_csr, sizeof(**out), &v, n,
+	    "list pending keys", err);
 	*out = v;
-	return 0;
+	return rv;
 }
 
 int

@@ -46,13 +46,14 @@ int		 db_begin(struct db *, struct cert_error *);
 int		 db_end(struct db *, int rc, struct cert_error *);
 /*
  * Step st to its end and finalize it: each row becomes an element of size
- * bytes, zeroed, then filled by read(st, element, arg).  The array is left
- * in *out and its length in *n even when a step fails (-1, with err naming
- * what), for the caller to free; else 0.
+ * bytes, zeroed, then filled by read(st, element, arg); the array in *out,
+ * its length in *n: 0.  If a step fails, each element read is given to
+ * clear (if not NULL) and the array freed: -1 with err naming what.
  */
 typedef void	 db_row_fn(sqlite3_stmt *, void *row, void *arg);
-int		 db_rows(struct db *, sqlite3_stmt *, db_row_fn *, void *arg,
-		    size_t size, void **out, size_t *n, const char *what,
+int		 db_rows(struct db *, sqlite3_stmt *, db_row_fn *read,
+		    void *arg, void (*clear)(void *row), size_t size,
+		    void **out, size_t *n, const char *what,
 		    struct cert_error *);
 /* Column i as text ("" for NULL): a malloc'd copy, or into dst. */
 char		*col_strdup(sqlite3_stmt *, int i);

@@ -124,6 +124,7 @@ db_generations(struct db *db, const char *domain,
 {
 	sqlite3_stmt	*st;
 	void		*v;
+	int		 rv;
 
 	*out = NULL;
 	*n = 0;
@@ -132,14 +133,10 @@ db_generations(struct db *db, const char *domain,
 	    "JOIN domains d ON d.name = g.domain WHERE g.domain = ? "
 	    "ORDER BY g.generation DESC", "t", domain)) == NULL)
 		return -1;
-	if (db_rows(db, st, read_generation, NULL, sizeof(**out), &v, n,
-	    "read generations", err) == -1) {
-		free(v);
-		*n = 0;
-		return -1;
-	}
+	rv = db_rows(db, st, read_generation, NULL, NULL, sizeof(**out), &v, n,
+	    "read generations", err);
 	*out = v;
-	return 0;
+	return rv;
 }
 
 int
@@ -270,12 +267,19 @@ read_event(sqlite3_stmt *st, void *row, void *unused)
 	col_strlcpy(st, 10, ev->actor, sizeof(ev->actor));
 }
 
+static void
+clear_event(void *row)
+{
+	free(((struct ks_event *)row)->message);
+}
+
 int
 db_events(struct db *db, const char *domain, const char *type, size_t max,
     struct ks_event **out, size_t *n, struct cert_error *err)
 {
 	sqlite3_stmt	*st;
 	void		*v;
+	int		 rv;
 
 	*out = NULL;
 	*n = 0;
@@ -290,14 +294,10 @@ db_events(struct db *db, const char *domain, const char *type, size_t max,
 	if (type != NULL)
 		sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, max > INT64_MAX ? INT64_MAX : (int64_t)max);
-	if (db_rows(db, st, read_event, NULL, sizeof(**out), &v, n,
-	    "read events", err) == -1) {
-		keystore_events_free(v, *n);
-		*n = 0;
-		return -1;
-	}
+	rv = db_rows(db, st, read_event, NULL, clear_event, sizeof(**out), &v, n,
+	    "read events", err);
 	*out = v;
-	return 0;
+	return rv;
 }
 
 static void
@@ -328,6 +328,7 @@ db_count(struct db *db, const char *type, const char *group_by,
 	sqlite3_stmt	*st;
 	size_t		 i;
 	void		*v;
+	int		 rv;
 
 	*out = NULL;
 	*n = 0;
@@ -344,12 +345,8 @@ db_count(struct db *db, const char *type, const char *group_by,
 		return -1;
 	if (type != NULL)
 		sqlite3_bind_text(st, 1, type, -1, SQLITE_STATIC);
-	if (db_rows(db, st, read_count, NULL, sizeof(**out), &v, n,
-	    "count events", err) == -1) {
-		free(v);
-		*n = 0;
-		return -1;
-	}
+	rv = db_rows(db, st, read_count, NULL, NULL, sizeof(**out), &v, n,
+	    "count events", err);
 	*out = v;
-	return 0;
+	return rv;
 }
