@@ -171,30 +171,39 @@ db_end(struct db *db, int rc, struct cert_error *err)
 }
 
 int
-db_rows(struct db *db, sqlite3_stmt *st, db_row_fn *read, void *arg,
-    void (*clear)(void *), size_t size, void **out, size_t *n,
-    const char *what, struct cert_error *err)
+db_rows(struct db *db, struct cert_error *err, const char *what,
+    const struct db_rowtype *type, void *arrayp, size_t *n, const char *sql,
+    const char *types, ...)
 {
+	sqlite3_stmt	*st;
 	unsigned char	*a = NULL;
 	size_t		 len = 0, i;
+	va_list		 ap;
 	int		 r;
 
-	*out = NULL;
+	va_start(ap, types);
+	st = db_vquery(db, err, sql, types, ap);
+	va_end(ap);
 	*n = 0;
+	memcpy(arrayp, &a, sizeof(a));
+	if (st == NULL)
+		return -1;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		a = xreallocarray(a, len + 1, size);
-		memset(a + len * size, 0, size);
-		read(st, a + len * size, arg);
+		a = xreallocarray(a, len + 1, type->size);
+		memset(a + len * type->size, 0, type->size);
+		type->read(st, a + len * type->size);
 		len++;
 	}
 	sqlite3_finalize(st);
 	if (r != SQLITE_DONE) {
-		for (i = 0; clear != NULL && i < len; i++)
-			clear(a + i * size);
+		for (i = 0; type->clear != NULL && i < len; i++)
+			type->clear(a + i * type->size);
 		free(a);
 		return db_error(db, err, what);
 	}
-	*out = a;
+	/* A pointer to the caller's array of structs: memcpy, not a store
+	 * through void **, which would alias another pointer type. */
+	memcpy(arrayp, &a, sizeof(a));
 	*n = len;
 	return 0;
 }
@@ -462,9 +471,9 @@ db_current(struct db *db, const char *domain, int64_t *gen,
 #define ITEM_COLS "name, seq, kind, fingerprint, subject, issuer, serial, " \
 	"san, not_before, not_after, created, certificate"
 
-/* A row of ITEM_COLS, then a key or NULL (*with_key: keep the key). */
+/* A row of ITEM_COLS, then a key or NULL. */
 static void
-read_item(sqlite3_stmt *st, void *row, void *with_key)
+read_item(sqlite3_stmt *st, void *row)
 {
 	struct ks_item	*it = row;
 
@@ -482,7 +491,15 @@ read_item(sqlite3_stmt *st, void *row, void *with_key)
 	it->created = sqlite3_column_int64(st, 10);
 	it->certificate = col_strdup(st, 11);
 	it->has_key = sqlite3_column_type(st, 12) != SQLITE_NULL;
-	if (*(int *)with_key && it->has_key)
+}
+
+static void
+read_item_key(sqlite3_stmt *st, void *row)
+{
+	struct ks_item	*it = row;
+
+	read_item(st, row);
+	if (it->has_key)
 		it->key = col_strdup(st, 12);
 }
 
@@ -492,44 +509,30 @@ clear_item(void *row)
 	ks_item_clear(row);
 }
 
-/* The items sql selects, bound as in db_query. */
-static int
-read_items(struct db *db, int with_key, struct ks_item **out, size_t *n,
-    struct cert_error *err, const char *sql, const char *types, ...)
-{
-	sqlite3_stmt	*st;
-	va_list		 ap;
-	void		*v;
-	int		 rv;
-
-	*out = NULL;
-	*n = 0;
-	va_start(ap, types);
-	st = db_vquery(db, err, sql, types, ap);
-	va_end(ap);
-	if (st == NULL)
-		return -1;
-	rv = db_rows(db, st, read_item, &with_key, clear_item, sizeof(**out),
-	    &v, n, "read items", err);
-	*out = v;
-	return rv;
-}
+static const struct db_rowtype item_rows = {
+	sizeof(struct ks_item), read_item, clear_item
+};
+static const struct db_rowtype item_key_rows = {
+	sizeof(struct ks_item), read_item_key, clear_item
+};
 
 int
 db_items(struct db *db, const char *domain, int64_t gen, int with_key,
     struct ks_item **out, size_t *n, struct cert_error *err)
 {
-	return read_items(db, with_key, out, n, err, "SELECT " ITEM_COLS
-	    ", key FROM keystore WHERE domain_suffix = ? AND generation = ? "
-	    "ORDER BY seq", "ti", domain, gen);
+	return db_rows(db, err, "read items", with_key ? &item_key_rows :
+	    &item_rows, out, n, "SELECT " ITEM_COLS ", key FROM keystore "
+	    "WHERE domain_suffix = ? AND generation = ? ORDER BY seq", "ti",
+	    domain, gen);
 }
 
 int
 db_staged(struct db *db, const char *domain, struct ks_item **out, size_t *n,
     struct cert_error *err)
 {
-	return read_items(db, 0, out, n, err, "SELECT " ITEM_COLS ", NULL "
-	    "FROM staged WHERE domain_suffix = ? ORDER BY seq", "t", domain);
+	return db_rows(db, err, "read items", &item_rows, out, n,
+	    "SELECT " ITEM_COLS ", NULL FROM staged WHERE domain_suffix = ? "
+	    "ORDER BY seq", "t", domain);
 }
 
 static int

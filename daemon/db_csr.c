@@ -59,7 +59,7 @@ db_csr_take(struct db *db, const char *domain, int64_t id,
 }
 
 static void
-read_csr(sqlite3_stmt *st, void *row, void *unused)
+read_csr(sqlite3_stmt *st, void *row)
 {
 	struct ks_csr	*c = row;
 
@@ -84,7 +84,7 @@ db_csr_find(struct db *db, const char *domain, const char *spki,
 	    "WHERE domain = ? AND spki = ?", "tt", domain, spki)) == NULL)
 		return -1;
 	if ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		read_csr(st, c, NULL);
+		read_csr(st, c);
 		c->key = col_strdup(st, 7);
 	}
 	sqlite3_finalize(st);
@@ -106,19 +106,13 @@ int
 db_csr_list(struct db *db, const char *domain, struct ks_csr **out,
     size_t *n, struct cert_error *err)
 {
-	sqlite3_stmt	*st;
-	void		*v;
-	int		 rv;
+	static const struct db_rowtype rows = {
+		sizeof(**out), read_csr, clear_csr
+	};
 
-	*out = NULL;
-	*n = 0;
-	if ((st = db_query(db, err, "SELECT " CSR_COLS " FROM csr_keys WHERE "
-	    "domain = ? ORDER BY id DESC", "t", domain)) == NULL)
-		return -1;
-	rv = db_rows(db, st, read_csr, NULL, clear_csr, sizeof(**out), &v, n,
-	    "list pending keys", err);
-	*out = v;
-	return rv;
+	return db_rows(db, err, "list pending keys", &rows, out, n,
+	    "SELECT " CSR_COLS " FROM csr_keys WHERE domain = ? "
+	    "ORDER BY id DESC", "t", domain);
 }
 
 int

@@ -45,16 +45,24 @@ int		 db_int(struct db *, struct cert_error *, int64_t *out,
 int		 db_begin(struct db *, struct cert_error *);
 int		 db_end(struct db *, int rc, struct cert_error *);
 /*
- * Step st to its end and finalize it: each row becomes an element of size
- * bytes, zeroed, then filled by read(st, element, arg); the array in *out,
- * its length in *n: 0.  If a step fails, each element read is given to
- * clear (if not NULL) and the array freed: -1 with err naming what.
+ * How rows of one kind are read into an array: each becomes an element of
+ * size bytes, zeroed, then filled by read; clear, if not NULL, frees what
+ * read allocated in one element.
  */
-typedef void	 db_row_fn(sqlite3_stmt *, void *row, void *arg);
-int		 db_rows(struct db *, sqlite3_stmt *, db_row_fn *read,
-		    void *arg, void (*clear)(void *row), size_t size,
-		    void **out, size_t *n, const char *what,
-		    struct cert_error *);
+struct db_rowtype {
+	size_t	  size;
+	void	(*read)(sqlite3_stmt *, void *row);
+	void	(*clear)(void *row);
+};
+/*
+ * All the rows sql returns (bound as in db_query), as an array of type's
+ * elements in the caller's pointer that arrayp points to (NULL for none),
+ * and their number in *n: 0.  -1 with err naming what if the query fails;
+ * nothing is kept then (*arrayp NULL, *n 0).
+ */
+int		 db_rows(struct db *, struct cert_error *, const char *what,
+		    const struct db_rowtype *type, void *arrayp, size_t *n,
+		    const char *sql, const char *types, ...);
 /* Column i as text ("" for NULL): a malloc'd copy, or into dst. */
 char		*col_strdup(sqlite3_stmt *, int i);
 void		 col_strlcpy(sqlite3_stmt *, int i, char *dst, size_t size);

@@ -108,7 +108,7 @@ db_settled(struct db *db, int (*fn)(const char *, void *), void *arg,
 }
 
 static void
-read_generation(sqlite3_stmt *st, void *row, void *unused)
+read_generation(sqlite3_stmt *st, void *row)
 {
 	struct ks_generation	*g = row;
 
@@ -122,21 +122,14 @@ int
 db_generations(struct db *db, const char *domain,
     struct ks_generation **out, size_t *n, struct cert_error *err)
 {
-	sqlite3_stmt	*st;
-	void		*v;
-	int		 rv;
+	static const struct db_rowtype rows = {
+		sizeof(**out), read_generation, NULL
+	};
 
-	*out = NULL;
-	*n = 0;
-	if ((st = db_query(db, err, "SELECT g.generation, g.created, "
-	    "g.generation IS d.current, g.state FROM generations g "
-	    "JOIN domains d ON d.name = g.domain WHERE g.domain = ? "
-	    "ORDER BY g.generation DESC", "t", domain)) == NULL)
-		return -1;
-	rv = db_rows(db, st, read_generation, NULL, NULL, sizeof(**out), &v, n,
-	    "read generations", err);
-	*out = v;
-	return rv;
+	return db_rows(db, err, "read generations", &rows, out, n,
+	    "SELECT g.generation, g.created, g.generation IS d.current, "
+	    "g.state FROM generations g JOIN domains d ON d.name = g.domain "
+	    "WHERE g.domain = ? ORDER BY g.generation DESC", "t", domain);
 }
 
 int
@@ -250,7 +243,7 @@ db_walk_current(struct db *db, db_item_fn fn, void *arg,
 }
 
 static void
-read_event(sqlite3_stmt *st, void *row, void *unused)
+read_event(sqlite3_stmt *st, void *row)
 {
 	struct ks_event	*ev = row;
 
@@ -277,31 +270,19 @@ int
 db_events(struct db *db, const char *domain, const char *type, size_t max,
     struct ks_event **out, size_t *n, struct cert_error *err)
 {
-	sqlite3_stmt	*st;
-	void		*v;
-	int		 rv;
+	static const struct db_rowtype rows = {
+		sizeof(**out), read_event, clear_event
+	};
 
-	*out = NULL;
-	*n = 0;
-	st = db_prepare(db, "SELECT id, at, domain, generation, type, result, "
-	    "step, dependent, duration_ms, message, actor FROM events "
-	    "WHERE (?1 IS NULL OR domain = ?1) AND (?2 IS NULL OR type = ?2) "
-	    "ORDER BY id DESC LIMIT ?3", err);
-	if (st == NULL)
-		return -1;
-	if (domain != NULL)
-		sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
-	if (type != NULL)
-		sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, max > INT64_MAX ? INT64_MAX : (int64_t)max);
-	rv = db_rows(db, st, read_event, NULL, clear_event, sizeof(**out), &v, n,
-	    "read events", err);
-	*out = v;
-	return rv;
+	return db_rows(db, err, "read events", &rows, out, n, "SELECT id, at, "
+	    "domain, generation, type, result, step, dependent, duration_ms, "
+	    "message, actor FROM events WHERE (?1 IS NULL OR domain = ?1) "
+	    "AND (?2 IS NULL OR type = ?2) ORDER BY id DESC LIMIT ?3", "tti",
+	    domain, type, max > INT64_MAX ? INT64_MAX : (int64_t)max);
 }
 
 static void
-read_count(sqlite3_stmt *st, void *row, void *unused)
+read_count(sqlite3_stmt *st, void *row)
 {
 	struct ks_count	*c = row;
 
@@ -324,11 +305,11 @@ db_count(struct db *db, const char *type, const char *group_by,
 		{ "dependent", "dependent" },
 		{ "dependent,result", "dependent || char(9) || result" },
 	};
+	static const struct db_rowtype rows = {
+		sizeof(**out), read_count, NULL
+	};
 	char		 sql[256];
-	sqlite3_stmt	*st;
 	size_t		 i;
-	void		*v;
-	int		 rv;
 
 	*out = NULL;
 	*n = 0;
@@ -341,12 +322,5 @@ db_count(struct db *db, const char *type, const char *group_by,
 	snprintf(sql, sizeof(sql), "SELECT %s AS k, sum(n) FROM event_counts "
 	    "WHERE (?1 IS NULL OR type = ?1) GROUP BY k ORDER BY k",
 	    groups[i].expr);
-	if ((st = db_prepare(db, sql, err)) == NULL)
-		return -1;
-	if (type != NULL)
-		sqlite3_bind_text(st, 1, type, -1, SQLITE_STATIC);
-	rv = db_rows(db, st, read_count, NULL, NULL, sizeof(**out), &v, n,
-	    "count events", err);
-	*out = v;
-	return rv;
+	return db_rows(db, err, "count events", &rows, out, n, sql, "t", type);
 }
