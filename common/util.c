@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -129,12 +130,6 @@ freezero(void *p, size_t len)
 	free(p);
 }
 
-/* The block size sits before the block, so secure_free knows what to clear. */
-union secure_hdr {
-	size_t		 n;
-	max_align_t	 align;
-};
-
 int
 no_core_dumps(void)
 {
@@ -146,40 +141,36 @@ no_core_dumps(void)
 	return 0;
 }
 
+/*
+ * malloc_usable_size tells secure_free how much to clear, so the blocks
+ * carry no header of ours and keep the sizes asked for: libevent's 1 KiB
+ * buffers then stay within malloc's per-thread cache, which a header
+ * pushed them out of.
+ */
 void *
 secure_malloc(size_t n)
 {
-	union secure_hdr	*h;
-
-	if (n > SIZE_MAX - sizeof(*h))
-		oom();
-	h = xmalloc(sizeof(*h) + n);
-	h->n = n;
-	return h + 1;
+	return xmalloc(n);
 }
 
 void
 secure_free(void *p)
 {
-	union secure_hdr	*h;
-
-	if (p == NULL)
-		return;
-	h = (union secure_hdr *)p - 1;
-	freezero(h, sizeof(*h) + h->n);
+	if (p != NULL)
+		freezero(p, malloc_usable_size(p));
 }
 
 void *
 secure_realloc(void *p, size_t n)
 {
-	union secure_hdr	*h;
-	void			*q;
+	void	*q;
+	size_t	 old;
 
 	if (p == NULL)
 		return secure_malloc(n);
-	h = (union secure_hdr *)p - 1;
+	old = malloc_usable_size(p);
 	q = secure_malloc(n);
-	memcpy(q, p, h->n < n ? h->n : n);
+	memcpy(q, p, old < n ? old : n);
 	secure_free(p);
 	return q;
 }
