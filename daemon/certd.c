@@ -33,6 +33,7 @@
 #include "control.h"
 #include "keystore.h"
 #include "log.h"
+#include "loop.h"
 #include "status.h"
 #include "sysd.h"
 #include "util.h"
@@ -284,32 +285,6 @@ shutdown_now(void)
 	event_base_loopexit(certd->base, &tv);
 }
 
-/*
- * The loop.  evhttp turns a connection's read interest off and its write
- * interest on for each answer, and back after: four epoll_ctl calls per
- * request, each adding or removing an epoll item.  With the changelist,
- * what changes within one pass of the loop is applied once, as one MOD.
- * libevent warns that this is unsafe with descriptors cloned by dup(): a
- * closed descriptor's epoll item outlives it while a copy is open.  certd
- * dups nothing it gives the loop; the only copies are a dependent's, from
- * fork until its close_range a moment later, and an event for such a
- * stale item finds nothing to read (EAGAIN) and is dropped.
- */
-static struct event_base *
-event_loop_new(void)
-{
-	struct event_config	*cfg;
-	struct event_base	*base;
-
-	if ((cfg = event_config_new()) == NULL ||
-	    event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST) ||
-	    event_config_set_flag(cfg, EVENT_BASE_FLAG_IGNORE_ENV) ||
-	    (base = event_base_new_with_config(cfg)) == NULL)
-		fatalx("cannot create the event loop");
-	event_config_free(cfg);
-	return base;
-}
-
 /* commit.c's hook: nothing is in flight or queued any more. */
 static void
 on_commit_idle(void)
@@ -526,7 +501,7 @@ main(int argc, char *argv[])
 		    "keys cannot be rendered until certd is started with it "
 		    "(LoadCredentialEncrypted=certd.key)");
 
-	certd->base = event_loop_new();
+	certd->base = loop_new();
 	/* Events get the middle one of three priorities; background work
 	 * (commit.c's file check) takes the lowest, so it never runs while
 	 * a request or a reply is waiting. */
