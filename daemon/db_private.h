@@ -67,6 +67,17 @@ int		 db_rows(struct db *, struct cert_error *, const char *what,
 char		*col_strdup(sqlite3_stmt *, int i);
 void		 col_strlcpy(sqlite3_stmt *, int i, char *dst, size_t size);
 
+/* The columns of a keystore or staged row, but the key. */
+#define ITEM_COLS "name, seq, kind, fingerprint, subject, issuer, serial, " \
+	"san, not_before, not_after, created, certificate"
+
+/* Inside a transaction: the event, its count, and the log trimmed. */
+int		 db_add_event(struct db *, const struct ks_event *,
+		    struct cert_error *);
+/* An event of domain's generation gen (message is not copied). */
+void		 db_event_init(struct ks_event *, const char *domain,
+		    int64_t gen, const char *type, const char *result,
+		    int64_t now, const char *message);
 /* Inside db_commit_generation's transaction: the pending key id of
  * domain is being stored; its row goes (E_NOT_FOUND if it went). */
 int		 db_csr_take(struct db *, const char *domain, int64_t id,
