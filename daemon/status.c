@@ -257,15 +257,17 @@ status_build(struct keystore *ks, const struct certd_conf *conf,
  */
 #define STATUS_KEEP_MAX	(64 * 1024)
 
-struct status_kept {
-	char		*buf;
-	size_t		 len;
+struct status_inputs {
 	time_t		 now;
 	int64_t		 rows;
 	uint64_t	 jobs, results;
 	size_t		 unchecked;
 };
-static struct status_kept	kept[2];	/* all rows; attention only */
+static struct status_kept {
+	struct status_inputs	 in;	/* what buf was made from */
+	char			*buf;
+	size_t			 len;
+} kept[2];				/* all rows; attention only */
 
 void
 status_forget(void)
@@ -282,26 +284,25 @@ char *
 status_json(struct keystore *ks, const struct certd_conf *conf,
     time_t started, int attention, size_t *len, struct cert_error *err)
 {
-	struct status_kept	 now, *k = &kept[attention != 0];
+	struct status_kept	*k = &kept[attention != 0];
+	struct status_inputs	 in;
 	char			*buf;
 
-	memset(&now, 0, sizeof(now));
-	now.now = time(NULL);
-	now.rows = keystore_changes(ks);
-	now.jobs = commit_jobs_seq();
-	now.results = dependents_last_seq();
-	now.unchecked = filecheck_count();
-	if (k->buf != NULL && k->now == now.now && k->rows == now.rows &&
-	    k->jobs == now.jobs && k->results == now.results &&
-	    k->unchecked == now.unchecked) {
+	memset(&in, 0, sizeof(in));	/* padding too: compared whole */
+	in.now = time(NULL);
+	in.rows = keystore_changes(ks);
+	in.jobs = commit_jobs_seq();
+	in.results = dependents_last_seq();
+	in.unchecked = filecheck_count();
+	if (k->buf != NULL && memcmp(&k->in, &in, sizeof(in)) == 0) {
 		*len = k->len;
 		return xstrndup(k->buf, k->len);
 	}
 	free(k->buf);
 	k->buf = NULL;
-	if ((buf = status_build(ks, conf, now.now, started, attention, len,
+	if ((buf = status_build(ks, conf, in.now, started, attention, len,
 	    err)) != NULL && *len <= STATUS_KEEP_MAX) {
-		*k = now;
+		k->in = in;
 		k->buf = xstrndup(buf, *len);
 		k->len = *len;
 	}
